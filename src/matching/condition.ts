@@ -1,0 +1,107 @@
+/**
+ * Webhook conditions: MongoDB-style filters over the event `{type, data, entityIds}`, e.g.
+ * `{"data.amount": {"$gte": 1000}}`, evaluated in memory with sift.
+ */
+import {
+  $all,
+  $and,
+  $elemMatch,
+  $eq,
+  $exists,
+  $gt,
+  $gte,
+  $in,
+  $lt,
+  $lte,
+  $mod,
+  $ne,
+  $nin,
+  $nor,
+  $not,
+  $options,
+  $or,
+  $regex,
+  $size,
+  $type,
+  createQueryTester,
+} from 'sift';
+import type { ValidationIssue } from '../errors';
+
+export interface ConditionSubject {
+  type: string;
+  data: Record<string, unknown>;
+  entityIds: readonly string[];
+}
+
+// sift's defaults minus $where, which runs a string as JavaScript (new Function): a condition
+// comes from an API caller and must never become code on the worker.
+const OPERATIONS = { $all, $and, $elemMatch, $eq, $exists, $gt, $gte, $in, $lt, $lte, $mod, $ne, $nin, $nor, $not, $options, $or, $regex, $size, $type };
+
+const SUBJECT_FIELDS = ['type', 'data', 'entityIds'];
+const LOGICAL = new Set(['$and', '$or', '$nor']);
+
+const PATH = 'condition';
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Top-level fields must name part of the subject: anything else never exists, so never matches. */
+function fieldIssues(query: Record<string, unknown>, path: string): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  for (const [key, value] of Object.entries(query)) {
+    if (LOGICAL.has(key)) {
+      if (!Array.isArray(value)) {
+        issues.push({ path: `${path}.${key}`, message: `${key} takes a list of conditions` });
+        continue;
+      }
+      value.forEach((item, i) => {
+        if (isPlainObject(item)) issues.push(...fieldIssues(item, `${path}.${key}.${i}`));
+        else issues.push({ path: `${path}.${key}.${i}`, message: 'must be an object' });
+      });
+    } else if (!key.startsWith('$') && !SUBJECT_FIELDS.includes(key.split('.')[0])) {
+      issues.push({ path, message: `unknown field "${key}": conditions apply to type, entityIds and data.<path>` });
+    }
+  }
+  return issues;
+}
+
+/** null (always match) or a valid filter; an unknown operator such as `$foo` is rejected. */
+export function validateCondition(condition: unknown): ValidationIssue[] {
+  if (condition === null || condition === undefined) return [];
+  if (!isPlainObject(condition)) return [{ path: PATH, message: 'must be an object or null' }];
+  const issues = fieldIssues(condition, PATH);
+  if (issues.length > 0) return issues;
+  try {
+    createQueryTester(condition, { operations: OPERATIONS });
+  } catch (err) {
+    // sift says "Unsupported operation: $foo", or the RegExp error for a bad $regex.
+    return [{ path: PATH, message: `is not a valid condition: ${err instanceof Error ? err.message : String(err)}` }];
+  }
+  return [];
+}
+
+type Tester = (subject: ConditionSubject) => boolean;
+
+const CACHE_LIMIT = 1000;
+const cache = new Map<string, Tester>();
+
+/** Compiles once per distinct condition (least recently used dropped first). Throws on an invalid one. */
+export function compileCondition(condition: Record<string, unknown>): Tester {
+  const key = JSON.stringify(condition);
+  let tester = cache.get(key);
+  if (tester) {
+    cache.delete(key);
+  } else {
+    tester = createQueryTester(condition, { operations: OPERATIONS }) as Tester;
+    if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
+  }
+  cache.set(key, tester);
+  return tester;
+}
+
+/** A null (or empty) condition matches every event. */
+export function matchesCondition(condition: Record<string, unknown> | null | undefined, subject: ConditionSubject): boolean {
+  if (condition === null || condition === undefined) return true;
+  return compileCondition(condition)(subject);
+}
