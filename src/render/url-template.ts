@@ -51,6 +51,8 @@ function placementIssues(masked: string): string[] {
   const rest = masked.slice(authorityStart);
   const authorityLength = rest.search(/[/?#]/);
   const authority = authorityLength === -1 ? rest : rest.slice(0, authorityLength);
+  // WHATWG URL skips extra slashes (`https:///{{data.host}}` takes its host from the data).
+  if (authority === '') issues.push('must name a host right after the scheme (https://host/…)');
   if (authority.includes(HOLE)) {
     const hostStart = authority.lastIndexOf('@') + 1;
     const hostPort = authority.slice(hostStart);
@@ -78,6 +80,8 @@ export function validateUrlTemplate(template: unknown): ValidationIssue[] {
   if (typeof template !== 'string' || template.trim() === '') return [{ path: PATH, message: 'is required' }];
   const problems: string[] = [];
   if (/['"`]/.test(template)) problems.push("must not contain quotes (', \" or `)");
+  // WHATWG URL reads `\` as `/` in http(s) URLs, which would shift where the host ends.
+  if (template.includes('\\')) problems.push('must not contain backslashes');
   const masked = maskPlaceholders(template);
   // Spaces inside {{…}} separate helper arguments; only the literal text must have none.
   if (hasSpaceOrControl(masked)) problems.push('must not contain spaces or control characters');
