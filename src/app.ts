@@ -1,0 +1,53 @@
+/**
+ * The Express application, built from its dependencies; it never listens (entry points and tests
+ * do). Order matters: security headers, unauthenticated probes, then `/v1` behind the API key
+ * with a bounded JSON body parser, then the one error handler.
+ */
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import type { Config } from './config';
+import type { Database } from './db';
+import type { Logger } from './logger';
+import type { Metrics } from './metrics';
+import type { Models } from './models';
+import type { SecretBox } from './crypto/secrets';
+import type { TemporalHandle } from './temporal';
+import { apiKeyAuth } from './http/auth';
+import { errorHandler, notFoundHandler } from './http/error-handler';
+import { healthRouter } from './routes/health';
+import { webhooksRouter } from './routes/webhooks';
+import { eventsRouter } from './routes/events';
+import { notificationsRouter } from './routes/notifications';
+
+export interface AppDeps {
+  config: Readonly<Config>;
+  db: Database;
+  models: Models;
+  temporal: TemporalHandle;
+  logger: Logger;
+  metrics: Metrics;
+  secretBox: SecretBox;
+  apiKeys: readonly string[];
+  /** HMAC key for inbound direct URL signatures. */
+  urlSigningKey: Buffer;
+}
+
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.use(helmet());
+  app.use(healthRouter(deps));
+
+  const v1 = express.Router();
+  v1.use(apiKeyAuth(deps.apiKeys));
+  v1.use(express.json({ limit: deps.config.maxBodyBytes, strict: true, type: () => true }));
+  v1.use('/webhooks', webhooksRouter(deps));
+  v1.use('/events', eventsRouter(deps));
+  v1.use('/notifications', notificationsRouter(deps));
+  app.use('/v1', v1);
+
+  app.use(notFoundHandler());
+  app.use(errorHandler(deps.logger));
+  return app;
+}

@@ -1,0 +1,126 @@
+/**
+ * Configuration is read once, here, from the environment: validated with zod, every problem
+ * reported in one message, the result frozen and passed down. No other module reads process.env.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const port = z.coerce
+  .number({ message: 'must be a number' })
+  .int('must be a whole number')
+  .min(0, 'must be between 0 and 65535')
+  .max(65535, 'must be between 0 and 65535');
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .optional();
+
+const hostPort = z
+  .string()
+  .trim()
+  .regex(/^[^\s:/]+:\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:7233')
+  .optional()
+  .or(z.literal('').transform(() => undefined));
+
+const mongoUri = z
+  .string()
+  .trim()
+  .regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://')
+  .optional()
+  .or(z.literal('').transform(() => undefined));
+
+const apiKeys = z
+  .string()
+  .optional()
+  .transform((v) => (v ?? '').split(',').map((k) => k.trim()).filter(Boolean))
+  .refine((keys) => keys.every((k) => k.length >= 16), 'every key must be at least 16 characters');
+
+const envSchema = z.object({
+  PORT: port.default(3000),
+  HERALD_API_KEYS: apiKeys,
+  TEMPORAL_ADDRESS: hostPort,
+  TEMPORAL_NAMESPACE: z.string().trim().min(1, 'must not be empty').default('default'),
+  HERALD_TASK_QUEUE: z.string().trim().min(1, 'must not be empty').default('herald-notifications'),
+  MONGODB_URI: mongoUri,
+  HERALD_DATA_DIR: z.string().trim().min(1, 'must not be empty').default('./.herald'),
+  HERALD_TEMPORAL_PORT: port.default(7233),
+  HERALD_TEMPORAL_UI_PORT: port.default(8233),
+  HERALD_MONGO_PORT: port.default(27017),
+  HERALD_ALLOW_PRIVATE_DESTINATIONS: bool.default(false),
+  HERALD_HTTPS_ONLY: bool.default(false),
+  HERALD_ENCRYPTION_KEY: optionalString,
+  HERALD_MAX_BODY_BYTES: z.coerce
+    .number({ message: 'must be a number' })
+    .int('must be a whole number')
+    .min(1024, 'must be at least 1024')
+    .max(64 * 1024 * 1024, 'must be at most 67108864')
+    .default(1048576),
+  HERALD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  HERALD_PUBLIC_URL: optionalString,
+  HERALD_TEMPORAL_BIN: optionalString,
+  HERALD_FERRETDB_BIN: optionalString,
+  HERALD_TOOLS_DIR: optionalString,
+});
+
+export interface Config {
+  port: number;
+  apiKeys: readonly string[];
+  temporal: { address?: string; namespace: string; taskQueue: string };
+  mongodbUri?: string;
+  dataDir: string;
+  embedded: { temporalPort: number; temporalUiPort: number; mongoPort: number };
+  allowPrivateDestinations: boolean;
+  httpsOnly: boolean;
+  encryptionKey?: string;
+  maxBodyBytes: number;
+  logLevel: string;
+  /** Base URL used to print inbound direct URLs; defaults to http://127.0.0.1:<PORT>. */
+  publicUrl: string;
+  tools: { temporalBin?: string; ferretdbBin?: string; cacheDir?: string };
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/** Validates the whole environment at once; throws ConfigError listing every problem. */
+export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | undefined>): Readonly<Config> {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const config: Config = {
+    port: e.PORT,
+    apiKeys: e.HERALD_API_KEYS,
+    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.HERALD_TASK_QUEUE },
+    mongodbUri: e.MONGODB_URI,
+    dataDir: path.resolve(e.HERALD_DATA_DIR),
+    embedded: { temporalPort: e.HERALD_TEMPORAL_PORT, temporalUiPort: e.HERALD_TEMPORAL_UI_PORT, mongoPort: e.HERALD_MONGO_PORT },
+    allowPrivateDestinations: e.HERALD_ALLOW_PRIVATE_DESTINATIONS,
+    httpsOnly: e.HERALD_HTTPS_ONLY,
+    encryptionKey: e.HERALD_ENCRYPTION_KEY,
+    maxBodyBytes: e.HERALD_MAX_BODY_BYTES,
+    logLevel: e.HERALD_LOG_LEVEL,
+    publicUrl: (e.HERALD_PUBLIC_URL ?? `http://127.0.0.1:${e.PORT}`).replace(/\/$/, ''),
+    tools: { temporalBin: e.HERALD_TEMPORAL_BIN, ferretdbBin: e.HERALD_FERRETDB_BIN, cacheDir: e.HERALD_TOOLS_DIR },
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(value: T): Readonly<T> {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,40 @@
+/**
+ * One mongoose connection per process (or per test file, each with its own database name), and
+ * the models bound to it. Nothing here uses what FerretDB lacks: no transactions, no TTL or
+ * partial indexes, no change streams.
+ */
+import mongoose, { type Connection } from 'mongoose';
+import { createModels, type Models } from './models';
+
+export interface Database {
+  connection: Connection;
+  models: Models;
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export async function connectDatabase(uri: string, opts: { dbName?: string } = {}): Promise<Database> {
+  const connection = mongoose.createConnection(uri, {
+    dbName: opts.dbName,
+    serverSelectionTimeoutMS: 5000,
+    // Indexes are created explicitly below, once, rather than on every model compile.
+    autoIndex: false,
+    autoCreate: true,
+  });
+  await connection.asPromise();
+  const models = createModels(connection);
+  await Promise.all(Object.values(models).map((m) => m.createIndexes()));
+  return {
+    connection,
+    models,
+    async ping() {
+      try {
+        await connection.db!.admin().ping();
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    close: () => connection.close(),
+  };
+}

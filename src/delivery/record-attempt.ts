@@ -1,0 +1,52 @@
+/**
+ * Records one attempt and the notification's new status in a single update. The attempt number
+ * is the next value of attemptCount; the update is conditional on the count it read, so an
+ * automatic and a manual attempt finishing at once never get the same number (the loser reloads
+ * and tries again).
+ */
+import type { NotificationModel, AttemptErrorKind } from '../models/notification';
+import type { DeliveryStatus } from '../../workflows/shared';
+
+export interface NewAttempt {
+  trigger: 'automatic' | 'manual';
+  idempotencyKey: string;
+  startedAt: Date;
+  finishedAt: Date;
+  durationMs: number;
+  statusCode?: number;
+  responseHeaders?: Record<string, string>;
+  responseBody?: string;
+  error?: { kind: AttemptErrorKind; message: string };
+}
+
+export interface RecordedAttempt {
+  number: number;
+  previousStatus: DeliveryStatus;
+  status: DeliveryStatus;
+}
+
+export async function recordAttempt(
+  Notification: NotificationModel,
+  loaded: { _id: string; attemptCount?: number | null; status?: DeliveryStatus | null },
+  attempt: NewAttempt,
+  opts: { newStatus: (current: DeliveryStatus) => DeliveryStatus; nextAttemptAt: Date | null },
+): Promise<RecordedAttempt> {
+  let current = { attemptCount: loaded.attemptCount ?? 0, status: (loaded.status ?? 'pending') as DeliveryStatus };
+  for (let tries = 0; tries < 20; tries++) {
+    const number = current.attemptCount + 1;
+    const status = opts.newStatus(current.status);
+    const set: Record<string, unknown> = { status, nextAttemptAt: opts.nextAttemptAt, attemptCount: number };
+    if (status === 'sent' && current.status !== 'sent') set.sentAt = attempt.finishedAt;
+    if (status === 'failed' && current.status !== 'failed') set.failedAt = attempt.finishedAt;
+    if (status === 'sent') set.failedAt = null;
+    const res = await Notification.updateOne(
+      { _id: loaded._id, attemptCount: current.attemptCount },
+      { $set: set, $push: { attempts: { ...attempt, number } } },
+    );
+    if (res.modifiedCount === 1) return { number, previousStatus: current.status, status };
+    const fresh = await Notification.findById(loaded._id, { attemptCount: 1, status: 1 }).lean();
+    if (!fresh) throw new Error(`notification ${loaded._id} disappeared while recording an attempt`);
+    current = { attemptCount: fresh.attemptCount ?? 0, status: fresh.status as DeliveryStatus };
+  }
+  throw new Error(`could not record an attempt for ${loaded._id}: too much contention`);
+}

@@ -1,0 +1,100 @@
+/**
+ * Spawning and stopping the embedded services. Every child is tracked in one registry so that
+ * whatever happens (a failed start halfway, Ctrl-C, an uncaught error, plain process exit) the
+ * children are stopped: no orphan temporal or ferretdb process is left behind.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+
+const running = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+export interface ManagedProcess {
+  name: string;
+  child: ChildProcess;
+  /** Last lines of its output, for error messages when it dies during start-up. */
+  tail(): string;
+  stop(timeoutMs?: number): Promise<void>;
+}
+
+export function startProcess(name: string, file: string, args: string[], opts: { cwd?: string } = {}): ManagedProcess {
+  installExitHook();
+  const child = spawn(file, args, { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  const lines: string[] = [];
+  const keep = (chunk: Buffer) => {
+    lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    if (lines.length > 40) lines.splice(0, lines.length - 40);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  child.on('exit', () => running.delete(child));
+  child.on('error', (err) => lines.push(`spawn error: ${err.message}`));
+  return {
+    name,
+    child,
+    tail: () => lines.slice(-15).join('\n'),
+    stop: (timeoutMs = 10_000) => stopChild(child, timeoutMs),
+  };
+}
+
+function stopChild(child: ChildProcess, timeoutMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/** Synchronous last resort: on exit, SIGKILL anything still running. */
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const child of running) child.kill('SIGKILL');
+  });
+}
+
+export function runningChildren(): number {
+  return running.size;
+}
+
+/** Resolves once something accepts TCP connections on host:port; fails if the process exits first. */
+export async function waitForPort(proc: ManagedProcess, host: string, port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (proc.child.exitCode !== null || proc.child.signalCode !== null) {
+      throw new Error(`${proc.name} exited during start-up (code ${proc.child.exitCode}):\n${proc.tail()}`);
+    }
+    if (await canConnect(host, port)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${proc.name} did not listen on ${host}:${port} within ${timeoutMs} ms:\n${proc.tail()}`);
+}
+
+function canConnect(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** A free TCP port on 127.0.0.1, for tests and for the dev server's auxiliary ports. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}

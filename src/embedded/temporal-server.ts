@@ -1,0 +1,49 @@
+/** The Temporal dev server (Web UI included), with its SQLite state under the data dir. */
+import path from 'node:path';
+import { promises as fs } from 'node:fs';
+import { SEARCH_ATTRIBUTE_NAMES } from '../../workflows/shared';
+import { freePort, startProcess, waitForPort, type ManagedProcess } from './child-process';
+
+export interface TemporalServerOptions {
+  bin: string;
+  dataDir: string;
+  port: number;
+  /** 0 or undefined: headless (no Web UI), as tests want. */
+  uiPort?: number;
+  namespace: string;
+}
+
+export interface RunningTemporal {
+  address: string;
+  uiUrl: string | null;
+  process: ManagedProcess;
+}
+
+export async function startTemporalServer(opts: TemporalServerOptions): Promise<RunningTemporal> {
+  await fs.mkdir(opts.dataDir, { recursive: true });
+  const args = [
+    'server', 'start-dev',
+    '--ip', '127.0.0.1',
+    '--port', String(opts.port),
+    '--db-filename', path.join(opts.dataDir, 'temporal.db'),
+    '--namespace', opts.namespace,
+    '--log-level', 'error',
+    // The HTTP API and metrics ports default to random ones; pin them to free ports we chose so
+    // two stacks (npm start beside npm test) never race for the same one.
+    '--http-port', String(await freePort()),
+    '--metrics-port', String(await freePort()),
+    ...SEARCH_ATTRIBUTE_NAMES.flatMap((name) => ['--search-attribute', `${name}=Keyword`]),
+  ];
+  if (opts.uiPort) args.push('--ui-port', String(opts.uiPort), '--ui-ip', '127.0.0.1');
+  else args.push('--headless');
+  const proc = startProcess('temporal', opts.bin, args);
+  await waitForPort(proc, '127.0.0.1', opts.port, 120_000).catch(async (err) => {
+    await proc.stop();
+    throw err;
+  });
+  return {
+    address: `127.0.0.1:${opts.port}`,
+    uiUrl: opts.uiPort ? `http://127.0.0.1:${opts.uiPort}` : null,
+    process: proc,
+  };
+}

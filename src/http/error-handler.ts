@@ -1,0 +1,36 @@
+/**
+ * Every error leaves as `{"error": {"code", "message", "details"?}}` with its status. Body-parser
+ * failures become 400 malformed_json and 413 payload_too_large; anything unexpected is a 500 whose
+ * message says nothing about internals (the log has the detail).
+ */
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { ErrorCodes, HeraldError, notFound } from '../errors';
+import type { Logger } from '../logger';
+
+export function notFoundHandler(): RequestHandler {
+  return (_req, _res, next) => next(notFound('Route'));
+}
+
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    const e = toHeraldError(err);
+    if (e.status >= 500) logger.error({ err, method: req.method, path: req.path }, 'request failed');
+    if (res.headersSent) return;
+    res.status(e.status).json({ error: { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) } });
+  };
+}
+
+function toHeraldError(err: unknown): HeraldError {
+  if (err instanceof HeraldError) return err;
+  const e = err as { type?: string; status?: number; message?: string; limit?: number };
+  if (e?.type === 'entity.too.large') {
+    return new HeraldError(413, ErrorCodes.payloadTooLarge, `Request body is larger than ${e.limit} bytes`);
+  }
+  if (e?.type === 'entity.parse.failed') {
+    return new HeraldError(400, ErrorCodes.malformedJson, `Malformed JSON: ${e.message}`);
+  }
+  if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') {
+    return new HeraldError(415, 'unsupported_encoding', e.message ?? 'Unsupported encoding');
+  }
+  return new HeraldError(500, ErrorCodes.internal, 'Internal error');
+}

@@ -1,0 +1,92 @@
+/**
+ * `npm start`: the whole product on one machine. Embedded Temporal and FerretDB where their
+ * addresses are unset, then the worker and the API. Ctrl-C stops everything, children included.
+ */
+import path from 'node:path';
+import { loadConfigOrExit, listen, onShutdown } from './boot';
+import { createLogger } from './logger';
+import { startEmbeddedStack, type EmbeddedStack } from './embedded/stack';
+import { appDeps, loadSecrets, openConnections, type Connections } from './runtime';
+import { createMetrics } from './metrics';
+import { createApp } from './app';
+import { startDispatcher } from './dispatcher';
+import { startWorker, type RunningWorker } from './worker';
+import type { RunningServer } from './boot';
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit(process.env);
+  const logger = createLogger(config.logLevel);
+  const cleanup: Array<() => Promise<void>> = [];
+  const stopAll = async () => {
+    for (const fn of cleanup.splice(0).reverse()) await fn().catch((err) => logger.error({ err }, 'shutdown step failed'));
+  };
+  onShutdown(logger, stopAll);
+
+  try {
+    let stack: EmbeddedStack | undefined;
+    if (!config.temporal.address || !config.mongodbUri) {
+      process.stdout.write('Starting the embedded stack (Temporal dev server and FerretDB)...\n');
+      stack = await startEmbeddedStack({
+        dataDir: config.dataDir,
+        temporal: config.temporal.address
+          ? null
+          : { port: config.embedded.temporalPort, uiPort: config.embedded.temporalUiPort, namespace: config.temporal.namespace },
+        mongo: config.mongodbUri ? null : { port: config.embedded.mongoPort },
+        tools: config.tools,
+        log: (line) => process.stdout.write(`${line}\n`),
+      });
+      cleanup.push(() => stack!.stop());
+    }
+    const addresses = {
+      temporalAddress: config.temporal.address ?? stack!.temporalAddress!,
+      mongodbUri: config.mongodbUri ?? `${stack!.mongoUriBase}/herald`,
+    };
+
+    const secrets = loadSecrets(config);
+    const connections: Connections = await openConnections(config, addresses, logger);
+    cleanup.push(() => connections.close());
+    const metrics = createMetrics({ defaultMetrics: true });
+    metrics.observeNotifications(connections.db.models);
+
+    const worker: RunningWorker = await startWorker({
+      config,
+      temporalAddress: addresses.temporalAddress,
+      models: connections.db.models,
+      secretBox: secrets.secretBox,
+      logger,
+      metrics,
+    });
+    cleanup.push(() => worker.shutdown());
+
+    const deps = appDeps(config, connections, secrets, logger, metrics);
+    const dispatcher = startDispatcher(deps);
+    cleanup.push(async () => dispatcher.stop());
+    const server: RunningServer = await listen(createApp(deps), config.port);
+    cleanup.push(() => server.close());
+
+    const uiUrl = stack?.temporalUiUrl ?? null;
+    process.stdout.write(
+      [
+        '',
+        `Herald is running.`,
+        `  API:              ${server.url}  (try: curl ${server.url}/readyz)`,
+        `  API key:          ${secrets.apiKeys[0]}${secrets.generatedApiKey ? `  (generated, saved in ${path.join(config.dataDir, 'api-key')})` : ''}`,
+        `  Temporal Web UI:  ${uiUrl ?? `(external Temporal at ${addresses.temporalAddress})`}`,
+        `  Data:             ${config.dataDir}`,
+        'Press Ctrl-C to stop.',
+        '',
+      ].join('\n'),
+    );
+    worker.done.catch(async (err) => {
+      logger.error({ err }, 'worker stopped unexpectedly');
+      await stopAll();
+      process.exit(1);
+    });
+  } catch (err) {
+    process.stderr.write(`Herald failed to start: ${(err as Error).message}\n`);
+    await stopAll();
+    process.exit(1);
+  }
+}
+
+void main();

@@ -1,0 +1,69 @@
+/**
+ * Prometheus metrics (prom-client), one registry per process. Attempt counters and durations are
+ * counted where attempts happen (the worker); notifications by status are read from MongoDB at
+ * scrape time so every API process reports the same truth.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { AttemptResult } from './delivery/send';
+import type { Models } from './models';
+import { NOTIFICATION_STATUSES } from './models/notification';
+
+export interface Metrics {
+  registry: Registry;
+  recordAttempt(result: AttemptResult): void;
+  recordStatusChange(from: string, to: string): void;
+  /** Lets /metrics report notifications by status from the database. */
+  observeNotifications(models: Models): void;
+}
+
+export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  if (opts.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'herald_' });
+
+  const attempts = new Counter({
+    name: 'herald_attempts_total',
+    help: 'Delivery attempts by outcome (success, http_status, timeout, connection, tls, blocked)',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'herald_attempt_duration_seconds',
+    help: 'Duration of delivery attempts, from request start to the end of the (capped) response body',
+    labelNames: ['outcome'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const transitions = new Counter({
+    name: 'herald_notification_transitions_total',
+    help: 'Notification status changes made by this process',
+    labelNames: ['to'],
+    registers: [registry],
+  });
+  let models: Models | undefined;
+  new Gauge({
+    name: 'herald_notifications',
+    help: 'Notifications by status (from MongoDB, at scrape time)',
+    labelNames: ['status'],
+    registers: [registry],
+    async collect() {
+      if (!models) return;
+      const counts = await Promise.all(NOTIFICATION_STATUSES.map((s) => models!.Notification.countDocuments({ status: s })));
+      NOTIFICATION_STATUSES.forEach((s, i) => this.set({ status: s }, counts[i]));
+    },
+  });
+
+  return {
+    registry,
+    recordAttempt(result) {
+      const outcome = result.ok ? 'success' : (result.error?.kind ?? 'error');
+      attempts.inc({ outcome });
+      duration.observe({ outcome }, result.durationMs / 1000);
+    },
+    recordStatusChange(from, to) {
+      if (from !== to) transitions.inc({ to });
+    },
+    observeNotifications(m) {
+      models = m;
+    },
+  };
+}

@@ -1,0 +1,32 @@
+/**
+ * An accepted event. `dedupeKey` is unique: `key:<Idempotency-Key>` when the header was given,
+ * otherwise `id:<event id>`, so concurrent duplicates are stopped by the index, not a read.
+ * `dispatchedAt` stays null until every notification workflow was started: the dispatcher picks up
+ * events left undispatched (Temporal unreachable, a crash) and finishes the job.
+ */
+import { Schema, type Connection, type InferSchemaType, type Model } from 'mongoose';
+
+export const eventSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    type: { type: String, required: true },
+    data: { type: Schema.Types.Mixed, default: {} },
+    entityIds: { type: [String], default: [] },
+    occurredAt: { type: Date, required: true },
+    dedupeKey: { type: String, required: true },
+    source: { type: String, default: null },
+    notificationIds: { type: [String], default: [] },
+    dispatchedAt: { type: Date, default: null },
+  },
+  { timestamps: true, minimize: false, versionKey: false },
+);
+
+eventSchema.index({ dedupeKey: 1 }, { unique: true });
+eventSchema.index({ dispatchedAt: 1, createdAt: 1 });
+
+export type EventDoc = InferSchemaType<typeof eventSchema>;
+export type EventModel = Model<EventDoc>;
+
+export function eventModel(conn: Connection): EventModel {
+  return conn.model<EventDoc>('Event', eventSchema, 'events');
+}

@@ -1,0 +1,19 @@
+import type { Connection } from 'mongoose';
+import { webhookModel } from './webhook';
+import { subscriptionModel } from './subscription';
+import { eventModel } from './event';
+import { notificationModel } from './notification';
+import { settingModel } from './setting';
+
+/** Every model bound to one connection; add a model here and it gets its indexes at connect. */
+export function createModels(conn: Connection) {
+  return {
+    Webhook: webhookModel(conn),
+    Subscription: subscriptionModel(conn),
+    Event: eventModel(conn),
+    Notification: notificationModel(conn),
+    Setting: settingModel(conn),
+  };
+}
+
+export type Models = ReturnType<typeof createModels>;

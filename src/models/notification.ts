@@ -1,0 +1,77 @@
+/**
+ * One notification: one event for one webhook. `request` is the snapshot rendered once at
+ * send-out (credentials redacted); every attempt and every resend sends it, never a re-render.
+ * Attempts are embedded: reading the history is one document, recording an attempt one update.
+ */
+import { Schema, type Connection, type InferSchemaType, type Model } from 'mongoose';
+
+export const NOTIFICATION_STATUSES = ['pending', 'retrying', 'sent', 'failed'] as const;
+export type NotificationStatus = (typeof NOTIFICATION_STATUSES)[number];
+
+export const ATTEMPT_ERROR_KINDS = ['http_status', 'timeout', 'connection', 'tls', 'blocked'] as const;
+export type AttemptErrorKind = (typeof ATTEMPT_ERROR_KINDS)[number];
+
+const attemptSchema = new Schema(
+  {
+    number: { type: Number, required: true },
+    trigger: { type: String, enum: ['automatic', 'manual'], required: true },
+    idempotencyKey: { type: String, required: true },
+    startedAt: { type: Date, required: true },
+    finishedAt: { type: Date, required: true },
+    durationMs: { type: Number, required: true },
+    statusCode: { type: Number, default: undefined },
+    responseHeaders: { type: Schema.Types.Mixed, default: undefined },
+    responseBody: { type: String, default: undefined },
+    error: {
+      type: new Schema({ kind: { type: String, enum: ATTEMPT_ERROR_KINDS }, message: String }, { _id: false }),
+      default: undefined,
+    },
+  },
+  { _id: false },
+);
+
+const requestSchema = new Schema(
+  {
+    method: { type: String, required: true },
+    url: { type: String, required: true },
+    headers: { type: Schema.Types.Mixed, default: {} },
+    body: { type: String, default: '' },
+  },
+  { _id: false },
+);
+
+export const notificationSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    eventId: { type: String, required: true },
+    eventType: { type: String, required: true },
+    webhookId: { type: String, required: true },
+    webhookName: { type: String, required: true },
+    status: { type: String, enum: NOTIFICATION_STATUSES, default: 'pending' },
+    request: { type: requestSchema, default: null },
+    /** Render warnings (missing data paths), kept for the audit trail. */
+    warnings: { type: [String], default: [] },
+    attempts: { type: [attemptSchema], default: [] },
+    attemptCount: { type: Number, default: 0 },
+    nextAttemptAt: { type: Date, default: null },
+    sentAt: { type: Date, default: null },
+    failedAt: { type: Date, default: null },
+    workflowId: { type: String, required: true },
+  },
+  { timestamps: true, minimize: false, versionKey: false },
+);
+
+// The history API filters by these, newest first (IDs sort by creation time).
+notificationSchema.index({ status: 1, _id: -1 });
+notificationSchema.index({ webhookId: 1, _id: -1 });
+notificationSchema.index({ eventId: 1 });
+notificationSchema.index({ eventType: 1, _id: -1 });
+notificationSchema.index({ createdAt: -1 });
+
+export type NotificationDoc = InferSchemaType<typeof notificationSchema>;
+export type AttemptDoc = NotificationDoc['attempts'][number];
+export type NotificationModel = Model<NotificationDoc>;
+
+export function notificationModel(conn: Connection): NotificationModel {
+  return conn.model<NotificationDoc>('Notification', notificationSchema, 'notifications');
+}

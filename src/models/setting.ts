@@ -1,0 +1,17 @@
+/** Instance-wide settings, one document with `_id: 'global'`. */
+import { Schema, type Connection, type InferSchemaType, type Model } from 'mongoose';
+
+export const settingSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    webhookCommunications: { type: String, enum: ['enabled', 'none'], default: 'enabled' },
+  },
+  { timestamps: true, versionKey: false },
+);
+
+export type SettingDoc = InferSchemaType<typeof settingSchema>;
+export type SettingModel = Model<SettingDoc>;
+
+export function settingModel(conn: Connection): SettingModel {
+  return conn.model<SettingDoc>('Setting', settingSchema, 'settings');
+}

@@ -1,0 +1,20 @@
+/** Per-entity switches of a webhook: on (opt-in) or off (opt-out). One document per pair. */
+import { Schema, type Connection, type InferSchemaType, type Model } from 'mongoose';
+
+export const subscriptionSchema = new Schema(
+  {
+    webhookId: { type: String, required: true },
+    entityId: { type: String, required: true },
+    enabled: { type: Boolean, required: true },
+  },
+  { timestamps: true, versionKey: false },
+);
+
+subscriptionSchema.index({ webhookId: 1, entityId: 1 }, { unique: true });
+
+export type SubscriptionDoc = InferSchemaType<typeof subscriptionSchema>;
+export type SubscriptionModel = Model<SubscriptionDoc>;
+
+export function subscriptionModel(conn: Connection): SubscriptionModel {
+  return conn.model<SubscriptionDoc>('Subscription', subscriptionSchema, 'subscriptions');
+}

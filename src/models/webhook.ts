@@ -1,0 +1,69 @@
+/**
+ * A webhook: what to send, when, and to whom. Secrets (auth password, signing secrets) are stored
+ * sealed (see src/crypto/secrets.ts) and never leave through the API. Deleting a webhook is soft
+ * (`deletedAt`) so its notifications keep their name and their resends can still sign.
+ */
+import { Schema, type Connection, type InferSchemaType, type Model } from 'mongoose';
+
+export const RETRY_DEFAULTS = Object.freeze({
+  maxAttempts: 12,
+  initialIntervalSeconds: 10,
+  backoffCoefficient: 2,
+  maxIntervalSeconds: 7200,
+});
+
+const retrySchema = new Schema(
+  {
+    maxAttempts: { type: Number, default: RETRY_DEFAULTS.maxAttempts },
+    initialIntervalSeconds: { type: Number, default: RETRY_DEFAULTS.initialIntervalSeconds },
+    backoffCoefficient: { type: Number, default: RETRY_DEFAULTS.backoffCoefficient },
+    maxIntervalSeconds: { type: Number, default: RETRY_DEFAULTS.maxIntervalSeconds },
+  },
+  { _id: false },
+);
+
+export const webhookSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    name: { type: String, required: true },
+    enabled: { type: Boolean, default: true },
+    eventTypes: { type: [String], required: true },
+    condition: { type: Schema.Types.Mixed, default: null },
+    targeting: { type: String, enum: ['opt-in', 'opt-out'], default: 'opt-out' },
+    url: { type: String, required: true },
+    method: { type: String, enum: ['POST', 'PUT', 'PATCH'], default: 'POST' },
+    contentType: { type: String, enum: ['application/json', 'application/xml', 'text/plain'], default: 'application/json' },
+    bodyTemplate: { type: String, default: null },
+    payloadVersion: { type: String, required: true },
+    headers: { type: Schema.Types.Mixed, default: {} },
+    auth: {
+      type: { type: String, enum: ['none', 'basic'], default: 'none' },
+      username: { type: String, default: null },
+      /** Sealed, or a `{{env_var[@name].pass}}` reference resolved at send time. */
+      password: { type: String, default: null },
+    },
+    idempotencyKey: { type: Boolean, default: true },
+    signing: {
+      enabled: { type: Boolean, default: true },
+      /** Sealed `whsec_...`. */
+      secret: { type: String, default: null },
+      /** The secret before the last rotation, sealed, signing alongside until previousExpiresAt. */
+      previousSecret: { type: String, default: null },
+      previousExpiresAt: { type: Date, default: null },
+    },
+    retry: { type: retrySchema, default: () => ({}) },
+    timeoutSeconds: { type: Number, default: 15 },
+    deletedAt: { type: Date, default: null },
+  },
+  { timestamps: true, minimize: false, versionKey: false },
+);
+
+// Event fan-out looks webhooks up by event type.
+webhookSchema.index({ eventTypes: 1 });
+
+export type WebhookDoc = InferSchemaType<typeof webhookSchema>;
+export type WebhookModel = Model<WebhookDoc>;
+
+export function webhookModel(conn: Connection): WebhookModel {
+  return conn.model<WebhookDoc>('Webhook', webhookSchema, 'webhooks');
+}

@@ -1,0 +1,133 @@
+/**
+ * The webhook resource as the API accepts it. zod checks shapes and ranges; the template, URL and
+ * condition rules (which need Handlebars and sift) run after, and all problems are reported at
+ * once. PATCH merges into the stored webhook and re-validates the whole result.
+ */
+import { z } from 'zod';
+import type { ValidationIssue } from '../errors';
+import { validateUrlTemplate } from '../render/url-template';
+import { validateBodyTemplate } from '../render/body-template';
+import { validateCondition } from '../matching/condition';
+import { isKnownPayloadVersion } from '../render/envelopes';
+import { RETRY_DEFAULTS } from '../models/webhook';
+
+/** Headers Herald sets itself: a static header with one of these names is ignored, with a warning. */
+export const RESERVED_HEADERS = [
+  'host',
+  'content-length',
+  'content-type',
+  'authorization',
+  'transfer-encoding',
+  'connection',
+  'user-agent',
+  'x-notifications-idempotency-key',
+];
+
+export function isReservedHeader(name: string): boolean {
+  const n = name.toLowerCase();
+  return RESERVED_HEADERS.includes(n) || n.startsWith('webhook-');
+}
+
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+const credential = z.string().min(1, 'must not be empty').max(1024, 'must be at most 1024 characters');
+
+export const authSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('none') }).strict(),
+  z.object({ type: z.literal('basic'), username: credential, password: credential }).strict(),
+]);
+
+export const retrySchema = z
+  .object({
+    maxAttempts: z.number().int('must be a whole number').min(1, 'must be at least 1').max(50, 'must be at most 50'),
+    initialIntervalSeconds: z.number().min(1, 'must be at least 1').max(86400, 'must be at most 86400'),
+    backoffCoefficient: z.number().min(1, 'must be at least 1').max(10, 'must be at most 10'),
+    maxIntervalSeconds: z.number().min(1, 'must be at least 1').max(7 * 86400, 'must be at most 604800'),
+  })
+  .strict();
+
+export const webhookFields = {
+  name: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
+  enabled: z.boolean(),
+  eventTypes: z
+    .array(z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'))
+    .min(1, 'must list at least one event type (or "*")')
+    .max(100, 'must list at most 100 event types'),
+  condition: z.record(z.string(), z.unknown()).nullable(),
+  targeting: z.enum(['opt-out', 'opt-in'], { message: 'must be "opt-out" or "opt-in"' }),
+  url: z.string().min(1, 'must not be empty').max(2048, 'must be at most 2048 characters'),
+  method: z.enum(['POST', 'PUT', 'PATCH'], { message: 'must be POST, PUT or PATCH' }),
+  contentType: z.enum(['application/json', 'application/xml', 'text/plain'], {
+    message: 'must be application/json, application/xml or text/plain',
+  }),
+  bodyTemplate: z.string().max(65536, 'must be at most 65536 characters').nullable(),
+  payloadVersion: z.string().refine(isKnownPayloadVersion, 'must be "latest" or a known payload version'),
+  headers: z
+    .record(z.string().regex(HEADER_NAME, 'must be a valid header name'), z.string().max(4096, 'must be at most 4096 characters'))
+    .refine((h) => Object.keys(h).length <= 50, 'must have at most 50 headers'),
+  auth: authSchema,
+  idempotencyKey: z.boolean(),
+  signing: z.object({ enabled: z.boolean() }).strict(),
+  retry: retrySchema,
+  timeoutSeconds: z.number().int('must be a whole number').min(1, 'must be at least 1').max(60, 'must be at most 60'),
+};
+
+export const createWebhookSchema = z
+  .object({
+    ...webhookFields,
+    enabled: webhookFields.enabled.default(true),
+    condition: webhookFields.condition.default(null),
+    targeting: webhookFields.targeting.default('opt-out'),
+    method: webhookFields.method.default('POST'),
+    contentType: webhookFields.contentType.default('application/json'),
+    bodyTemplate: webhookFields.bodyTemplate.default(null),
+    payloadVersion: webhookFields.payloadVersion.optional(),
+    headers: webhookFields.headers.default({}),
+    auth: webhookFields.auth.default({ type: 'none' }),
+    idempotencyKey: webhookFields.idempotencyKey.default(true),
+    signing: webhookFields.signing.default({ enabled: true }),
+    retry: retrySchema.partial().default({}).transform((r) => ({ ...RETRY_DEFAULTS, ...r })),
+    timeoutSeconds: webhookFields.timeoutSeconds.default(15),
+  })
+  .strict();
+
+export const patchWebhookSchema = z
+  .object({
+    ...webhookFields,
+    retry: retrySchema.partial(),
+  })
+  .partial()
+  .strict();
+
+export type CreateWebhookInput = z.output<typeof createWebhookSchema>;
+export type PatchWebhookInput = z.output<typeof patchWebhookSchema>;
+
+/** Rules beyond shape: URL and body templates, the condition, retry coherence. */
+export function validateWebhookRules(w: {
+  url: string;
+  bodyTemplate: string | null;
+  contentType: string;
+  condition: unknown;
+  retry: { initialIntervalSeconds: number; maxIntervalSeconds: number };
+}): ValidationIssue[] {
+  const issues = [
+    ...validateUrlTemplate(w.url),
+    ...(w.bodyTemplate !== null ? validateBodyTemplate(w.bodyTemplate, w.contentType as never) : []),
+    ...validateCondition(w.condition),
+  ];
+  if (w.retry.maxIntervalSeconds < w.retry.initialIntervalSeconds) {
+    issues.push({ path: 'retry.maxIntervalSeconds', message: 'must not be less than retry.initialIntervalSeconds' });
+  }
+  return issues;
+}
+
+/** Splits static headers into the kept ones and the warnings for reserved names. */
+export function splitHeaders(headers: Record<string, string>): { headers: Record<string, string>; warnings: string[] } {
+  const kept: Record<string, string> = {};
+  const warnings: string[] = [];
+  for (const [name, value] of Object.entries(headers)) {
+    if (isReservedHeader(name)) warnings.push(`headers.${name}: "${name}" is a reserved header set by Herald; it was ignored`);
+    else kept[name] = value;
+  }
+  return { headers: kept, warnings };
+}

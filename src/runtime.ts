@@ -1,0 +1,85 @@
+/**
+ * Opens what every Herald process needs from a validated config: the secrets (API keys and the
+ * encryption key, generated under the data dir when not configured), MongoDB and Temporal.
+ * Entry points and tests compose these; nothing here listens or polls.
+ */
+import path from 'node:path';
+import { createHmac, randomBytes } from 'node:crypto';
+import type { Config } from './config';
+import { connectDatabase, type Database } from './db';
+import { connectTemporal, ensureSearchAttributes, type TemporalHandle } from './temporal';
+import { createSecretBox, loadOrCreateKeyFile, parseEncryptionKey, type SecretBox } from './crypto/secrets';
+import type { Logger } from './logger';
+import type { Metrics } from './metrics';
+import type { AppDeps } from './app';
+
+export const HERALD_VERSION: string = require('../package.json').version;
+export const USER_AGENT = `Herald/${HERALD_VERSION}`;
+
+export interface Secrets {
+  apiKeys: readonly string[];
+  secretBox: SecretBox;
+  /** Keys HMAC-signing inbound direct URLs. */
+  urlSigningKey: Buffer;
+  /** True when the API key was generated (so it is worth printing). */
+  generatedApiKey: boolean;
+}
+
+/** API keys and encryption key from the config, or from files under the data dir (created 0600). */
+export function loadSecrets(config: Readonly<Config>): Secrets {
+  const generatedApiKey = config.apiKeys.length === 0;
+  const apiKeys = generatedApiKey
+    ? [loadOrCreateKeyFile(path.join(config.dataDir, 'api-key'), () => `hk_${randomBytes(24).toString('base64url')}`)]
+    : config.apiKeys;
+  const rawKey = config.encryptionKey ?? loadOrCreateKeyFile(path.join(config.dataDir, 'encryption.key'));
+  const key = parseEncryptionKey(rawKey);
+  // The URL signing key derives from the encryption key, so one secret protects both.
+  const urlSigningKey = createHmac('sha256', key).update('herald inbound url signing').digest();
+  return { apiKeys, secretBox: createSecretBox(key), urlSigningKey, generatedApiKey };
+}
+
+export interface Connections {
+  db: Database;
+  temporal: TemporalHandle;
+  close(): Promise<void>;
+}
+
+export async function openConnections(
+  config: Readonly<Config>,
+  addresses: { mongodbUri: string; temporalAddress: string },
+  logger: Logger,
+): Promise<Connections> {
+  const db = await connectDatabase(addresses.mongodbUri);
+  let temporal: TemporalHandle;
+  try {
+    temporal = await connectTemporal({ address: addresses.temporalAddress, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue });
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  await ensureSearchAttributes(temporal).catch((err) =>
+    logger.warn({ err: (err as Error).message }, 'could not register search attributes; register HeraldStatus, HeraldWebhookId, HeraldEventType (Keyword) yourself'),
+  );
+  return {
+    db,
+    temporal,
+    async close() {
+      await Promise.allSettled([temporal.close(), db.close()]);
+    },
+  };
+}
+
+/** Everything the API needs, from the opened pieces. */
+export function appDeps(config: Readonly<Config>, connections: Connections, secrets: Secrets, logger: Logger, metrics: Metrics): AppDeps {
+  return {
+    config,
+    db: connections.db,
+    models: connections.db.models,
+    temporal: connections.temporal,
+    logger,
+    metrics,
+    secretBox: secrets.secretBox,
+    apiKeys: secrets.apiKeys,
+    urlSigningKey: secrets.urlSigningKey,
+  };
+}

@@ -1,0 +1,30 @@
+import { ConfigError, loadConfig } from '../../src/config';
+
+test('defaults follow API.md', () => {
+  const c = loadConfig({});
+  expect(c.port).toBe(3000);
+  expect(c.temporal).toEqual({ address: undefined, namespace: 'default', taskQueue: 'herald-notifications' });
+  expect(c.embedded).toEqual({ temporalPort: 7233, temporalUiPort: 8233, mongoPort: 27017 });
+  expect(c.maxBodyBytes).toBe(1048576);
+  expect(c.allowPrivateDestinations).toBe(false);
+  expect(Object.isFrozen(c) && Object.isFrozen(c.temporal)).toBe(true);
+});
+
+test('every problem is listed in one error', () => {
+  let error: unknown;
+  try {
+    loadConfig({ PORT: 'abc', TEMPORAL_ADDRESS: 'nohostport', MONGODB_URI: 'postgres://x', HERALD_ALLOW_PRIVATE_DESTINATIONS: 'maybe', HERALD_MAX_BODY_BYTES: '-5', HERALD_API_KEYS: 'short' });
+  } catch (err) {
+    error = err;
+  }
+  expect(error).toBeInstanceOf(ConfigError);
+  const problems = (error as ConfigError).problems;
+  for (const name of ['PORT', 'TEMPORAL_ADDRESS', 'MONGODB_URI', 'HERALD_ALLOW_PRIVATE_DESTINATIONS', 'HERALD_MAX_BODY_BYTES', 'HERALD_API_KEYS']) {
+    expect(problems.some((p) => p.startsWith(`${name}:`))).toBe(true);
+  }
+  expect((error as ConfigError).message).toContain('Invalid configuration');
+});
+
+test('comma-separated API keys are trimmed', () => {
+  expect(loadConfig({ HERALD_API_KEYS: ' aaaaaaaaaaaaaaaa , bbbbbbbbbbbbbbbb ' }).apiKeys).toEqual(['aaaaaaaaaaaaaaaa', 'bbbbbbbbbbbbbbbb']);
+});

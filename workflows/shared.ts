@@ -1,0 +1,101 @@
+/**
+ * Names and types shared by the workflow, its activities, the API and the CLI. Only IDs and small
+ * values cross into Temporal history: never a request body, a response body or a secret.
+ */
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+export const NOTIFICATION_WORKFLOW = 'notificationWorkflow';
+
+export function notificationWorkflowId(notificationId: string): string {
+  return `notification-${notificationId}`;
+}
+
+export const SEARCH_ATTRIBUTE_NAMES = ['HeraldStatus', 'HeraldWebhookId', 'HeraldEventType'] as const;
+export const HeraldStatus = defineSearchAttributeKey('HeraldStatus', SearchAttributeType.KEYWORD);
+export const HeraldWebhookId = defineSearchAttributeKey('HeraldWebhookId', SearchAttributeType.KEYWORD);
+export const HeraldEventType = defineSearchAttributeKey('HeraldEventType', SearchAttributeType.KEYWORD);
+
+export type DeliveryStatus = 'pending' | 'retrying' | 'sent' | 'failed';
+export type AttemptTrigger = 'automatic' | 'manual';
+
+export interface NotificationWorkflowInput {
+  notificationId: string;
+  /**
+   * Set when the run was started by signal-with-start to resend a notification whose earlier run
+   * had closed: skip the automatic round and only serve the resend signal(s).
+   */
+  resendOnly?: boolean;
+}
+
+export interface ResendArgs {
+  reason?: string;
+}
+
+/** The webhook's retry schedule, copied at prepare time (plain config, no secrets). */
+export interface RetrySchedule {
+  maxAttempts: number;
+  initialIntervalSeconds: number;
+  backoffCoefficient: number;
+  maxIntervalSeconds: number;
+}
+
+/** What prepare returns to the workflow: the schedule and a few words for the Web UI. */
+export interface PrepareResult {
+  status: DeliveryStatus;
+  webhookId: string;
+  eventType: string;
+  method: string;
+  host: string;
+  retry: RetrySchedule;
+  timeoutSeconds: number;
+}
+
+export interface DeliverInput {
+  notificationId: string;
+  trigger: AttemptTrigger;
+  /** Same for every automatic retry of one round, new for each manual resend. */
+  idempotencyKey: string;
+  retry: RetrySchedule;
+}
+
+/** A small summary of one attempt, safe for history. */
+export interface AttemptSummary {
+  number: number;
+  trigger: AttemptTrigger;
+  ok: boolean;
+  statusCode?: number;
+  errorKind?: string;
+  finishedAt: string;
+}
+
+export interface DeliverResult {
+  status: DeliveryStatus;
+  attempt: AttemptSummary;
+}
+
+/** Reported by the deliver activity after a failed attempt that will be retried. */
+export interface AttemptReport {
+  status: DeliveryStatus;
+  attempt: AttemptSummary;
+  nextAttemptAt: string | null;
+}
+
+export interface NotificationState {
+  notificationId: string;
+  status: DeliveryStatus;
+  attempts: number;
+  lastAttempt: AttemptSummary | null;
+  nextAttemptAt: string | null;
+  manualResends: number;
+}
+
+export const resendSignal = defineSignal<[ResendArgs?]>('resend');
+/** Sent by the deliver activity so the workflow (and the Web UI) see each failed attempt. */
+export const attemptRecordedSignal = defineSignal<[AttemptReport]>('attemptRecorded');
+export const statusQuery = defineQuery<NotificationState>('status');
+
+/** Error types the deliver activity throws that must not be retried. */
+export const NON_RETRYABLE_ERRORS = ['BlockedDestination', 'RenderFailure', 'AttemptsExhausted', 'NotificationGone'] as const;
+/** Thrown for a failed delivery attempt that Temporal should retry. */
+export const ATTEMPT_FAILED_ERROR = 'AttemptFailed';
