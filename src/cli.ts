@@ -1,0 +1,24 @@
+/**
+ * `npx herald <command>`: operating Herald from a terminal. Uses the same environment variables
+ * as the server. Each command lives in src/cli/<command>.ts.
+ */
+import { Command } from 'commander';
+import { HERALD_VERSION } from './runtime';
+import { registerToolsCommand } from './cli/tools';
+
+export function buildCli(): Command {
+  const program = new Command('herald').description('Herald webhook notifications').version(HERALD_VERSION);
+  registerToolsCommand(program);
+  return program;
+}
+
+export async function runCli(argv: string[]): Promise<void> {
+  try {
+    await buildCli().parseAsync(argv);
+  } catch (err) {
+    process.stderr.write(`herald: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+}
+
+if (require.main === module) void runCli(process.argv);
