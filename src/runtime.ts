@@ -10,10 +10,11 @@ import { connectDatabase, type Database } from './db';
 import { connectTemporal, ensureSearchAttributes, type TemporalHandle } from './temporal';
 import { createSecretBox, loadOrCreateKeyFile, parseEncryptionKey, type SecretBox } from './crypto/secrets';
 import type { Logger } from './logger';
+import { HERALD_VERSION } from './paths';
 import type { Metrics } from './metrics';
 import type { AppDeps } from './app';
 
-export const HERALD_VERSION: string = require('../package.json').version;
+export { HERALD_VERSION };
 export const USER_AGENT = `Herald/${HERALD_VERSION}`;
 
 export interface Secrets {

@@ -2,7 +2,6 @@
  * The worker role: runs notification workflows and their activities. `npm run worker` runs it
  * alone against external services; `npm start` runs it beside the API.
  */
-import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { DefaultLogger, NativeConnection, Worker, Runtime, makeTelemetryFilterString, type WorkerOptions } from '@temporalio/worker';
 import { Agent } from 'undici';
@@ -14,6 +13,7 @@ import type { Models } from './models';
 import type { SecretBox } from './crypto/secrets';
 import { createGuardedConnector } from './delivery/destination';
 import { USER_AGENT } from './runtime';
+import { WORKFLOW_BUNDLE_PATH } from './paths';
 
 export interface WorkerDeps {
   config: Readonly<Config>;
@@ -34,7 +34,7 @@ export interface RunningWorker {
   shutdown(): Promise<void>;
 }
 
-export const DEFAULT_BUNDLE_PATH = path.resolve(__dirname, '..', 'dist', 'workflow-bundle.js');
+export const DEFAULT_BUNDLE_PATH = WORKFLOW_BUNDLE_PATH;
 
 export function createDeliveryAgent(config: Pick<Config, 'allowPrivateDestinations'>): Agent {
   // One shared Agent per worker: keep-alive pools per origin, every connection checked at connect
