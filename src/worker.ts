@@ -61,7 +61,10 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
   }
   const connection = await NativeConnection.connect({ address: deps.temporalAddress });
   const dispatcher = createDeliveryAgent(deps.config);
-  const bundlePath = deps.workflowBundlePath ?? (existsSync(DEFAULT_BUNDLE_PATH) ? DEFAULT_BUNDLE_PATH : undefined);
+  // Compiled code (npm run build) uses the prebuilt bundle; from sources (tsx) bundle at start, so
+  // a stale bundle can never run newer activities against older workflow code.
+  const compiled = __filename.endsWith('.js');
+  const bundlePath = deps.workflowBundlePath ?? (compiled && existsSync(DEFAULT_BUNDLE_PATH) ? DEFAULT_BUNDLE_PATH : undefined);
   const worker = await Worker.create({
     connection,
     namespace: deps.config.temporal.namespace,
