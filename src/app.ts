@@ -16,6 +16,8 @@ import { apiKeyAuth } from './http/auth';
 import { errorHandler, notFoundHandler } from './http/error-handler';
 import { healthRouter } from './routes/health';
 import { webhooksRouter } from './routes/webhooks';
+import { subscriptionsRouter } from './routes/subscriptions';
+import { settingsRouter } from './routes/settings';
 import { eventsRouter } from './routes/events';
 import { notificationsRouter } from './routes/notifications';
 
@@ -43,6 +45,8 @@ export function createApp(deps: AppDeps): Express {
   v1.use(apiKeyAuth(deps.apiKeys));
   v1.use(express.json({ limit: deps.config.maxBodyBytes, strict: true, type: () => true }));
   v1.use('/webhooks', webhooksRouter(deps));
+  v1.use('/webhooks', subscriptionsRouter(deps));
+  v1.use('/settings', settingsRouter(deps));
   v1.use('/events', eventsRouter(deps));
   v1.use('/notifications', notificationsRouter(deps));
   app.use('/v1', v1);

@@ -59,7 +59,7 @@ export async function ingestEvent(
   } catch (err) {
     if ((err as { code?: number }).code !== DUPLICATE_KEY) throw err;
     // A duplicate (repeated id or Idempotency-Key): answer with the first event's result.
-    const first = await models.Event.findOne({ $or: [{ dedupeKey }, { _id: id }] }).lean();
+    const first = await waitForFanOut(models, { $or: [{ dedupeKey }, { _id: id }] });
     if (!first) throw err;
     return { created: false, event: await describeEvent(models, first) };
   }
@@ -71,6 +71,28 @@ export async function ingestEvent(
     created: true,
     event: { id, type: input.type, notifications: notifications.map((n) => ({ id: n._id, webhookId: n.webhookId, status: 'pending' })) },
   };
+}
+
+const FAN_OUT_WAIT_MS = 5000;
+const FAN_OUT_POLL_MS = 25;
+
+/**
+ * A concurrent duplicate can arrive while the first request is still fanning out; answering then
+ * would list no notifications, which is not "the first result". So wait (briefly, bounded) for
+ * the first request to finish: `dispatchedAt` is set once its notifications exist and their
+ * workflows started. Costs nothing on the happy path (no extra write). After the bound (Temporal
+ * slow or down), the notifications are already stored before dispatch, so the answer is still
+ * right; an old undispatched event is the dispatcher's job and is answered at once.
+ */
+async function waitForFanOut(models: Models, filter: Record<string, unknown>) {
+  const deadline = Date.now() + FAN_OUT_WAIT_MS;
+  for (;;) {
+    const first = await models.Event.findOne(filter, { type: 1, dispatchedAt: 1, createdAt: 1 }).lean();
+    if (!first || first.dispatchedAt) return first;
+    const age = Date.now() - (first.createdAt?.getTime() ?? 0);
+    if (age > FAN_OUT_WAIT_MS || Date.now() >= deadline) return first;
+    await new Promise((r) => setTimeout(r, FAN_OUT_POLL_MS));
+  }
 }
 
 /**

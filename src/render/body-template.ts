@@ -579,15 +579,16 @@ function excerpt(text: string, max = 300): string {
 
 /**
  * Save-time check of a body template: it compiles, uses only known placeholders and helpers, and
- * for JSON and XML renders a well-formed document for a sample event. `null` (the default JSON
- * envelope) is fine except for XML.
+ * for JSON and XML renders a well-formed document for a sample event. `null` means the default
+ * envelope, which is JSON: fine for application/json only. An XML or text webhook without a
+ * template would send JSON under the wrong content type, so it must bring its own template.
  */
 export function validateBodyTemplate(template: string | null, contentType: string): ValidationIssue[] {
   const mode = modeFor(contentType);
   if (!mode) return [{ path: 'contentType', message: `must be one of ${CONTENT_TYPES.join(', ')}` }];
   const issue = (message: string): ValidationIssue => ({ path: 'bodyTemplate', message });
   if (template === null) {
-    return mode === 'xml' ? [issue('is required for application/xml: the default envelopes are JSON')] : [];
+    return mode === 'json' ? [] : [issue(`is required for ${contentType}: the default envelopes are JSON`)];
   }
   if (typeof template !== 'string') return [issue('must be a string or null')];
   const compiled = compileTemplate(template, mode);

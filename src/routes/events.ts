@@ -9,7 +9,8 @@ import { describeEvent, ingestEvent } from '../ingest';
 export const eventSchema = z
   .object({
     id: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters').regex(/^[\w.:-]+$/, 'may contain only letters, digits and _ . : -').optional(),
-    type: z.string().trim().min(1, 'is required').max(200, 'must be at most 200 characters'),
+    // "*" is the wildcard of a webhook's eventTypes, never an event's own type.
+    type: z.string({ message: 'is required' }).trim().min(1, 'is required').max(200, 'must be at most 200 characters').refine((t) => t !== '*', 'must not be "*" (the wildcard of webhook eventTypes)'),
     data: z.record(z.string(), z.unknown(), { message: 'must be a JSON object' }).default({}),
     entityIds: z.array(z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters')).max(100, 'must list at most 100 entities').default([]),
     occurredAt: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' }).transform((s) => new Date(s)).optional(),

@@ -29,6 +29,8 @@ export function isReservedHeader(name: string): boolean {
 }
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+// Visible ASCII, Latin-1 and tabs (RFC 9110 field-value), no CR, LF, NUL or other controls.
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 const credential = z.string().min(1, 'must not be empty').max(1024, 'must be at most 1024 characters');
 
@@ -63,8 +65,25 @@ export const webhookFields = {
   bodyTemplate: z.string().max(65536, 'must be at most 65536 characters').nullable(),
   payloadVersion: z.string().refine(isKnownPayloadVersion, 'must be "latest" or a known payload version'),
   headers: z
-    .record(z.string().regex(HEADER_NAME, 'must be a valid header name'), z.string().max(4096, 'must be at most 4096 characters'))
-    .refine((h) => Object.keys(h).length <= 50, 'must have at most 50 headers'),
+    .record(
+      // Names are checked below: zod 4 reports a bad record key only as "Invalid key in record".
+      z.string(),
+      // CR/LF would split the header (undici refuses it at send time); reject it at save instead.
+      z.string().max(4096, 'must be at most 4096 characters').regex(HEADER_VALUE, 'must not contain line breaks or control characters'),
+    )
+    .refine((h) => Object.keys(h).length <= 50, 'must have at most 50 headers')
+    .check((ctx) => {
+      // HTTP header names are case-insensitive: `X-Tenant` and `x-tenant` would be one header sent twice.
+      const seen = new Set<string>();
+      for (const name of Object.keys(ctx.value)) {
+        if (!HEADER_NAME.test(name)) {
+          ctx.issues.push({ code: 'custom', input: name, path: [name], message: 'must be a valid header name (letters, digits and !#$%&\'*+.^_`|~-)' });
+        }
+        const lower = name.toLowerCase();
+        if (seen.has(lower)) ctx.issues.push({ code: 'custom', input: name, path: [name], message: 'is given twice (header names are case-insensitive)' });
+        seen.add(lower);
+      }
+    }),
   auth: authSchema,
   idempotencyKey: z.boolean(),
   signing: z.object({ enabled: z.boolean() }).strict(),
@@ -102,17 +121,41 @@ export const patchWebhookSchema = z
 export type CreateWebhookInput = z.output<typeof createWebhookSchema>;
 export type PatchWebhookInput = z.output<typeof patchWebhookSchema>;
 
-/** Rules beyond shape: URL and body templates, the condition, retry coherence. */
-export function validateWebhookRules(w: {
+/** The fields whose rules depend on each other or need more than zod. */
+export interface RuleFields {
   url: string;
   bodyTemplate: string | null;
   contentType: string;
   condition: unknown;
-  retry: { initialIntervalSeconds: number; maxIntervalSeconds: number };
-}): ValidationIssue[] {
+  retry: { maxAttempts: number; initialIntervalSeconds: number; backoffCoefficient: number; maxIntervalSeconds: number };
+}
+
+type Stored<T> = { [K in keyof T]?: T[K] | null };
+
+/**
+ * The rule fields after a PATCH, so the whole result is re-validated: switching `contentType` to
+ * XML must fail for a webhook whose template is JSON, even though the patch itself is fine.
+ */
+export function mergeRuleFields(
+  current: { url: string; bodyTemplate?: string | null; contentType?: string | null; condition?: unknown; retry?: Stored<RuleFields['retry']> | null },
+  patch: PatchWebhookInput,
+): RuleFields {
+  const storedRetry = Object.fromEntries(Object.entries(current.retry ?? {}).filter(([, v]) => typeof v === 'number'));
+  return {
+    url: patch.url ?? current.url,
+    bodyTemplate: patch.bodyTemplate !== undefined ? patch.bodyTemplate : (current.bodyTemplate ?? null),
+    contentType: patch.contentType ?? current.contentType ?? 'application/json',
+    condition: patch.condition !== undefined ? patch.condition : (current.condition ?? null),
+    retry: { ...RETRY_DEFAULTS, ...storedRetry, ...patch.retry },
+  };
+}
+
+/** Rules beyond shape: URL and body templates, the condition, retry coherence. */
+export function validateWebhookRules(w: Pick<RuleFields, 'url' | 'bodyTemplate' | 'contentType' | 'condition'> & { retry: { initialIntervalSeconds: number; maxIntervalSeconds: number } }): ValidationIssue[] {
   const issues = [
     ...validateUrlTemplate(w.url),
-    ...(w.bodyTemplate !== null ? validateBodyTemplate(w.bodyTemplate, w.contentType as never) : []),
+    // Also for null: the default envelope is JSON, so XML and text webhooks need a template.
+    ...validateBodyTemplate(w.bodyTemplate, w.contentType),
     ...validateCondition(w.condition),
   ];
   if (w.retry.maxIntervalSeconds < w.retry.initialIntervalSeconds) {

@@ -1,15 +1,17 @@
-/** `/v1/webhooks`: create, list, read, update (partial, re-validated whole), delete (soft). */
+/** `/v1/webhooks`: create, list, read, update (partial, re-validated whole), delete (soft), preview. */
 import { Router } from 'express';
 import type { AppDeps } from '../app';
-import { notFound, validationError } from '../errors';
+import { ErrorCodes, HeraldError, notFound, validationError } from '../errors';
 import { newId } from '../ids';
 import { parseBody, parseQuery } from '../http/validate';
 import { afterCursor, page, pageQuery } from '../http/pagination';
 import { LATEST_PAYLOAD_VERSION } from '../render/envelopes';
 import { generateSecret } from '../delivery/signatures';
 import type { WebhookDoc } from '../models/webhook';
+import { previewSchema, previewWebhook } from './webhook-preview';
 import { sealCredential } from '../delivery/credentials';
-import { createWebhookSchema, patchWebhookSchema, splitHeaders, validateWebhookRules, webhookFields } from './webhook-schema';
+import { httpsOnlyIssues } from '../delivery/destination';
+import { createWebhookSchema, mergeRuleFields, patchWebhookSchema, splitHeaders, validateWebhookRules, webhookFields } from './webhook-schema';
 
 export function webhooksRouter(deps: AppDeps): Router {
   const { models, secretBox } = deps;
@@ -17,7 +19,7 @@ export function webhooksRouter(deps: AppDeps): Router {
 
   router.post('/', async (req, res) => {
     const input = parseBody(createWebhookSchema, req.body);
-    const issues = validateWebhookRules(input);
+    const issues = [...validateWebhookRules(input), ...httpsOnlyIssues(input.url, deps.config.httpsOnly)];
     if (issues.length) throw validationError(issues);
     const { headers, warnings } = splitHeaders(input.headers);
     const doc = await models.Webhook.create({
@@ -45,27 +47,36 @@ export function webhooksRouter(deps: AppDeps): Router {
 
   router.patch('/:id', async (req, res) => {
     const patch = parseBody(patchWebhookSchema, req.body);
-    const current = await loadWebhook(deps, req.params.id);
-    const merged = {
-      url: patch.url ?? current.url,
-      bodyTemplate: patch.bodyTemplate !== undefined ? patch.bodyTemplate : (current.bodyTemplate ?? null),
-      contentType: patch.contentType ?? current.contentType,
-      condition: patch.condition !== undefined ? patch.condition : (current.condition ?? null),
-      retry: { ...(current.retry as object), ...patch.retry } as WebhookDoc['retry'] & { initialIntervalSeconds: number; maxIntervalSeconds: number },
-    };
-    const issues = validateWebhookRules(merged);
-    if (issues.length) throw validationError(issues);
-    const set: Record<string, unknown> = { ...patch, ...merged };
-    let warnings: string[] = [];
-    if (patch.headers) ({ headers: set.headers, warnings } = splitHeaders(patch.headers));
-    if (patch.auth) set.auth = sealAuth(patch.auth, secretBox);
-    if (patch.signing) {
-      delete set.signing;
-      set['signing.enabled'] = patch.signing.enabled;
+    // Optimistic concurrency: the merge is validated against the version it was read from, so two
+    // concurrent PATCHes cannot combine into a webhook nobody validated. A lost race re-merges.
+    for (let attempt = 1; ; attempt++) {
+      const current = await loadWebhook(deps, req.params.id);
+      const merged = mergeRuleFields(current, patch);
+      const issues = [...validateWebhookRules(merged), ...httpsOnlyIssues(merged.url, deps.config.httpsOnly)];
+      if (issues.length) throw validationError(issues);
+      const set: Record<string, unknown> = { ...patch, ...merged };
+      let warnings: string[] = [];
+      if (patch.headers) ({ headers: set.headers, warnings } = splitHeaders(patch.headers));
+      if (patch.auth) set.auth = sealAuth(patch.auth, secretBox);
+      if (patch.signing) {
+        delete set.signing; // keep the secret: only the switch is patched
+        set['signing.enabled'] = patch.signing.enabled;
+      }
+      const updated = await models.Webhook.findOneAndUpdate(
+        { _id: current._id, deletedAt: null, updatedAt: current.updatedAt },
+        { $set: set },
+        { new: true },
+      ).lean();
+      if (updated) return void res.json({ ...webhookView(updated), warnings });
+      if (attempt >= 5) throw new HeraldError(409, ErrorCodes.conflict, 'The webhook is being changed concurrently; try again');
     }
-    const updated = await models.Webhook.findOneAndUpdate({ _id: current._id, deletedAt: null }, { $set: set }, { new: true }).lean();
-    if (!updated) throw notFound('Webhook');
-    res.json({ ...webhookView(updated), warnings });
+  });
+
+  // Renders the request a real event would produce, with the same code as the worker; sends nothing.
+  router.post('/:id/preview', async (req, res) => {
+    const { event } = parseBody(previewSchema, req.body);
+    const webhook = await loadWebhook(deps, req.params.id);
+    res.json(await previewWebhook(models, webhook, event));
   });
 
   router.delete('/:id', async (req, res) => {

@@ -244,9 +244,9 @@ describe('validateBodyTemplate', () => {
     expect(messages('just text', XML_CT)).toEqual([expect.stringMatching(/^does not render to well-formed XML/)]);
   });
 
-  it('null is the default JSON envelope: fine for JSON and text, not for XML', () => {
+  it('null is the default JSON envelope: fine for JSON, not for XML or text', () => {
     expect(validateBodyTemplate(null, JSON_CT)).toEqual([]);
-    expect(validateBodyTemplate(null, TEXT_CT)).toEqual([]);
+    expect(validateBodyTemplate(null, TEXT_CT)).toEqual([{ path: 'bodyTemplate', message: 'is required for text/plain: the default envelopes are JSON' }]);
     expect(validateBodyTemplate(null, XML_CT)).toEqual([{ path: 'bodyTemplate', message: 'is required for application/xml: the default envelopes are JSON' }]);
   });
 

@@ -1,0 +1,44 @@
+/**
+ * `/v1/settings`: instance-wide switches, one document (`_id: 'global'`). Missing means defaults,
+ * so a fresh install needs no seeding. `webhookCommunications: "none"` stops notifications from
+ * being created (events are still stored) — Mambu's switch for maintenance windows.
+ */
+import { Router } from 'express';
+import { z } from 'zod';
+import type { AppDeps } from '../app';
+import { parseBody } from '../http/validate';
+
+const GLOBAL = 'global';
+
+const DEFAULTS = { webhookCommunications: 'enabled' as const };
+
+// PUT takes the whole settings object (today one field); unknown fields are a 400, not ignored.
+const putSchema = z
+  .object({
+    webhookCommunications: z.enum(['enabled', 'none'], { message: 'must be "enabled" or "none"' }),
+  })
+  .strict();
+
+type SettingsView = { webhookCommunications?: string | null; updatedAt?: Date | null };
+
+function view(doc: SettingsView | null) {
+  return { webhookCommunications: doc?.webhookCommunications ?? DEFAULTS.webhookCommunications, updatedAt: doc?.updatedAt ?? null };
+}
+
+export function settingsRouter(deps: AppDeps): Router {
+  const { models } = deps;
+  const router = Router();
+
+  router.get('/', async (_req, res) => {
+    res.json(view(await models.Setting.findById(GLOBAL).lean()));
+  });
+
+  router.put('/', async (req, res) => {
+    const input = parseBody(putSchema, req.body);
+    const doc = await models.Setting.findOneAndUpdate({ _id: GLOBAL }, { $set: input }, { upsert: true, new: true }).lean();
+    deps.logger.info({ settings: input }, 'settings changed');
+    res.json(view(doc));
+  });
+
+  return router;
+}

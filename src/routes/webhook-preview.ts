@@ -1,0 +1,75 @@
+/**
+ * `POST /v1/webhooks/{id}/preview`: the request a real event would produce, rendered by the same
+ * code the worker uses (renderSnapshot), so what you see is what is sent. Nothing is stored or sent.
+ *
+ * Besides render warnings (missing data paths), the warnings say when this event would create no
+ * notification at all (disabled, event type, condition, targeting, settings): "why did nothing
+ * arrive" is the question a preview is usually asked.
+ */
+import { z } from 'zod';
+import type { Models } from '../models';
+import type { WebhookDoc } from '../models/webhook';
+import { HeraldError } from '../errors';
+import { renderSnapshot } from '../render/snapshot';
+import { matchesCondition } from '../matching/condition';
+import { isTargeted, type Targeting } from '../matching/targeting';
+import { USER_AGENT } from '../runtime';
+import { eventSchema } from './events';
+
+export const previewSchema = z.object({ event: eventSchema }).strict();
+type PreviewEvent = z.output<typeof previewSchema>['event'];
+
+export interface Preview {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+  warnings: string[];
+}
+
+// Stand-ins for what only exists once a real event is accepted.
+const PREVIEW_EVENT_ID = 'evt_preview';
+const PREVIEW_NOTIFICATION_ID = 'ntf_preview';
+
+export async function previewWebhook(models: Models, webhook: WebhookDoc & { _id: string }, event: PreviewEvent): Promise<Preview> {
+  let rendered: ReturnType<typeof renderSnapshot>;
+  try {
+    rendered = renderSnapshot({
+      webhook,
+      event: { _id: event.id ?? PREVIEW_EVENT_ID, type: event.type, data: event.data, entityIds: event.entityIds, occurredAt: event.occurredAt ?? new Date() },
+      notificationId: PREVIEW_NOTIFICATION_ID,
+      userAgent: USER_AGENT,
+    });
+  } catch (err) {
+    // Validated templates render; this is a template saved before a rule existed, say so plainly.
+    throw new HeraldError(422, 'render_failed', `The webhook's templates do not render for this event: ${(err as Error).message}`);
+  }
+  const warnings = [...(await deliveryWarnings(models, webhook, event)), ...rendered.warnings];
+  return { ...rendered.request, warnings };
+}
+
+/** Why a real event like this one would create no notification for this webhook (empty: it would). */
+async function deliveryWarnings(models: Models, webhook: WebhookDoc & { _id: string }, event: PreviewEvent): Promise<string[]> {
+  const warnings: string[] = [];
+  const settings = await models.Setting.findById('global').lean();
+  if (settings?.webhookCommunications === 'none') warnings.push('settings.webhookCommunications is "none": no notification would be created');
+  if (!webhook.enabled) warnings.push('the webhook is disabled: no notification would be created');
+  if (!webhook.eventTypes.includes('*') && !webhook.eventTypes.includes(event.type)) {
+    warnings.push(`event type "${event.type}" is not in eventTypes: no notification would be created`);
+  }
+  const subject = { type: event.type, data: event.data, entityIds: event.entityIds };
+  if (!matchesCondition((webhook.condition as Record<string, unknown> | null) ?? null, subject)) {
+    warnings.push('the condition does not match this event: no notification would be created');
+  }
+  const subs = event.entityIds.length ? await models.Subscription.find({ webhookId: webhook._id, entityId: { $in: event.entityIds } }).lean() : [];
+  const switches = new Map(subs.map((s) => [s.entityId, s.enabled]));
+  const targeting = (webhook.targeting ?? 'opt-out') as Targeting;
+  if (!isTargeted(targeting, event.entityIds, switches)) {
+    warnings.push(
+      targeting === 'opt-in'
+        ? 'targeting is opt-in and none of the event entityIds is switched on: no notification would be created'
+        : 'targeting is opt-out and one of the event entityIds is switched off: no notification would be created',
+    );
+  }
+  return warnings;
+}
