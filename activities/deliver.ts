@@ -23,7 +23,7 @@ import {
 import { sendRequest, type AttemptResult } from '../src/delivery/send';
 import { attemptHeaders } from '../src/delivery/attempt-headers';
 import { recordAttempt, type NewAttempt } from '../src/delivery/record-attempt';
-import { resolveStoredCredential } from '../src/delivery/credentials';
+import { resolveStoredCredential, unresolvedCredentialAttempt } from '../src/delivery/credentials';
 
 export function createDeliverActivity(deps: ActivityDeps) {
   const { models } = deps;
@@ -45,7 +45,8 @@ export function createDeliverActivity(deps: ActivityDeps) {
 
     const now = new Date();
     const request = notification.request;
-    const headers = await attemptHeaders({
+    // A credential naming an undefined variable is a failed attempt (nothing sent), not a crash.
+    const prepared = await attemptHeaders({
       snapshot: request,
       webhook,
       notificationId: input.notificationId,
@@ -53,12 +54,18 @@ export function createDeliverActivity(deps: ActivityDeps) {
       now,
       secretBox: deps.secretBox,
       resolveCredential: (stored) => resolveStoredCredential(stored, { models, secretBox: deps.secretBox }),
-    });
-
-    const result = await sendRequest(
-      { method: request.method, url: request.url, headers, body: request.body },
-      { dispatcher: deps.dispatcher, timeoutMs: (webhook.timeoutSeconds ?? 15) * 1000 },
+    }).then(
+      (headers) => ({ headers }),
+      (err: unknown) => ({ failure: unresolvedCredentialAttempt(err, now) }),
     );
+
+    const result =
+      'failure' in prepared
+        ? prepared.failure
+        : await sendRequest(
+            { method: request.method, url: request.url, headers: prepared.headers, body: request.body },
+            { dispatcher: deps.dispatcher, timeoutMs: (webhook.timeoutSeconds ?? 15) * 1000 },
+          );
     deps.metrics?.recordAttempt(result);
 
     const automatic = input.trigger === 'automatic';

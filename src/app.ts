@@ -20,6 +20,10 @@ import { subscriptionsRouter } from './routes/subscriptions';
 import { settingsRouter } from './routes/settings';
 import { eventsRouter } from './routes/events';
 import { notificationsRouter } from './routes/notifications';
+import { webhookSecretsRouter } from './routes/webhook-secrets';
+import { variablesRouter } from './routes/variables';
+import { sourcesRouter } from './routes/sources';
+import { inboundRouter } from './routes/inbound';
 
 export interface AppDeps {
   config: Readonly<Config>;
@@ -40,15 +44,20 @@ export function createApp(deps: AppDeps): Express {
   app.set('trust proxy', false);
   app.use(helmet());
   app.use(healthRouter(deps));
+  // Inbound direct URLs: no API key (the signed URL, optionally basic auth), their own body parser.
+  app.use('/in', inboundRouter(deps));
 
   const v1 = express.Router();
   v1.use(apiKeyAuth(deps.apiKeys));
   v1.use(express.json({ limit: deps.config.maxBodyBytes, strict: true, type: () => true }));
+  v1.use('/webhooks', webhookSecretsRouter(deps));
   v1.use('/webhooks', webhooksRouter(deps));
   v1.use('/webhooks', subscriptionsRouter(deps));
   v1.use('/settings', settingsRouter(deps));
   v1.use('/events', eventsRouter(deps));
   v1.use('/notifications', notificationsRouter(deps));
+  v1.use('/sources', sourcesRouter(deps));
+  v1.use('/variables', variablesRouter(deps));
   app.use('/v1', v1);
 
   app.use(notFoundHandler());

@@ -235,7 +235,7 @@ export function withRemoteAddressCheck(connect: buildConnector.connector, allowP
  * Three layers, all failing with code HERALD_BLOCKED_DESTINATION: the host name (IP literals,
  * `localhost`), every resolved address (before connecting), and the connected remote address.
  */
-export function createGuardedConnector(opts: DestinationOptions & { connectTimeoutMs?: number }): buildConnector.connector {
+export function createGuardedConnector(opts: DestinationOptions & { connectTimeoutMs?: number; httpsOnly?: boolean }): buildConnector.connector {
   const base = buildConnector({
     timeout: opts.connectTimeoutMs,
     lookup: guardedLookup(opts.allowPrivate, opts.lookup ?? dns.lookup),
@@ -243,13 +243,22 @@ export function createGuardedConnector(opts: DestinationOptions & { connectTimeo
   const guarded = withRemoteAddressCheck(base, opts.allowPrivate);
   return (options, callback) => {
     const host = options.hostname.replace(/^\[(.*)\]$/, '$1');
-    const reason = hostPolicy(host, opts.allowPrivate);
+    // HTTPS-only is enforced here too, not just at save: webhooks saved before it was switched on
+    // (and stored snapshots) must not go out in the clear either.
+    const reason = opts.httpsOnly && options.protocol !== 'https:' ? HTTPS_ONLY_REASON : hostPolicy(host, opts.allowPrivate);
     if (reason) {
       const address = parseIp(host)?.toString() ?? host;
       return queueMicrotask(() => callback(new BlockedDestinationError(options.hostname, address, reason), null));
     }
     return guarded(options, callback);
   };
+}
+
+export const HTTPS_ONLY_REASON = 'plain http is not allowed (HERALD_HTTPS_ONLY is on)';
+
+/** Save-time HTTPS-only rule for a webhook URL template (its scheme is always literal text). */
+export function httpsOnlyIssues(urlTemplate: string, httpsOnly: boolean): Array<{ path: string; message: string }> {
+  return httpsOnly && !/^https:\/\//i.test(urlTemplate.trim()) ? [{ path: 'url', message: 'must be an https URL (HERALD_HTTPS_ONLY is on)' }] : [];
 }
 
 /**

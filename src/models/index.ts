@@ -4,6 +4,8 @@ import { subscriptionModel } from './subscription';
 import { eventModel } from './event';
 import { notificationModel } from './notification';
 import { settingModel } from './setting';
+import { sourceModel } from './source';
+import { variableModel } from './variable';
 
 /** Every model bound to one connection; add a model here and it gets its indexes at connect. */
 export function createModels(conn: Connection) {
@@ -13,6 +15,8 @@ export function createModels(conn: Connection) {
     Event: eventModel(conn),
     Notification: notificationModel(conn),
     Setting: settingModel(conn),
+    Source: sourceModel(conn),
+    Variable: variableModel(conn),
   };
 }
 

@@ -8,7 +8,8 @@ import { Schema, type Connection, type InferSchemaType, type Model } from 'mongo
 export const NOTIFICATION_STATUSES = ['pending', 'retrying', 'sent', 'failed'] as const;
 export type NotificationStatus = (typeof NOTIFICATION_STATUSES)[number];
 
-export const ATTEMPT_ERROR_KINDS = ['http_status', 'timeout', 'connection', 'tls', 'blocked'] as const;
+// `configuration`: Herald could not build the request (a credential names an undefined variable).
+export const ATTEMPT_ERROR_KINDS = ['http_status', 'timeout', 'connection', 'tls', 'blocked', 'configuration'] as const;
 export type AttemptErrorKind = (typeof ATTEMPT_ERROR_KINDS)[number];
 
 const attemptSchema = new Schema(

@@ -1,0 +1,75 @@
+/**
+ * `/v1/variables`: named credential pairs, write-only. `PUT /{name}` `{"user", "pass"}` creates
+ * (201) or replaces (200) one; GET shows the name and when it changed, never a value; DELETE
+ * removes it. Credentials anywhere may reference them as `{{env_var[@name].user}}` /
+ * `{{env_var[@name].pass}}`, resolved at send or check time. A list is name-ordered.
+ */
+import { Router } from 'express';
+import { z } from 'zod';
+import type { AppDeps } from '../app';
+import { notFound } from '../errors';
+import { parseBody, parseQuery } from '../http/validate';
+import { VARIABLE_NAME } from '../delivery/credentials';
+import type { VariableDoc } from '../models/variable';
+
+const value = z.string().min(1, 'must not be empty').max(1024, 'must be at most 1024 characters');
+const variableSchema = z.object({ user: value, pass: value }).strict();
+const nameSchema = z.object({ name: z.string().regex(VARIABLE_NAME, 'must be 1-100 letters, digits, _ . or -') });
+const listQuery = z
+  .object({
+    limit: z.coerce.number().int('must be a whole number').min(1, 'must be at least 1').max(200, 'must be at most 200').default(50),
+    cursor: z.string().regex(VARIABLE_NAME, 'must be a cursor returned by a previous page').optional(),
+  })
+  .strict();
+
+export function variablesRouter(deps: AppDeps): Router {
+  const { models, secretBox } = deps;
+  const router = Router();
+
+  router.get('/', async (req, res) => {
+    const q = parseQuery(listQuery, req.query);
+    const docs = await models.Variable.find(q.cursor ? { _id: { $gt: q.cursor } } : {}, { user: 0, pass: 0 })
+      .sort({ _id: 1 })
+      .limit(q.limit + 1)
+      .lean();
+    const items = docs.slice(0, q.limit);
+    res.json({ data: items.map(variableView), nextCursor: docs.length > q.limit ? items[items.length - 1]._id : null });
+  });
+
+  router.put('/:name', async (req, res) => {
+    const { name } = parseQuery(nameSchema, req.params);
+    const input = parseBody(variableSchema, req.body);
+    const existed = await models.Variable.exists({ _id: name });
+    const doc = await models.Variable.findOneAndUpdate(
+      { _id: name },
+      { $set: { user: secretBox.encrypt(input.user), pass: secretBox.encrypt(input.pass) } },
+      { upsert: true, new: true, projection: { user: 0, pass: 0 } },
+    ).lean();
+    res.status(existed ? 200 : 201).json(variableView(doc!));
+  });
+
+  router.get('/:name', async (req, res) => {
+    const { name } = parseQuery(nameSchema, req.params);
+    const doc = await models.Variable.findById(name, { user: 0, pass: 0 }).lean();
+    if (!doc) throw notFound('Variable');
+    res.json(variableView(doc));
+  });
+
+  router.delete('/:name', async (req, res) => {
+    const { name } = parseQuery(nameSchema, req.params);
+    const r = await models.Variable.deleteOne({ _id: name });
+    if (r.deletedCount === 0) throw notFound('Variable');
+    res.status(204).end();
+  });
+
+  return router;
+}
+
+function variableView(v: Partial<VariableDoc> & { _id: string; createdAt?: Date; updatedAt?: Date }) {
+  return {
+    name: v._id,
+    references: { user: `{{env_var[@${v._id}].user}}`, pass: `{{env_var[@${v._id}].pass}}` },
+    createdAt: v.createdAt,
+    updatedAt: v.updatedAt,
+  };
+}
