@@ -85,9 +85,11 @@ export function createDeliverActivity(deps: ActivityDeps) {
       responseBody: result.responseBody,
       error: result.error,
     };
+    // A failed manual attempt while the automatic round waits keeps the round's next attempt time.
+    const keepsRound = !automatic && !result.ok && input.roundOpen === true;
     const recorded = await recordAttempt(models.Notification, notification, attempt, {
-      newStatus: (current) => statusAfter(current, result, final, automatic),
-      nextAttemptAt,
+      newStatus: (current) => statusAfter(current, result, final, automatic, input.roundOpen === true),
+      nextAttemptAt: keepsRound ? undefined : nextAttemptAt,
     });
     deps.metrics?.recordStatusChange(recorded.previousStatus, recorded.status);
 
@@ -116,11 +118,11 @@ export function createDeliverActivity(deps: ActivityDeps) {
   };
 }
 
-function statusAfter(current: DeliveryStatus, result: AttemptResult, final: boolean, automatic: boolean): DeliveryStatus {
+function statusAfter(current: DeliveryStatus, result: AttemptResult, final: boolean, automatic: boolean, roundOpen: boolean): DeliveryStatus {
   if (result.ok) return 'sent';
   // Nothing undoes a success: a failed resend of a sent notification leaves it sent.
   if (current === 'sent') return 'sent';
-  if (!automatic) return current === 'retrying' ? 'retrying' : 'failed';
+  if (!automatic) return roundOpen ? 'retrying' : 'failed';
   return final ? 'failed' : 'retrying';
 }
 

@@ -9,6 +9,7 @@ import type { SecretBox } from '../src/crypto/secrets';
 import type { Metrics } from '../src/metrics';
 import { createPrepareActivity } from './prepare';
 import { createDeliverActivity } from './deliver';
+import { createBulkResendActivity } from './bulk-resend';
 
 export interface ActivityDeps {
   models: Models;
@@ -24,5 +25,6 @@ export function createActivities(deps: ActivityDeps) {
   return {
     prepare: createPrepareActivity(deps),
     deliver: createDeliverActivity(deps),
+    resendMatching: createBulkResendActivity(deps),
   };
 }

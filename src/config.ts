@@ -66,6 +66,7 @@ const envSchema = z.object({
   HERALD_TEMPORAL_BIN: optionalString,
   HERALD_FERRETDB_BIN: optionalString,
   HERALD_TOOLS_DIR: optionalString,
+  HERALD_WORKER_METRICS_PORT: port.optional(),
 });
 
 export interface Config {
@@ -83,6 +84,8 @@ export interface Config {
   /** Base URL used to print inbound direct URLs; defaults to http://127.0.0.1:<PORT>. */
   publicUrl: string;
   tools: { temporalBin?: string; ferretdbBin?: string; cacheDir?: string };
+  /** `npm run worker` serves /metrics on this port when set (the API serves its own on PORT). */
+  workerMetricsPort?: number;
 }
 
 export class ConfigError extends Error {
@@ -113,6 +116,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     logLevel: e.HERALD_LOG_LEVEL,
     publicUrl: (e.HERALD_PUBLIC_URL ?? `http://127.0.0.1:${e.PORT}`).replace(/\/$/, ''),
     tools: { temporalBin: e.HERALD_TEMPORAL_BIN, ferretdbBin: e.HERALD_FERRETDB_BIN, cacheDir: e.HERALD_TOOLS_DIR },
+    workerMetricsPort: e.HERALD_WORKER_METRICS_PORT,
   };
   return deepFreeze(config);
 }

@@ -140,7 +140,8 @@ export async function createNotifications(models: Models, event: EventDoc & { _i
       if (!onlyDuplicates && (err as { code?: number }).code !== DUPLICATE_KEY) throw err;
     }
   }
-  return docs;
+  // Method and URL template ride along (not stored) for the workflow's Web UI summary.
+  return docs.map((d, i) => ({ ...d, method: targeted[i].method, url: targeted[i].url }));
 }
 
 function notificationIdFor(event: { _id: string; createdAt?: Date | null }, webhookId: string): string {
@@ -155,10 +156,14 @@ function notificationIdFor(event: { _id: string; createdAt?: Date | null }, webh
 export async function dispatchEvent(
   deps: IngestDeps,
   eventId: string,
-  notifications: Array<{ _id: string; webhookId: string; eventType: string }>,
+  notifications: Array<{ _id: string; webhookId: string; eventType: string; method?: string | null; url?: string | null }>,
 ): Promise<boolean> {
   try {
-    await Promise.all(notifications.map((n) => startNotificationWorkflow(deps.temporal, { id: n._id, webhookId: n.webhookId, eventType: n.eventType })));
+    await Promise.all(
+      notifications.map((n) =>
+        startNotificationWorkflow(deps.temporal, { id: n._id, webhookId: n.webhookId, eventType: n.eventType, method: n.method ?? undefined, url: n.url ?? undefined }),
+      ),
+    );
     await deps.models.Event.updateOne({ _id: eventId }, { $set: { dispatchedAt: new Date(), notificationIds: notifications.map((n) => n._id) } });
     return true;
   } catch (err) {

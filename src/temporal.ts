@@ -1,6 +1,8 @@
 /** The Temporal client side: connecting, search attributes, starting and signalling workflows. */
 import { Client, Connection, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/client';
 import {
+  BULK_RESEND_WORKFLOW,
+  bulkResendWorkflowId,
   HeraldEventType,
   HeraldStatus,
   HeraldWebhookId,
@@ -8,6 +10,7 @@ import {
   notificationWorkflowId,
   resendSignal,
   SEARCH_ATTRIBUTE_NAMES,
+  type BulkResendFilter,
   type NotificationWorkflowInput,
   type ResendArgs,
 } from '../workflows/shared';
@@ -50,15 +53,33 @@ export interface NotificationRef {
   id: string;
   webhookId: string;
   eventType: string;
+  /** For the Web UI summary: the request method and URL (or URL template; only its host is shown). */
   method?: string;
   url?: string;
+}
+
+/** What the client calls need: an API handle, or an activity's `{client, taskQueue}`. */
+export type TemporalTarget = Pick<TemporalHandle, 'client' | 'taskQueue'>;
+
+/** The host of a URL or URL template (`https://api.example.com/{{data.id}}` → `api.example.com`); never the path or query. */
+export function destinationHost(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  const m = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?([^/?#]+)/i.exec(url.trim());
+  return m?.[1];
+}
+
+/** The Web UI's one-line summary of a notification workflow: method, destination host, event type. */
+export function notificationSummary(n: NotificationRef, prefix = ''): string {
+  const host = destinationHost(n.url);
+  const target = host ? `${n.method ?? 'POST'} ${host}` : `webhook ${n.webhookId}`;
+  return `${prefix}${target} · ${n.eventType}`;
 }
 
 /**
  * Starts one notification's workflow. Starting twice is harmless: a running workflow is reused,
  * and a closed one is never run again by a start (only a resend, through signal-with-start).
  */
-export async function startNotificationWorkflow(t: TemporalHandle, n: NotificationRef): Promise<void> {
+export async function startNotificationWorkflow(t: TemporalTarget, n: NotificationRef): Promise<void> {
   try {
     await t.client.workflow.start(NOTIFICATION_WORKFLOW, {
       taskQueue: t.taskQueue,
@@ -71,7 +92,8 @@ export async function startNotificationWorkflow(t: TemporalHandle, n: Notificati
         { key: HeraldWebhookId, value: n.webhookId },
         { key: HeraldEventType, value: n.eventType },
       ],
-      staticSummary: `${n.eventType} → webhook ${n.webhookId}`,
+      staticSummary: notificationSummary(n),
+      staticDetails: `notification ${n.id} · webhook ${n.webhookId}`,
     });
   } catch (err) {
     if ((err as Error).name === 'WorkflowExecutionAlreadyStartedError') return;
@@ -79,8 +101,12 @@ export async function startNotificationWorkflow(t: TemporalHandle, n: Notificati
   }
 }
 
-/** A manual resend: signal-with-start, so it works on a running workflow and on a closed one. */
-export async function signalResend(t: TemporalHandle, n: NotificationRef, args: ResendArgs = {}): Promise<void> {
+/**
+ * A manual resend: signal-with-start, so it works on a running workflow (an immediate manual
+ * attempt, even while the automatic round waits out a backoff) and on a closed one (a new,
+ * resend-only run under the same workflow id).
+ */
+export async function signalResend(t: TemporalTarget, n: NotificationRef, args: ResendArgs = {}): Promise<void> {
   await t.client.workflow.signalWithStart(NOTIFICATION_WORKFLOW, {
     taskQueue: t.taskQueue,
     workflowId: notificationWorkflowId(n.id),
@@ -92,6 +118,23 @@ export async function signalResend(t: TemporalHandle, n: NotificationRef, args: 
       { key: HeraldWebhookId, value: n.webhookId },
       { key: HeraldEventType, value: n.eventType },
     ],
-    staticSummary: `resend of ${n.eventType} → webhook ${n.webhookId}`,
+    staticSummary: notificationSummary(n, 'resend: '),
+    staticDetails: `notification ${n.id} · webhook ${n.webhookId}${args.reason ? ` · reason: ${args.reason}` : ''}`,
   });
+}
+
+/** Starts a bulk resend job (see workflows/bulk-resend.ts); returns its workflow id. */
+export async function startBulkResend(t: TemporalTarget, jobId: string, filter: BulkResendFilter, matched: number): Promise<string> {
+  const workflowId = bulkResendWorkflowId(jobId);
+  const described = Object.entries(filter)
+    .filter(([k, v]) => v !== undefined && k !== 'notAfter')
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
+  await t.client.workflow.start(BULK_RESEND_WORKFLOW, {
+    taskQueue: t.taskQueue,
+    workflowId,
+    args: [filter],
+    staticSummary: `bulk resend of ${matched} notification(s): ${described || 'all'}`,
+  });
+  return workflowId;
 }

@@ -97,6 +97,33 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
   };
 }
 
+/**
+ * The worker's own /metrics (attempts by outcome and their durations are counted where attempts
+ * happen, so a worker-only process must expose them itself). Plain node:http: one route.
+ */
+export async function serveMetrics(metrics: Metrics, port: number, host = '0.0.0.0'): Promise<{ url: string; close(): Promise<void> }> {
+  const http = await import('node:http');
+  const server = http.createServer((req, res) => {
+    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
+      res.writeHead(404).end();
+      return;
+    }
+    metrics.registry.metrics().then(
+      (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+      (err: Error) => res.writeHead(500).end(err.message),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, resolve);
+  });
+  const actual = (server.address() as { port: number }).port;
+  return {
+    url: `http://127.0.0.1:${actual}/metrics`,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
 /** `npm run worker`: the worker alone, against TEMPORAL_ADDRESS and MONGODB_URI. Run as many as you like. */
 async function main(): Promise<void> {
   const { loadConfigOrExit, onShutdown } = await import('./boot');
@@ -109,12 +136,17 @@ async function main(): Promise<void> {
     process.stderr.write('npm run worker needs TEMPORAL_ADDRESS and MONGODB_URI (use `npm start` for the embedded stack)\n');
     process.exit(1);
   }
+  const { createMetrics } = await import('./metrics');
   const secrets = loadSecrets(config);
   const db = await connectDatabase(config.mongodbUri);
-  const running = await startWorker({ config, temporalAddress: config.temporal.address, models: db.models, secretBox: secrets.secretBox, logger });
-  logger.info({ taskQueue: config.temporal.taskQueue }, 'worker running');
+  const metrics = createMetrics({ defaultMetrics: true });
+  metrics.observeNotifications(db.models);
+  const running = await startWorker({ config, temporalAddress: config.temporal.address, models: db.models, secretBox: secrets.secretBox, logger, metrics });
+  const metricsServer = config.workerMetricsPort === undefined ? null : await serveMetrics(metrics, config.workerMetricsPort);
+  logger.info({ taskQueue: config.temporal.taskQueue, metrics: metricsServer?.url }, 'worker running');
   onShutdown(logger, async () => {
     await running.shutdown();
+    await metricsServer?.close();
     await db.close();
   });
 }

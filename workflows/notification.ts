@@ -45,6 +45,7 @@ type Activities = ReturnType<typeof createActivities>;
 const { prepare } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute', backoffCoefficient: 2 },
+  summary: 'prepare: render and store the request snapshot',
 });
 
 export async function notificationWorkflow(input: NotificationWorkflowInput): Promise<NotificationState> {
@@ -58,20 +59,31 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
     nextAttemptAt: null,
     manualResends: 0,
   };
+  // True while the automatic round is running or waiting to retry.
+  let roundOpen = false;
 
   setHandler(resendSignal, (args) => {
     resends.push(args ?? {});
   });
   setHandler(statusQuery, () => state);
   setHandler(attemptRecordedSignal, (report) => {
-    // A late report (after a manual success) must not turn `sent` back into `retrying`.
-    if (state.status === 'sent' && report.status !== 'sent') return;
+    // A late report (after a manual success, or after the round ended) must not undo the outcome.
+    if (!roundOpen || (state.status === 'sent' && report.status !== 'sent')) return;
     noteAttempt(state, report.attempt);
     state.nextAttemptAt = report.nextAttemptAt;
     setStatus(state, report.status);
   });
 
-  const prep = await prepare(notificationId);
+  let prep: PrepareResult;
+  try {
+    prep = await prepare(notificationId);
+  } catch (err) {
+    // A render failure (or a deleted notification) is final at once: nothing to send, ever.
+    if (!isFinalDeliveryFailure(err)) throw err;
+    state.nextAttemptAt = null;
+    setStatus(state, 'failed');
+    return state;
+  }
   upsertSearchAttributes([
     { key: HeraldWebhookId, value: prep.webhookId },
     { key: HeraldEventType, value: prep.eventType },
@@ -83,18 +95,20 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
   const { deliver: deliverManual } = proxyActivities<Activities>(deliverOptions.manual);
 
   // The automatic round runs in its own scope so a manual success can end its backoff wait.
-  let roundOpen = !input.resendOnly && prep.status !== 'sent' && prep.status !== 'failed';
+  roundOpen = !input.resendOnly && prep.status !== 'sent' && prep.status !== 'failed';
   const round = new CancellationScope();
   const roundDone = roundOpen
     ? round
         .run(() => deliver({ notificationId, trigger: 'automatic', idempotencyKey: uuid4(), retry: prep.retry }))
         .then(
-          (result) => finish(state, result),
+          (result) => finish(state, result, false),
           (err) => {
             if (isCancellation(err)) return;
             if (!isFinalDeliveryFailure(err)) throw err;
-            setStatus(state, 'failed');
+            const summary = failureSummary(err);
+            if (summary) noteAttempt(state, summary);
             state.nextAttemptAt = null;
+            if (state.status !== 'sent') setStatus(state, 'failed');
           },
         )
         .finally(() => {
@@ -102,24 +116,41 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
         })
     : Promise.resolve();
 
-  // Serve resends until the automatic round is over and no resend is waiting.
+  // Serve resends until the automatic round is over and no resend is waiting. The check after
+  // `roundDone` catches a resend that arrived in the same activation as the round's end.
   for (;;) {
     await condition(() => resends.length > 0 || !roundOpen);
     const next = resends.shift();
-    if (!next) break;
+    if (!next) {
+      await roundDone;
+      if (resends.length === 0) break;
+      continue;
+    }
     state.manualResends++;
-    const result = await deliverManual({ notificationId, trigger: 'manual', idempotencyKey: uuid4(), retry: prep.retry });
-    finish(state, result);
-    if (result.status === 'sent' && roundOpen) round.cancel();
+    try {
+      const result = await deliverManual({
+        notificationId,
+        trigger: 'manual',
+        idempotencyKey: uuid4(),
+        retry: prep.retry,
+        roundOpen,
+      });
+      finish(state, result, roundOpen);
+      if (result.status === 'sent' && roundOpen) round.cancel();
+    } catch (err) {
+      // Nothing to send (no snapshot) or a blocked destination: the attempt, if any, is recorded.
+      if (!isFinalDeliveryFailure(err)) throw err;
+    }
   }
-  await roundDone;
   setCurrentDetails(describe(state, prep));
   return state;
 }
 
 function deliverActivityOptions(prep: PrepareResult) {
   const r = prep.retry;
-  const startToCloseTimeout = (prep.timeoutSeconds + 10) * 1000;
+  // Just above the HTTP timeout (which covers the whole request): a worker killed mid-attempt is
+  // noticed, and the attempt retried, a few seconds after the request would have timed out anyway.
+  const startToCloseTimeout = (prep.timeoutSeconds + 5) * 1000;
   const summary = `${prep.method} ${prep.host} (${prep.eventType})`;
   return {
     automatic: {
@@ -145,9 +176,10 @@ function deliverActivityOptions(prep: PrepareResult) {
   };
 }
 
-function finish(state: NotificationState, result: DeliverResult): void {
+function finish(state: NotificationState, result: DeliverResult, roundStillOpen: boolean): void {
   noteAttempt(state, result.attempt);
-  state.nextAttemptAt = null;
+  // A failed manual attempt while the round waits keeps the round's next attempt time.
+  if (!roundStillOpen || result.status === 'sent') state.nextAttemptAt = null;
   // After a success nothing downgrades the status (a failed manual resend of a sent one stays sent
   // in the UI summary, while MongoDB keeps every attempt).
   if (state.status !== 'sent' || result.status === 'sent') setStatus(state, result.status);
@@ -177,6 +209,14 @@ function describeState(state: NotificationState): string {
 
 function describe(state: NotificationState, prep: PrepareResult): string {
   return `${describeState(state)}\n\n**Webhook:** ${prep.webhookId} · ${prep.method} ${prep.host} · run ${workflowInfo().runId}`;
+}
+
+/** The attempt summary a final failure carries in its details, if any. */
+function failureSummary(err: unknown): AttemptSummary | undefined {
+  const cause = err instanceof ActivityFailure ? err.cause : undefined;
+  if (!(cause instanceof ApplicationFailure)) return undefined;
+  const first = cause.details?.[0] as AttemptSummary | undefined;
+  return first && typeof first.number === 'number' ? first : undefined;
 }
 
 /** The round failed for good: attempts exhausted or a non-retryable delivery error. */

@@ -57,6 +57,12 @@ export interface DeliverInput {
   /** Same for every automatic retry of one round, new for each manual resend. */
   idempotencyKey: string;
   retry: RetrySchedule;
+  /**
+   * For a manual attempt: whether an automatic round is still open (waiting to retry). A failed
+   * manual attempt then leaves the notification `retrying` with its next automatic attempt time;
+   * otherwise it is `failed`.
+   */
+  roundOpen?: boolean;
 }
 
 /** A small summary of one attempt, safe for history. */
@@ -94,6 +100,33 @@ export const resendSignal = defineSignal<[ResendArgs?]>('resend');
 /** Sent by the deliver activity so the workflow (and the Web UI) see each failed attempt. */
 export const attemptRecordedSignal = defineSignal<[AttemptReport]>('attemptRecorded');
 export const statusQuery = defineQuery<NotificationState>('status');
+
+/** A bulk resend: one workflow per request, id `bulk-resend-<jobId>`, on the same task queue. */
+export const BULK_RESEND_WORKFLOW = 'bulkResendWorkflow';
+
+export function bulkResendWorkflowId(jobId: string): string {
+  return `bulk-resend-${jobId}`;
+}
+
+/**
+ * Which notifications a bulk resend covers: plain strings (dates as ISO), small enough for
+ * history. `notAfter` is the time of the request, so notifications created later are not swept in.
+ */
+export interface BulkResendFilter {
+  status?: DeliveryStatus;
+  webhookId?: string;
+  eventType?: string;
+  since?: string;
+  until?: string;
+  notAfter: string;
+}
+
+export interface BulkResendResult {
+  matched: number;
+  resent: number;
+  /** Notifications whose resend could not be signalled (e.g. no snapshot to send). */
+  skipped: number;
+}
 
 /** Error types the deliver activity throws that must not be retried. */
 export const NON_RETRYABLE_ERRORS = ['BlockedDestination', 'RenderFailure', 'AttemptsExhausted', 'NotificationGone'] as const;

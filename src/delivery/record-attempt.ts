@@ -29,13 +29,14 @@ export async function recordAttempt(
   Notification: NotificationModel,
   loaded: { _id: string; attemptCount?: number | null; status?: DeliveryStatus | null },
   attempt: NewAttempt,
-  opts: { newStatus: (current: DeliveryStatus) => DeliveryStatus; nextAttemptAt: Date | null },
+  opts: { newStatus: (current: DeliveryStatus) => DeliveryStatus; /** undefined: leave as is */ nextAttemptAt: Date | null | undefined },
 ): Promise<RecordedAttempt> {
   let current = { attemptCount: loaded.attemptCount ?? 0, status: (loaded.status ?? 'pending') as DeliveryStatus };
   for (let tries = 0; tries < 20; tries++) {
     const number = current.attemptCount + 1;
     const status = opts.newStatus(current.status);
-    const set: Record<string, unknown> = { status, nextAttemptAt: opts.nextAttemptAt, attemptCount: number };
+    const set: Record<string, unknown> = { status, attemptCount: number };
+    if (opts.nextAttemptAt !== undefined || status !== 'retrying') set.nextAttemptAt = opts.nextAttemptAt ?? null;
     if (status === 'sent' && current.status !== 'sent') set.sentAt = attempt.finishedAt;
     if (status === 'failed' && current.status !== 'failed') set.failedAt = attempt.finishedAt;
     if (status === 'sent') set.failedAt = null;

@@ -1,16 +1,26 @@
-/** `/v1/notifications`: the communication history, newest first, with filters and cursors. */
+/**
+ * `/v1/notifications`: the communication history, newest first, with filters and cursors; and
+ * resends — one (`/{id}/resend`) or many by filter (`/resend`, done by a bulk-resend workflow so
+ * thousands of matches never time out the request).
+ */
 import { Router } from 'express';
 import { z } from 'zod';
 import type { AppDeps } from '../app';
-import { notFound } from '../errors';
-import { parseQuery } from '../http/validate';
+import { HeraldError, ErrorCodes, notFound, unavailable } from '../errors';
+import { parseBody, parseQuery } from '../http/validate';
 import { afterCursor, page, pageQuery } from '../http/pagination';
+import { newId } from '../ids';
 import { NOTIFICATION_STATUSES, type NotificationDoc } from '../models/notification';
+import { notificationQuery } from '../models/notification-filter';
+import { resendQuery } from '../delivery/resend';
+import { signalResend, startBulkResend } from '../temporal';
+import { bulkResendWorkflowId, type BulkResendResult } from '../../workflows/shared';
 
 const isoDate = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' }).transform((s) => new Date(s));
+const status = z.enum(NOTIFICATION_STATUSES, { message: `must be one of ${NOTIFICATION_STATUSES.join(', ')}` });
 
 export const notificationFilterSchema = z.object({
-  status: z.enum(NOTIFICATION_STATUSES, { message: `must be one of ${NOTIFICATION_STATUSES.join(', ')}` }).optional(),
+  status: status.optional(),
   webhookId: z.string().min(1).optional(),
   eventId: z.string().min(1).optional(),
   eventType: z.string().min(1).optional(),
@@ -18,17 +28,21 @@ export const notificationFilterSchema = z.object({
   until: isoDate.optional(),
 });
 
-export type NotificationFilter = z.output<typeof notificationFilterSchema>;
+const resendOneSchema = z.object({ reason: z.string().max(500, 'must be at most 500 characters').optional() }).strict();
 
-export function notificationQuery(f: NotificationFilter): Record<string, unknown> {
-  const q: Record<string, unknown> = {};
-  if (f.status) q.status = f.status;
-  if (f.webhookId) q.webhookId = f.webhookId;
-  if (f.eventId) q.eventId = f.eventId;
-  if (f.eventType) q.eventType = f.eventType;
-  if (f.since || f.until) q.createdAt = { ...(f.since ? { $gte: f.since } : {}), ...(f.until ? { $lte: f.until } : {}) };
-  return q;
-}
+const bulkResendSchema = z
+  .object({
+    status: status.optional(),
+    webhookId: z.string().min(1).optional(),
+    eventType: z.string().min(1).optional(),
+    since: isoDate.optional(),
+    until: isoDate.optional(),
+  })
+  .strict()
+  // An empty filter would resend the whole history: almost always a mistake.
+  .refine((f) => Object.values(f).some((v) => v !== undefined), { message: 'give at least one of status, webhookId, eventType, since, until' });
+
+export { notificationQuery };
 
 export function notificationsRouter(deps: AppDeps): Router {
   const router = Router();
@@ -36,7 +50,7 @@ export function notificationsRouter(deps: AppDeps): Router {
 
   router.get('/', async (req, res) => {
     const q = parseQuery(notificationFilterSchema.extend(pageQuery.shape), req.query);
-    const docs = await Notification.find(afterCursor(notificationQuery(q), q.cursor), { 'attempts.responseBody': 0, 'request.body': 0 })
+    const docs = await Notification.find(afterCursor(notificationQuery(q), q.cursor), { attempts: 0, 'request.body': 0, 'request.headers': 0 })
       .sort({ _id: -1 })
       .limit(q.limit + 1)
       .lean();
@@ -44,10 +58,80 @@ export function notificationsRouter(deps: AppDeps): Router {
     res.json({ data: items.map((n) => notificationView(n, { summary: true })), nextCursor });
   });
 
+  router.post('/resend', async (req, res) => {
+    const filter = parseBody(bulkResendSchema, req.body);
+    const notAfter = new Date();
+    const query = resendQuery(filter, notAfter);
+    const [matched, resendable] = await Promise.all([
+      Notification.countDocuments(query),
+      Notification.countDocuments({ ...query, $or: [{ request: { $ne: null } }, { status: { $ne: 'failed' } }] }),
+    ]);
+    if (matched === 0) {
+      res.status(202).json({ matched: 0, resent: 0, jobId: null });
+      return;
+    }
+    const jobId = newId('job');
+    try {
+      await startBulkResend(
+        deps.temporal,
+        jobId,
+        {
+          status: filter.status,
+          webhookId: filter.webhookId,
+          eventType: filter.eventType,
+          since: filter.since?.toISOString(),
+          until: filter.until?.toISOString(),
+          notAfter: notAfter.toISOString(),
+        },
+        matched,
+      );
+    } catch (err) {
+      deps.logger.warn({ err: (err as Error).message }, 'could not start a bulk resend');
+      throw unavailable('Temporal is unreachable; nothing was resent, try again');
+    }
+    res.status(202).json({ matched, resent: resendable, jobId });
+  });
+
+  router.get('/resend/:jobId', async (req, res) => {
+    const handle = deps.temporal.client.workflow.getHandle(bulkResendWorkflowId(req.params.jobId));
+    let description;
+    try {
+      description = await handle.describe();
+    } catch (err) {
+      if ((err as Error).name === 'WorkflowNotFoundError') throw notFound('Resend job');
+      throw err;
+    }
+    const state = description.status.name;
+    const result = state === 'COMPLETED' ? await handle.result() as BulkResendResult : null;
+    res.json({
+      jobId: req.params.jobId,
+      status: state === 'RUNNING' ? 'running' : state === 'COMPLETED' ? 'completed' : 'failed',
+      startedAt: description.startTime,
+      closedAt: description.closeTime ?? null,
+      result,
+    });
+  });
+
   router.get('/:id', async (req, res) => {
     const doc = await Notification.findById(req.params.id).lean();
     if (!doc) throw notFound('Notification');
     res.json(notificationView(doc));
+  });
+
+  router.post('/:id/resend', async (req, res) => {
+    const args = parseBody(resendOneSchema, req.body);
+    const doc = await Notification.findById(req.params.id, { webhookId: 1, eventType: 1, status: 1, workflowId: 1, 'request.method': 1, 'request.url': 1 }).lean();
+    if (!doc) throw notFound('Notification');
+    if (!doc.request && doc.status === 'failed') {
+      throw new HeraldError(409, ErrorCodes.conflict, 'This notification has no rendered request to resend (its template failed to render)');
+    }
+    try {
+      await signalResend(deps.temporal, { id: doc._id, webhookId: doc.webhookId, eventType: doc.eventType, method: doc.request?.method, url: doc.request?.url }, args);
+    } catch (err) {
+      deps.logger.warn({ err: (err as Error).message, notificationId: doc._id }, 'could not signal a resend');
+      throw unavailable('Temporal is unreachable; the resend was not accepted, try again');
+    }
+    res.status(202).json({ id: doc._id, workflowId: doc.workflowId, status: 'accepted' });
   });
 
   return router;

@@ -1,0 +1,74 @@
+/**
+ * Resending many notifications: page through the matches (newest first, by _id cursor, so a
+ * status changing under our feet never skips or repeats one) and signal-with-start `resend` on
+ * each, a few at a time. Shared by the bulk-resend activity (which heartbeats the cursor, so a
+ * retried activity resumes where it stopped) and `herald resend --failed` (which draws progress).
+ */
+import type { Models } from '../models';
+import { notificationQuery, type NotificationFilter } from '../models/notification-filter';
+import { signalResend, type TemporalTarget } from '../temporal';
+import type { ResendArgs } from '../../workflows/shared';
+
+export interface ResendProgress {
+  /** The last notification id handled: resume with `_id < cursor`. */
+  cursor: string | null;
+  resent: number;
+  /** Matches with no snapshot to send (their render failed): nothing to resend. */
+  skipped: number;
+}
+
+export interface ResendManyOptions {
+  /** Only notifications created at or before this time (the moment the request was made). */
+  notAfter?: Date;
+  from?: ResendProgress;
+  pageSize?: number;
+  concurrency?: number;
+  args?: ResendArgs;
+  onProgress?: (p: ResendProgress) => void | Promise<void>;
+}
+
+/** The filter's MongoDB query, bounded by `notAfter`. */
+export function resendQuery(filter: NotificationFilter, notAfter?: Date): Record<string, unknown> {
+  const until = notAfter && (!filter.until || filter.until > notAfter) ? notAfter : filter.until;
+  return notificationQuery({ ...filter, until });
+}
+
+export async function resendMany(
+  models: Pick<Models, 'Notification'>,
+  temporal: TemporalTarget,
+  filter: NotificationFilter,
+  opts: ResendManyOptions = {},
+): Promise<ResendProgress> {
+  const pageSize = opts.pageSize ?? 200;
+  const concurrency = opts.concurrency ?? 16;
+  const progress: ResendProgress = { ...(opts.from ?? { cursor: null, resent: 0, skipped: 0 }) };
+  const base = resendQuery(filter, opts.notAfter);
+  for (;;) {
+    const query = progress.cursor ? { ...base, _id: { $lt: progress.cursor } } : base;
+    const page = await models.Notification.find(query, { webhookId: 1, eventType: 1, status: 1, 'request.method': 1, 'request.url': 1 })
+      .sort({ _id: -1 })
+      .limit(pageSize)
+      .lean();
+    if (page.length === 0) return progress;
+    for (let i = 0; i < page.length; i += concurrency) {
+      const slice = page.slice(i, i + concurrency);
+      await Promise.all(
+        slice.map(async (n) => {
+          if (!n.request && n.status === 'failed') {
+            progress.skipped++;
+            return;
+          }
+          await signalResend(
+            temporal,
+            { id: n._id, webhookId: n.webhookId, eventType: n.eventType, method: n.request?.method, url: n.request?.url },
+            opts.args ?? {},
+          );
+          progress.resent++;
+        }),
+      );
+      progress.cursor = slice[slice.length - 1]._id;
+      await opts.onProgress?.({ ...progress });
+    }
+    if (page.length < pageSize) return progress;
+  }
+}
