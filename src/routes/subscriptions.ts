@@ -36,6 +36,28 @@ function view(s: SubscriptionView) {
   return { webhookId: s.webhookId, entityId: s.entityId, enabled: s.enabled, createdAt: s.createdAt, updatedAt: s.updatedAt };
 }
 
+const DUPLICATE_KEY = 11000;
+
+/**
+ * An upsert on the unique (webhookId, entityId) index, so concurrent PUTs leave one document. Two
+ * racing upserts can both try the insert; the loser gets a duplicate-key error (MongoDB retries
+ * some of these itself, FerretDB does not), and its retry finds the document and updates it.
+ */
+async function upsertSwitch(models: AppDeps['models'], webhookId: string, entityId: string, enabled: boolean) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const doc = await models.Subscription.findOneAndUpdate(
+        { webhookId, entityId },
+        { $set: { enabled }, $setOnInsert: { webhookId, entityId } },
+        { upsert: true, new: true },
+      ).lean();
+      return doc!;
+    } catch (err) {
+      if ((err as { code?: number }).code !== DUPLICATE_KEY || attempt >= 3) throw err;
+    }
+  }
+}
+
 export function subscriptionsRouter(deps: AppDeps): Router {
   const { models } = deps;
   const router = Router();
@@ -44,13 +66,7 @@ export function subscriptionsRouter(deps: AppDeps): Router {
     const { entityId } = parseBody(z.object({ entityId: entityIdSchema }), { entityId: req.params.entityId });
     const { enabled } = parseBody(putSchema, req.body);
     const webhook = await loadWebhook(deps, req.params.id);
-    // An upsert on the unique (webhookId, entityId) index: concurrent PUTs leave one document.
-    const doc = await models.Subscription.findOneAndUpdate(
-      { webhookId: webhook._id, entityId },
-      { $set: { enabled }, $setOnInsert: { webhookId: webhook._id, entityId } },
-      { upsert: true, new: true },
-    ).lean();
-    res.json(view(doc!));
+    res.json(view(await upsertSwitch(models, webhook._id, entityId, enabled)));
   });
 
   router.get('/:id/subscriptions', async (req, res) => {

@@ -49,6 +49,8 @@ export function webhooksRouter(deps: AppDeps): Router {
     const patch = parseBody(patchWebhookSchema, req.body);
     // Optimistic concurrency: the merge is validated against the version it was read from, so two
     // concurrent PATCHes cannot combine into a webhook nobody validated. A lost race re-merges.
+    // (On MongoDB. The embedded FerretDB 1.x does not apply a conditional update atomically, so
+    // there two PATCHes of the same webhook at the same instant can still lose one of them.)
     for (let attempt = 1; ; attempt++) {
       const current = await loadWebhook(deps, req.params.id);
       const merged = mergeRuleFields(current, patch);
