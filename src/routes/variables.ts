@@ -43,7 +43,8 @@ export function variablesRouter(deps: AppDeps): Router {
     const doc = await models.Variable.findOneAndUpdate(
       { _id: name },
       { $set: { user: secretBox.encrypt(input.user), pass: secretBox.encrypt(input.pass) } },
-      { upsert: true, new: true, projection: { user: 0, pass: 0 } },
+      // No projection here: FerretDB does not implement findAndModify's `fields`; the view drops the values.
+      { upsert: true, new: true },
     ).lean();
     res.status(existed ? 200 : 201).json(variableView(doc!));
   });
