@@ -5,9 +5,15 @@
 import { Command } from 'commander';
 import { HERALD_VERSION } from './runtime';
 import { registerToolsCommand } from './cli/tools';
+import { registerResendCommand } from './cli/resend';
+import { registerNotificationsCommand } from './cli/notifications';
+import { registerListenCommand } from './cli/listen';
 
 export function buildCli(): Command {
   const program = new Command('herald').description('Herald webhook notifications').version(HERALD_VERSION);
+  registerResendCommand(program);
+  registerNotificationsCommand(program);
+  registerListenCommand(program);
   registerToolsCommand(program);
   return program;
 }

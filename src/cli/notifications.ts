@@ -1,0 +1,122 @@
+/**
+ * `herald notifications list [--status failed] [--webhook ...]` and `herald notifications show <id>`:
+ * the communication history, read from MongoDB directly (no API key needed on the ops box; the
+ * same filters and view as `GET /v1/notifications`). `--json` prints what the API would return.
+ */
+import type { Command } from 'commander';
+import { notFound } from '../errors';
+import { NOTIFICATION_STATUSES, type NotificationStatus } from '../models/notification';
+import { notificationQuery, parseSince } from '../models/notification-filter';
+import { notificationView } from '../routes/notifications';
+import { cliConfig, withDatabase } from './context';
+
+interface ListOptions {
+  status?: string;
+  webhook?: string;
+  eventType?: string;
+  event?: string;
+  since?: string;
+  until?: string;
+  limit: string;
+  json?: boolean;
+}
+
+export function registerNotificationsCommand(program: Command): void {
+  const cmd = program.command('notifications').description('the communication history');
+
+  cmd
+    .command('list')
+    .description('notifications, newest first')
+    .option('--status <status>', `one of ${NOTIFICATION_STATUSES.join(', ')}`)
+    .option('--webhook <id>', 'only this webhook')
+    .option('--event-type <type>', 'only this event type')
+    .option('--event <id>', 'only this event')
+    .option('--since <when>', 'created since an ISO date-time or a duration ago (30m, 2h, 7d)')
+    .option('--until <when>', 'created until an ISO date-time or a duration ago')
+    .option('--limit <n>', 'at most this many', '20')
+    .option('--json', 'print JSON (as the API does)')
+    .action(async (opts: ListOptions) => {
+      if (opts.status && !(NOTIFICATION_STATUSES as readonly string[]).includes(opts.status)) {
+        throw new Error(`--status must be one of ${NOTIFICATION_STATUSES.join(', ')}`);
+      }
+      const limit = Number(opts.limit);
+      if (!Number.isInteger(limit) || limit < 1) throw new Error('--limit must be a positive whole number');
+      const now = new Date();
+      const query = notificationQuery({
+        status: opts.status as NotificationStatus | undefined,
+        webhookId: opts.webhook,
+        eventId: opts.event,
+        eventType: opts.eventType,
+        since: opts.since ? parseSince(opts.since, now) : undefined,
+        until: opts.until ? parseSince(opts.until, now) : undefined,
+      });
+      await withDatabase(cliConfig(), async (db) => {
+        const docs = await db.models.Notification.find(query, { attempts: 0, 'request.body': 0, 'request.headers': 0 }).sort({ _id: -1 }).limit(limit).lean();
+        const views = docs.map((d) => notificationView(d, { summary: true }));
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify(views, null, 2)}\n`);
+          return;
+        }
+        if (views.length === 0) {
+          process.stdout.write('no notifications\n');
+          return;
+        }
+        const rows = views.map((v) => [v.id, v.status, String(v.attemptCount ?? 0), v.eventType, v.webhookName, iso(v.createdAt)]);
+        process.stdout.write(table(['ID', 'STATUS', 'ATTEMPTS', 'EVENT TYPE', 'WEBHOOK', 'CREATED'], rows));
+      });
+    });
+
+  cmd
+    .command('show')
+    .description('one notification: the request snapshot and every attempt')
+    .argument('<id>', 'notification id')
+    .option('--json', 'print JSON (as the API does)')
+    .action(async (id: string, opts: { json?: boolean }) => {
+      await withDatabase(cliConfig(), async (db) => {
+        const doc = await db.models.Notification.findById(id).lean();
+        if (!doc) throw notFound(`Notification ${id}`);
+        const v = notificationView(doc);
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
+          return;
+        }
+        const lines = [
+          `${v.id}  ${v.status.toUpperCase()}`,
+          `  event:     ${v.eventId} (${v.eventType})`,
+          `  webhook:   ${v.webhookId} (${v.webhookName})`,
+          `  workflow:  ${v.workflowId}`,
+          `  created:   ${iso(v.createdAt)}`,
+        ];
+        if (v.sentAt) lines.push(`  sent:      ${iso(v.sentAt)}`);
+        if (v.failedAt) lines.push(`  failed:    ${iso(v.failedAt)}`);
+        if (v.nextAttemptAt) lines.push(`  next try:  ${iso(v.nextAttemptAt)}`);
+        const request = doc.request;
+        if (request) {
+          lines.push('', `  ${request.method} ${request.url}`);
+          for (const [k, val] of Object.entries((request.headers ?? {}) as Record<string, string>)) lines.push(`  ${k}: ${val}`);
+          lines.push('', ...indent(request.body ?? ''));
+        }
+        lines.push('', `  attempts (${v.attemptCount ?? 0}):`);
+        for (const a of v.attempts ?? []) {
+          const outcome = a.error ? `${a.error.kind}: ${a.error.message}` : `HTTP ${a.statusCode}`;
+          lines.push(`  #${a.number} ${a.trigger.padEnd(9)} ${iso(a.startedAt)}  ${String(a.durationMs).padStart(6)} ms  ${outcome}  key ${a.idempotencyKey}`);
+        }
+        process.stdout.write(`${lines.join('\n')}\n`);
+      });
+    });
+}
+
+function iso(d: Date | string | null | undefined): string {
+  if (!d) return '-';
+  return (d instanceof Date ? d : new Date(d)).toISOString();
+}
+
+function indent(text: string): string[] {
+  return text.split('\n').map((l) => `    ${l}`);
+}
+
+function table(head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => (c ?? '').padEnd(widths[i])).join('  ').trimEnd();
+  return `${[line(head), ...rows.map(line)].join('\n')}\n`;
+}
