@@ -9,7 +9,8 @@
  */
 import type { Logger } from './logger';
 import type { Models } from './models';
-import type { EventDoc } from './models/event';
+import { eventData, type EventDoc } from './models/event';
+import { webhookCondition } from './models/webhook';
 import { createHash } from 'node:crypto';
 import { newId } from './ids';
 import { matchesCondition } from './matching/condition';
@@ -50,7 +51,7 @@ export async function ingestEvent(
     await models.Event.create({
       _id: id,
       type: input.type,
-      data: input.data,
+      dataJson: JSON.stringify(input.data),
       entityIds: input.entityIds,
       occurredAt: input.occurredAt ?? new Date(),
       dedupeKey,
@@ -105,8 +106,8 @@ export async function createNotifications(models: Models, event: EventDoc & { _i
   if (settings?.webhookCommunications === 'none') return [];
 
   const candidates = await models.Webhook.find({ enabled: true, deletedAt: null, eventTypes: { $in: [event.type, '*'] } }).lean();
-  const subject = { type: event.type, data: event.data as Record<string, unknown>, entityIds: event.entityIds };
-  const matching = candidates.filter((w) => matchesCondition(w.condition ?? null, subject));
+  const subject = { type: event.type, data: eventData(event), entityIds: event.entityIds };
+  const matching = candidates.filter((w) => matchesCondition(webhookCondition(w), subject));
   if (matching.length === 0) return [];
 
   const subs = event.entityIds.length

@@ -10,7 +10,11 @@ export const eventSchema = new Schema(
   {
     _id: { type: String, required: true },
     type: { type: String, required: true },
-    data: { type: Schema.Types.Mixed, default: {} },
+    /**
+     * The event's data as JSON text, not a subdocument: FerretDB (the embedded store) refuses keys
+     * with a "." or a leading "$", which event data from any system may have. Read with eventData().
+     */
+    dataJson: { type: String, default: '{}' },
     entityIds: { type: [String], default: [] },
     occurredAt: { type: Date, required: true },
     dedupeKey: { type: String, required: true },
@@ -25,6 +29,10 @@ eventSchema.index({ dedupeKey: 1 }, { unique: true });
 eventSchema.index({ dispatchedAt: 1, createdAt: 1 });
 
 export type EventDoc = InferSchemaType<typeof eventSchema>;
+
+export function eventData(event: { dataJson?: string | null }): Record<string, unknown> {
+  return event.dataJson ? (JSON.parse(event.dataJson) as Record<string, unknown>) : {};
+}
 export type EventModel = Model<EventDoc>;
 
 export function eventModel(conn: Connection): EventModel {

@@ -28,7 +28,8 @@ export const webhookSchema = new Schema(
     name: { type: String, required: true },
     enabled: { type: Boolean, default: true },
     eventTypes: { type: [String], required: true },
-    condition: { type: Schema.Types.Mixed, default: null },
+    /** JSON text: FerretDB refuses `$` operators and dotted paths as stored keys. Read with webhookCondition(). */
+    conditionJson: { type: String, default: null },
     targeting: { type: String, enum: ['opt-in', 'opt-out'], default: 'opt-out' },
     url: { type: String, required: true },
     method: { type: String, enum: ['POST', 'PUT', 'PATCH'], default: 'POST' },
@@ -62,6 +63,14 @@ export const webhookSchema = new Schema(
 webhookSchema.index({ eventTypes: 1 });
 
 export type WebhookDoc = InferSchemaType<typeof webhookSchema>;
+
+export function webhookCondition(w: { conditionJson?: string | null }): Record<string, unknown> | null {
+  return w.conditionJson ? (JSON.parse(w.conditionJson) as Record<string, unknown>) : null;
+}
+
+export function conditionJson(condition: Record<string, unknown> | null | undefined): string | null {
+  return condition ? JSON.stringify(condition) : null;
+}
 export type WebhookModel = Model<WebhookDoc>;
 
 export function webhookModel(conn: Connection): WebhookModel {

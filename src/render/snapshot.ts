@@ -24,7 +24,9 @@ export interface SnapshotWebhook {
 export interface SnapshotEvent {
   _id: string;
   type: string;
+  /** Either the data, or the JSON text it is stored as (see src/models/event.ts). */
   data?: unknown;
+  dataJson?: string | null;
   entityIds?: string[] | null;
   occurredAt: Date | string;
 }
@@ -44,7 +46,7 @@ export function templateContext(event: SnapshotEvent, webhook: Pick<SnapshotWebh
       occurredAt: new Date(event.occurredAt).toISOString(),
       entityIds: [...(event.entityIds ?? [])],
     },
-    data: (event.data ?? {}) as Record<string, unknown>,
+    data: (event.data ?? (event.dataJson ? JSON.parse(event.dataJson) : {})) as Record<string, unknown>,
     notification: { id: notificationId },
     webhook: { id: webhook._id, name: webhook.name },
   };

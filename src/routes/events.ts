@@ -5,6 +5,7 @@ import type { AppDeps } from '../app';
 import { notFound } from '../errors';
 import { parseBody } from '../http/validate';
 import { describeEvent, ingestEvent } from '../ingest';
+import { eventData } from '../models/event';
 
 export const eventSchema = z
   .object({
@@ -36,7 +37,7 @@ export function eventsRouter(deps: AppDeps): Router {
     const described = await describeEvent(deps.models, event);
     res.json({
       ...described,
-      data: event.data,
+      data: eventData(event),
       entityIds: event.entityIds,
       occurredAt: event.occurredAt,
       createdAt: event.createdAt,

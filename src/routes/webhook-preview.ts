@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import type { Models } from '../models';
-import type { WebhookDoc } from '../models/webhook';
+import { webhookCondition, type WebhookDoc } from '../models/webhook';
 import { HeraldError } from '../errors';
 import { renderSnapshot } from '../render/snapshot';
 import { matchesCondition } from '../matching/condition';
@@ -58,7 +58,7 @@ async function deliveryWarnings(models: Models, webhook: WebhookDoc & { _id: str
     warnings.push(`event type "${event.type}" is not in eventTypes: no notification would be created`);
   }
   const subject = { type: event.type, data: event.data, entityIds: event.entityIds };
-  if (!matchesCondition((webhook.condition as Record<string, unknown> | null) ?? null, subject)) {
+  if (!matchesCondition(webhookCondition(webhook), subject)) {
     warnings.push('the condition does not match this event: no notification would be created');
   }
   const subs = event.entityIds.length ? await models.Subscription.find({ webhookId: webhook._id, entityId: { $in: event.entityIds } }).lean() : [];

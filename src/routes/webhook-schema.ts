@@ -78,6 +78,9 @@ export const webhookFields = {
       for (const name of Object.keys(ctx.value)) {
         if (!HEADER_NAME.test(name)) {
           ctx.issues.push({ code: 'custom', input: name, path: [name], message: 'must be a valid header name (letters, digits and !#$%&\'*+.^_`|~-)' });
+        } else if (name.includes('.') || name.startsWith('$')) {
+          // Valid in HTTP, but headers are stored as document keys, which cannot hold these.
+          ctx.issues.push({ code: 'custom', input: name, path: [name], message: 'must not contain "." or start with "$"' });
         }
         const lower = name.toLowerCase();
         if (seen.has(lower)) ctx.issues.push({ code: 'custom', input: name, path: [name], message: 'is given twice (header names are case-insensitive)' });

@@ -7,7 +7,7 @@ import { parseBody, parseQuery } from '../http/validate';
 import { afterCursor, page, pageQuery } from '../http/pagination';
 import { LATEST_PAYLOAD_VERSION } from '../render/envelopes';
 import { generateSecret } from '../delivery/signatures';
-import type { WebhookDoc } from '../models/webhook';
+import { conditionJson, webhookCondition, type WebhookDoc } from '../models/webhook';
 import { previewSchema, previewWebhook } from './webhook-preview';
 import { sealCredential } from '../delivery/credentials';
 import { httpsOnlyIssues } from '../delivery/destination';
@@ -22,9 +22,11 @@ export function webhooksRouter(deps: AppDeps): Router {
     const issues = [...validateWebhookRules(input), ...httpsOnlyIssues(input.url, deps.config.httpsOnly)];
     if (issues.length) throw validationError(issues);
     const { headers, warnings } = splitHeaders(input.headers);
+    const { condition, ...fields } = input;
     const doc = await models.Webhook.create({
       _id: newId('wh'),
-      ...input,
+      ...fields,
+      conditionJson: conditionJson(condition),
       headers,
       // A new webhook is pinned to the newest envelope unless it asks for "latest" or a version.
       payloadVersion: input.payloadVersion ?? LATEST_PAYLOAD_VERSION,
@@ -53,10 +55,11 @@ export function webhooksRouter(deps: AppDeps): Router {
     // there two PATCHes of the same webhook at the same instant can still lose one of them.)
     for (let attempt = 1; ; attempt++) {
       const current = await loadWebhook(deps, req.params.id);
-      const merged = mergeRuleFields(current, patch);
+      const merged = mergeRuleFields({ ...current, condition: webhookCondition(current) }, patch);
       const issues = [...validateWebhookRules(merged), ...httpsOnlyIssues(merged.url, deps.config.httpsOnly)];
       if (issues.length) throw validationError(issues);
-      const set: Record<string, unknown> = { ...patch, ...merged };
+      const { condition, ...rest } = { ...patch, ...merged };
+      const set: Record<string, unknown> = { ...rest, conditionJson: conditionJson(condition as Record<string, unknown> | null) };
       let warnings: string[] = [];
       if (patch.headers) ({ headers: set.headers, warnings } = splitHeaders(patch.headers));
       if (patch.auth) set.auth = sealAuth(patch.auth, secretBox);
@@ -111,7 +114,7 @@ export function webhookView(w: WebhookDoc & { _id: string; createdAt?: Date; upd
     name: w.name,
     enabled: w.enabled,
     eventTypes: w.eventTypes,
-    condition: w.condition ?? null,
+    condition: webhookCondition(w),
     targeting: w.targeting,
     url: w.url,
     method: w.method,

@@ -46,6 +46,7 @@ describe('create schema', () => {
     expect(paths(createWebhookSchema.safeParse({ ...base, headers: { 'X-Tenant': 'a', 'x-tenant': 'b' } }))).toEqual(['headers.x-tenant: is given twice (header names are case-insensitive)']);
     expect(paths(createWebhookSchema.safeParse({ ...base, headers: { 'bad name': 'a' } }))[0]).toMatch(/^headers\.bad name: must be a valid header name/);
     expect(createWebhookSchema.safeParse({ ...base, headers: { 'X-Tenant': 'acme\tbank é' } }).success).toBe(true);
+    expect(paths(createWebhookSchema.safeParse({ ...base, headers: { 'X.Dotted': 'a' } }))).toEqual(['headers.X.Dotted: must not contain "." or start with "$"']);
   });
 
   it('basic auth needs a username and a password', () => {
