@@ -17,6 +17,13 @@ export const REDACT_PATHS = [
   '*.encryptionKey',
   'password',
   'secret',
+  // One level deeper too (`{ webhook: { auth: { password } } }`); fast-redact has no `**`.
+  '*.*.password',
+  '*.*.pass',
+  '*.*.secret',
+  '*.headers.authorization',
+  '*.*.headers.authorization',
+  'authorization',
   'body',
   'request.body',
 ];
