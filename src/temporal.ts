@@ -81,7 +81,9 @@ export function notificationSummary(n: NotificationRef, prefix = ''): string {
  */
 export async function startNotificationWorkflow(t: TemporalTarget, n: NotificationRef): Promise<void> {
   try {
-    await t.client.workflow.start(NOTIFICATION_WORKFLOW, {
+    // A deadline over the SDK's own gRPC retries (about 20 s against a dead address): when Temporal
+    // is unreachable the event is still accepted at once and the dispatcher starts the workflow later.
+    await withDeadline(t, START_DEADLINE_MS, () => t.client.workflow.start(NOTIFICATION_WORKFLOW, {
       taskQueue: t.taskQueue,
       workflowId: notificationWorkflowId(n.id),
       args: [{ notificationId: n.id } satisfies NotificationWorkflowInput],
@@ -94,7 +96,7 @@ export async function startNotificationWorkflow(t: TemporalTarget, n: Notificati
       ],
       staticSummary: notificationSummary(n),
       staticDetails: `notification ${n.id} · webhook ${n.webhookId}`,
-    });
+    }));
   } catch (err) {
     if ((err as Error).name === 'WorkflowExecutionAlreadyStartedError') return;
     throw err;
@@ -107,7 +109,7 @@ export async function startNotificationWorkflow(t: TemporalTarget, n: Notificati
  * resend-only run under the same workflow id).
  */
 export async function signalResend(t: TemporalTarget, n: NotificationRef, args: ResendArgs = {}): Promise<void> {
-  await t.client.workflow.signalWithStart(NOTIFICATION_WORKFLOW, {
+  await withDeadline(t, SIGNAL_DEADLINE_MS, () => t.client.workflow.signalWithStart(NOTIFICATION_WORKFLOW, {
     taskQueue: t.taskQueue,
     workflowId: notificationWorkflowId(n.id),
     args: [{ notificationId: n.id, resendOnly: true } satisfies NotificationWorkflowInput],
@@ -120,7 +122,15 @@ export async function signalResend(t: TemporalTarget, n: NotificationRef, args: 
     ],
     staticSummary: notificationSummary(n, 'resend: '),
     staticDetails: `notification ${n.id} · webhook ${n.webhookId}${args.reason ? ` · reason: ${args.reason}` : ''}`,
-  });
+  }));
+}
+
+const START_DEADLINE_MS = 5_000;
+const SIGNAL_DEADLINE_MS = 10_000;
+
+/** Bounds a client call, retries included. */
+function withDeadline<R>(t: TemporalTarget, ms: number, fn: () => Promise<R>): Promise<R> {
+  return t.client.connection.withDeadline(Date.now() + ms, fn);
 }
 
 /** Starts a bulk resend job (see workflows/bulk-resend.ts); returns its workflow id. */
