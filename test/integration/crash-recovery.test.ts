@@ -131,7 +131,7 @@ test('an event accepted while Temporal is unreachable is answered 202 at once an
       headers: { authorization: `Bearer ${h.config.apiKeys[0]}`, 'content-type': 'application/json' },
       body: JSON.stringify({ type: 'later.test', data: { ok: true } }),
     });
-    const body = await res.json();
+    const body = (await res.json()) as any;
     expect(res.status).toBe(202);
     // Bounded by the 5 s start deadline, not the SDK's ~20 s of gRPC retries.
     expect(Date.now() - started).toBeLessThan(10_000);
