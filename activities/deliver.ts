@@ -104,8 +104,20 @@ export function createDeliverActivity(deps: ActivityDeps) {
     if (result.ok || !automatic) return { status: recorded.status, attempt: summary };
 
     const reason = describeFailure(result);
-    if (result.error?.kind === 'blocked') throw ApplicationFailure.nonRetryable(reason, 'BlockedDestination', summary);
-    if (final) throw ApplicationFailure.nonRetryable(`${reason}; ${roundAttempts} of ${input.retry.maxAttempts} attempts used`, 'AttemptsExhausted', summary);
+    // A receiver failing is expected and already recorded in MongoDB: BENIGN keeps it out of the
+    // SDK's WARN logs (a stack trace per failed attempt) and its failure metrics.
+    if (result.error?.kind === 'blocked') {
+      throw ApplicationFailure.create({ message: reason, type: 'BlockedDestination', nonRetryable: true, details: [summary], category: 'BENIGN' });
+    }
+    if (final) {
+      throw ApplicationFailure.create({
+        message: `${reason}; ${roundAttempts} of ${input.retry.maxAttempts} attempts used`,
+        type: 'AttemptsExhausted',
+        nonRetryable: true,
+        details: [summary],
+        category: 'BENIGN',
+      });
+    }
 
     // Let the workflow (and so the Web UI) see this attempt; best effort, the record is in MongoDB.
     await signalAttempt(ctx, { status: recorded.status, attempt: summary, nextAttemptAt: nextAttemptAt?.toISOString() ?? null });
@@ -113,6 +125,7 @@ export function createDeliverActivity(deps: ActivityDeps) {
       message: reason,
       type: ATTEMPT_FAILED_ERROR,
       details: [summary],
+      category: 'BENIGN',
       nextRetryDelay: result.retryAfterSeconds !== undefined && nextDelaySeconds !== null ? nextDelaySeconds * 1000 : undefined,
     });
   };
