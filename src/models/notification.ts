@@ -68,6 +68,8 @@ notificationSchema.index({ webhookId: 1, _id: -1 });
 notificationSchema.index({ eventId: 1 });
 notificationSchema.index({ eventType: 1, _id: -1 });
 notificationSchema.index({ createdAt: -1 });
+// "Failed for this webhook": the bulk resend's and the operator's most common question.
+notificationSchema.index({ webhookId: 1, status: 1, _id: -1 });
 
 export type NotificationDoc = InferSchemaType<typeof notificationSchema>;
 export type AttemptDoc = NotificationDoc['attempts'][number];
