@@ -78,7 +78,9 @@ test('a receiver that always fails ends failed after maxAttempts, with no furthe
   expect(final.nextAttemptAt).toBeNull();
 
   // The workflow is closed: Temporal will not try again.
-  const desc = await h.temporal.client.workflow.getHandle(final.workflowId).describe();
+  const handle = h.temporal.client.workflow.getHandle(final.workflowId);
+  expect(await handle.result()).toMatchObject({ status: 'failed', attempts: 3 });
+  const desc = await handle.describe();
   expect(desc.status.name).toBe('COMPLETED');
   const hits = receiver.requests.filter((r) => r.url === '/down').length;
   expect(hits).toBe(3);

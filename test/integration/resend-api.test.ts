@@ -75,7 +75,9 @@ test('a resend of a failed notification through Temporal signal-with-start (its 
   const { webhook, eventType } = await createWebhook('/signal', { retry: ONE_ATTEMPT });
   const id = await postEvent(eventType);
   await waitForStatus(h, id, ['failed']);
+  // MongoDB says failed as soon as the attempt is recorded; wait for the workflow itself to close.
   const handle = h.temporal.client.workflow.getHandle(`notification-${id}`);
+  expect(await handle.result()).toMatchObject({ status: 'failed', attempts: 1 });
   expect((await handle.describe()).status.name).toBe('COMPLETED');
 
   await signalResend(h.temporal, { id, webhookId: webhook.id, eventType }, { reason: 'by signal' });
