@@ -63,28 +63,32 @@ export function runningChildren(): number {
   return running.size;
 }
 
-/** Resolves once something accepts TCP connections on host:port; fails if the process exits first. */
-export async function waitForPort(proc: ManagedProcess, host: string, port: number, timeoutMs: number): Promise<void> {
+/**
+ * Resolves once `probe` succeeds (the service answers its own protocol, not just any TCP listener);
+ * fails as soon as the process exits, or after `timeoutMs`, with the end of its output.
+ */
+export async function waitUntilReady(proc: ManagedProcess, probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  const exited = () => proc.child.exitCode !== null || proc.child.signalCode !== null;
   while (Date.now() < deadline) {
-    if (proc.child.exitCode !== null || proc.child.signalCode !== null) {
-      throw new Error(`${proc.name} exited during start-up (code ${proc.child.exitCode}):\n${proc.tail()}`);
+    if (exited()) throw new Error(`${proc.name} exited during start-up (code ${proc.child.exitCode}):\n${proc.tail()}`);
+    if (await probe().catch(() => false)) {
+      if (exited()) throw new Error(`${proc.name} exited during start-up (code ${proc.child.exitCode}):\n${proc.tail()}`);
+      return;
     }
-    if (await canConnect(host, port)) return;
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`${proc.name} did not listen on ${host}:${port} within ${timeoutMs} ms:\n${proc.tail()}`);
+  throw new Error(`${proc.name} did not become ready within ${timeoutMs} ms:\n${proc.tail()}`);
 }
 
-function canConnect(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
+/** Fails with a clear message when a port we are about to give a service is already taken. */
+export async function assertPortFree(port: number, setting: string): Promise<void> {
+  const free = await new Promise<boolean>((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
+  if (!free) throw new Error(`port ${port} is already in use; stop what uses it or set ${setting} to another port`);
 }
 
 /** A free TCP port on 127.0.0.1, for tests and for the dev server's auxiliary ports. */

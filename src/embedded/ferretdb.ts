@@ -1,7 +1,8 @@
 /** FerretDB v1 on SQLite: the embedded MongoDB-compatible store, data under the data dir. */
 import path from 'node:path';
 import { promises as fs } from 'node:fs';
-import { startProcess, waitForPort, type ManagedProcess } from './child-process';
+import mongoose from 'mongoose';
+import { assertPortFree, startProcess, waitUntilReady, type ManagedProcess } from './child-process';
 
 export interface FerretDbOptions {
   bin: string;
@@ -18,6 +19,7 @@ export interface RunningFerretDb {
 export async function startFerretDb(opts: FerretDbOptions): Promise<RunningFerretDb> {
   const dir = path.join(opts.dataDir, 'ferretdb');
   await fs.mkdir(dir, { recursive: true });
+  await assertPortFree(opts.port, 'HERALD_MONGO_PORT');
   const proc = startProcess('ferretdb', opts.bin, [
     '--handler=sqlite',
     `--sqlite-url=file:${dir}/`,
@@ -27,9 +29,22 @@ export async function startFerretDb(opts: FerretDbOptions): Promise<RunningFerre
     `--state-dir=${dir}`,
     '--log-level=error',
   ]);
-  await waitForPort(proc, '127.0.0.1', opts.port, 60_000).catch(async (err) => {
+  const uriBase = `mongodb://127.0.0.1:${opts.port}`;
+  await waitUntilReady(proc, () => pingMongo(uriBase), 60_000).catch(async (err) => {
     await proc.stop();
     throw err;
   });
-  return { uriBase: `mongodb://127.0.0.1:${opts.port}`, process: proc };
+  return { uriBase, process: proc };
+}
+
+/** A real `ping` over the wire protocol: only FerretDB itself answers it. */
+async function pingMongo(uriBase: string): Promise<boolean> {
+  const conn = mongoose.createConnection(uriBase, { serverSelectionTimeoutMS: 1000, connectTimeoutMS: 1000 });
+  try {
+    await conn.asPromise();
+    await conn.db!.admin().ping();
+    return true;
+  } finally {
+    await conn.close().catch(() => {});
+  }
 }

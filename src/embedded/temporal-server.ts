@@ -2,7 +2,8 @@
 import path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { SEARCH_ATTRIBUTE_NAMES } from '../../workflows/shared';
-import { freePort, startProcess, waitForPort, type ManagedProcess } from './child-process';
+import { Connection } from '@temporalio/client';
+import { assertPortFree, freePort, startProcess, waitUntilReady, type ManagedProcess } from './child-process';
 
 export interface TemporalServerOptions {
   bin: string;
@@ -21,6 +22,8 @@ export interface RunningTemporal {
 
 export async function startTemporalServer(opts: TemporalServerOptions): Promise<RunningTemporal> {
   await fs.mkdir(opts.dataDir, { recursive: true });
+  await assertPortFree(opts.port, 'HERALD_TEMPORAL_PORT');
+  if (opts.uiPort) await assertPortFree(opts.uiPort, 'HERALD_TEMPORAL_UI_PORT');
   const args = [
     'server', 'start-dev',
     '--ip', '127.0.0.1',
@@ -37,13 +40,25 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
   if (opts.uiPort) args.push('--ui-port', String(opts.uiPort), '--ui-ip', '127.0.0.1');
   else args.push('--headless');
   const proc = startProcess('temporal', opts.bin, args);
-  await waitForPort(proc, '127.0.0.1', opts.port, 120_000).catch(async (err) => {
+  const address = `127.0.0.1:${opts.port}`;
+  await waitUntilReady(proc, () => temporalAnswers(address), 120_000).catch(async (err) => {
     await proc.stop();
     throw err;
   });
   return {
-    address: `127.0.0.1:${opts.port}`,
+    address,
     uiUrl: opts.uiPort ? `http://127.0.0.1:${opts.uiPort}` : null,
     process: proc,
   };
+}
+
+/** The frontend answers a real gRPC call (a bound port alone is not enough). */
+async function temporalAnswers(address: string): Promise<boolean> {
+  const connection = await Connection.connect({ address, connectTimeout: 1000 });
+  try {
+    await connection.workflowService.getSystemInfo({});
+    return true;
+  } finally {
+    await connection.close();
+  }
 }
