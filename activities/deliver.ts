@@ -74,17 +74,8 @@ export function createDeliverActivity(deps: ActivityDeps) {
     const nextDelaySeconds = final ? null : nextDelay(input.retry, ctx.info.attempt, result.retryAfterSeconds);
     const nextAttemptAt = nextDelaySeconds === null ? null : new Date(result.finishedAt.getTime() + nextDelaySeconds * 1000);
 
-    const attempt: NewAttempt = {
-      trigger: input.trigger,
-      idempotencyKey: input.idempotencyKey,
-      startedAt: result.startedAt,
-      finishedAt: result.finishedAt,
-      durationMs: result.durationMs,
-      statusCode: result.statusCode,
-      responseHeaders: result.responseHeaders,
-      responseBody: result.responseBody,
-      error: result.error,
-    };
+    const { ok: _ok, retryAfterSeconds: _retryAfter, ...outcome } = result;
+    const attempt: NewAttempt = { ...outcome, trigger: input.trigger, idempotencyKey: input.idempotencyKey };
     // A failed manual attempt while the automatic round waits keeps the round's next attempt time.
     const keepsRound = !automatic && !result.ok && input.roundOpen === true;
     const recorded = await recordAttempt(models.Notification, notification, attempt, {

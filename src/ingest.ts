@@ -47,8 +47,9 @@ export async function ingestEvent(
   const { models } = deps;
   const id = input.id ?? newId('evt');
   const dedupeKey = opts.idempotencyKey ? `key:${opts.idempotencyKey}` : `id:${id}`;
+  let event: EventDoc & { _id: string };
   try {
-    await models.Event.create({
+    const created = await models.Event.create({
       _id: id,
       type: input.type,
       dataJson: JSON.stringify(input.data),
@@ -57,6 +58,8 @@ export async function ingestEvent(
       dedupeKey,
       source: opts.source ?? null,
     });
+    // The created document is what a read would return: no second round trip.
+    event = created.toObject() as EventDoc & { _id: string };
   } catch (err) {
     if ((err as { code?: number }).code !== DUPLICATE_KEY) throw err;
     // A duplicate (repeated id or Idempotency-Key): answer with the first event's result.
@@ -65,7 +68,6 @@ export async function ingestEvent(
     return { created: false, event: await describeEvent(models, first) };
   }
 
-  const event = (await models.Event.findById(id).lean())!;
   const notifications = await createNotifications(models, event);
   await dispatchEvent(deps, event._id, notifications);
   return {

@@ -4,20 +4,15 @@
  * automatic and a manual attempt finishing at once never get the same number (the loser reloads
  * and tries again).
  */
-import type { NotificationModel, AttemptErrorKind } from '../models/notification';
+import type { NotificationModel } from '../models/notification';
+import type { AttemptResult } from './send';
 import type { DeliveryStatus } from '../../workflows/shared';
 
-export interface NewAttempt {
+/** What an attempt stores: the HTTP outcome plus which round it belonged to. */
+export type NewAttempt = Omit<AttemptResult, 'ok' | 'retryAfterSeconds'> & {
   trigger: 'automatic' | 'manual';
   idempotencyKey: string;
-  startedAt: Date;
-  finishedAt: Date;
-  durationMs: number;
-  statusCode?: number;
-  responseHeaders?: Record<string, string>;
-  responseBody?: string;
-  error?: { kind: AttemptErrorKind; message: string };
-}
+};
 
 export interface RecordedAttempt {
   number: number;
