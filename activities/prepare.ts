@@ -1,7 +1,11 @@
 /**
  * prepare: render the request once and store it as the notification's snapshot. A retry of this
  * activity (or a later run of the workflow) finds the stored snapshot and returns it untouched:
- * the conditional update below only writes when no snapshot exists yet.
+ * it only renders and writes when the notification it read has no snapshot yet.
+ *
+ * The writes filter by _id alone (FerretDB uses its index only for exactly `{_id}`). Two prepare
+ * executions of one notification at the same instant would need Temporal to retry the activity
+ * while the first execution still runs (a 30 s timeout); both would render the same inputs.
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import type { ActivityDeps } from './index';
@@ -26,17 +30,13 @@ export function createPrepareActivity({ models, userAgent }: Pick<ActivityDeps, 
       } catch (err) {
         // A template that cannot render now will not render on retry either: final at once.
         await models.Notification.updateOne(
-          { _id: notificationId, request: null },
+          { _id: notificationId },
           { $set: { status: 'failed', failedAt: new Date(), warnings: [`render failed: ${(err as Error).message}`] } },
         );
         throw ApplicationFailure.nonRetryable(`render failed: ${(err as Error).message}`, 'RenderFailure');
       }
-      const res = await models.Notification.updateOne(
-        { _id: notificationId, request: null },
-        { $set: { request: rendered.request, warnings: rendered.warnings } },
-      );
-      if (res.modifiedCount === 1) request = rendered.request;
-      else request = (await models.Notification.findById(notificationId, { request: 1 }).lean())!.request;
+      await models.Notification.updateOne({ _id: notificationId }, { $set: { request: rendered.request, warnings: rendered.warnings } });
+      request = rendered.request;
     }
 
     return {

@@ -1,8 +1,12 @@
 /**
- * Records one attempt and the notification's new status in a single update. The attempt number
- * is the next value of attemptCount; the update is conditional on the count it read, so an
- * automatic and a manual attempt finishing at once never get the same number (the loser reloads
- * and tries again).
+ * Records one attempt and the notification's new status in one update, filtered by _id alone.
+ *
+ * Why not a conditional update on attemptCount: FerretDB pushes a filter down to its index only
+ * when it is exactly `{_id}`; any other filter scans the whole collection, which made every
+ * attempt cost O(notifications). So the common case is one indexed write, and the rare race (a
+ * manual resend recorded between this activity's read and its write) is detected from the
+ * pre-update document and repaired: attempts renumbered by position, status recomputed from the
+ * real previous one.
  */
 import type { NotificationModel } from '../models/notification';
 import type { AttemptResult } from './send';
@@ -20,29 +24,53 @@ export interface RecordedAttempt {
   status: DeliveryStatus;
 }
 
+interface RecordOptions {
+  newStatus: (current: DeliveryStatus) => DeliveryStatus;
+  /** undefined: leave nextAttemptAt as it is. */
+  nextAttemptAt: Date | null | undefined;
+}
+
+function statusFields(attempt: NewAttempt, current: DeliveryStatus, status: DeliveryStatus, opts: RecordOptions) {
+  const set: Record<string, unknown> = { status };
+  if (opts.nextAttemptAt !== undefined || status !== 'retrying') set.nextAttemptAt = opts.nextAttemptAt ?? null;
+  if (status === 'sent' && current !== 'sent') set.sentAt = attempt.finishedAt;
+  if (status === 'failed' && current !== 'failed') set.failedAt = attempt.finishedAt;
+  if (status === 'sent') set.failedAt = null;
+  return set;
+}
+
 export async function recordAttempt(
   Notification: NotificationModel,
   loaded: { _id: string; attemptCount?: number | null; status?: DeliveryStatus | null },
   attempt: NewAttempt,
-  opts: { newStatus: (current: DeliveryStatus) => DeliveryStatus; /** undefined: leave as is */ nextAttemptAt: Date | null | undefined },
+  opts: RecordOptions,
 ): Promise<RecordedAttempt> {
-  let current = { attemptCount: loaded.attemptCount ?? 0, status: (loaded.status ?? 'pending') as DeliveryStatus };
-  for (let tries = 0; tries < 20; tries++) {
-    const number = current.attemptCount + 1;
-    const status = opts.newStatus(current.status);
-    const set: Record<string, unknown> = { status, attemptCount: number };
-    if (opts.nextAttemptAt !== undefined || status !== 'retrying') set.nextAttemptAt = opts.nextAttemptAt ?? null;
-    if (status === 'sent' && current.status !== 'sent') set.sentAt = attempt.finishedAt;
-    if (status === 'failed' && current.status !== 'failed') set.failedAt = attempt.finishedAt;
-    if (status === 'sent') set.failedAt = null;
-    const res = await Notification.updateOne(
-      { _id: loaded._id, attemptCount: current.attemptCount },
-      { $set: set, $push: { attempts: { ...attempt, number } } },
-    );
-    if (res.modifiedCount === 1) return { number, previousStatus: current.status, status };
-    const fresh = await Notification.findById(loaded._id, { attemptCount: 1, status: 1 }).lean();
-    if (!fresh) throw new Error(`notification ${loaded._id} disappeared while recording an attempt`);
-    current = { attemptCount: fresh.attemptCount ?? 0, status: fresh.status as DeliveryStatus };
-  }
-  throw new Error(`could not record an attempt for ${loaded._id}: too much contention`);
+  const expectedCount = loaded.attemptCount ?? 0;
+  const current = (loaded.status ?? 'pending') as DeliveryStatus;
+  const number = expectedCount + 1;
+  const status = opts.newStatus(current);
+  const before = await Notification.findOneAndUpdate(
+    { _id: loaded._id },
+    { $set: statusFields(attempt, current, status, opts), $inc: { attemptCount: 1 }, $push: { attempts: { ...attempt, number } } },
+    { new: false },
+  ).lean();
+  if (!before) throw new Error(`notification ${loaded._id} disappeared while recording an attempt`);
+  if ((before.attemptCount ?? 0) === expectedCount && before.status === current) return { number, previousStatus: current, status };
+  return repair(Notification, loaded._id, attempt, before.status as DeliveryStatus, opts);
+}
+
+/** The rare race: renumber attempts by position and recompute the status from what it really was. */
+async function repair(
+  Notification: NotificationModel,
+  id: string,
+  attempt: NewAttempt,
+  previousStatus: DeliveryStatus,
+  opts: RecordOptions,
+): Promise<RecordedAttempt> {
+  const doc = await Notification.findById(id, { attempts: 1 }).lean();
+  const attempts = (doc?.attempts ?? []).map((a, i) => ({ ...a, number: i + 1 }));
+  const mine = attempts.findIndex((a) => a.idempotencyKey === attempt.idempotencyKey && new Date(a.startedAt).getTime() === attempt.startedAt.getTime());
+  const status = opts.newStatus(previousStatus);
+  await Notification.updateOne({ _id: id }, { $set: { attempts, attemptCount: attempts.length, ...statusFields(attempt, previousStatus, status, opts) } });
+  return { number: mine + 1, previousStatus, status };
 }

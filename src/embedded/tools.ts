@@ -22,6 +22,8 @@ interface ToolSpec {
   downloadUrl: () => string | null;
   /** In a tarball (true) or a bare binary (false). */
   archived: boolean;
+  /** Names the cache directory; changes whenever our build of the same version changes. */
+  cacheTag: string;
 }
 
 const arch = os.arch() === 'x64' ? 'amd64' : os.arch();
@@ -36,6 +38,7 @@ export const TOOL_SPECS: Record<ToolName, ToolSpec> = {
     pkg: 'github.com/temporalio/cli/cmd/temporal',
     downloadUrl: () => `https://temporal.download/cli/archive/v1.5.1?platform=${os.platform()}&arch=${arch}`,
     archived: true,
+    cacheTag: '1.5.1',
   },
   // FerretDB v1 is the last line that runs on SQLite; v2 needs PostgreSQL + DocumentDB.
   ferretdb: {
@@ -46,6 +49,8 @@ export const TOOL_SPECS: Record<ToolName, ToolSpec> = {
     downloadUrl: () =>
       os.platform() === 'linux' ? `https://github.com/FerretDB/FerretDB/releases/download/v1.24.2/ferretdb-linux-${arch}` : null,
     archived: false,
+    // "-herald.1": built with the _id index fix below; an older cached build is not reused.
+    cacheTag: '1.24.2-herald.1',
   },
 };
 
@@ -62,7 +67,7 @@ export function defaultCacheDir(): string {
 
 export function cachedToolPath(name: ToolName, cacheDir = defaultCacheDir()): string {
   const spec = TOOL_SPECS[name];
-  return path.join(cacheDir, `${spec.name}-${spec.version}`, spec.name);
+  return path.join(cacheDir, `${spec.name}-${spec.cacheTag}`, spec.name);
 }
 
 async function isExecutable(file: string): Promise<boolean> {
@@ -162,12 +167,28 @@ async function buildFerretDb(target: string): Promise<void> {
     await fs.cp(dir.Dir, src, { recursive: true });
     await run('chmod', ['-R', 'u+w', src]);
     await fs.writeFile(path.join(src, 'build', 'version', 'version.txt'), `v${spec.version}\n`);
+    await patchFerretDbIdColumn(src);
     const tmpBin = `${target}.tmp-${process.pid}`;
     await run('go', ['build', '-o', tmpBin, spec.pkg], { cwd: src, env, maxBuffer: 64 * 1024 * 1024 });
     await fs.rename(tmpBin, target);
   } finally {
     await fs.rm(src, { recursive: true, force: true });
   }
+}
+
+/**
+ * FerretDB 1.24's SQLite backend looks documents up by `_ferretdb_sjson->'$._id'` while its unique
+ * _id index is on `_ferretdb_sjson->"_id"`. SQLite matches index expressions literally, so every
+ * lookup, update and delete by _id scanned the whole table (an update took 8 ms at 4,000 documents
+ * and grew linearly). `->'_id'` means the same path and matches the index: lookups become index
+ * searches. One line, checked so that a changed upstream file fails the build loudly.
+ */
+async function patchFerretDbIdColumn(src: string): Promise<void> {
+  const file = path.join(src, 'internal', 'backends', 'sqlite', 'metadata', 'metadata.go');
+  const before = `IDColumn = DefaultColumn + "->'$._id'"`;
+  const text = await fs.readFile(file, 'utf8');
+  if (!text.includes(before)) throw new Error(`FerretDB source changed: ${file} no longer has ${before}`);
+  await fs.writeFile(file, text.replace(before, `IDColumn = DefaultColumn + "->'_id'"`));
 }
 
 async function download(spec: ToolSpec, url: string, target: string): Promise<void> {
