@@ -31,6 +31,12 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
     '--db-filename', path.join(opts.dataDir, 'temporal.db'),
     '--namespace', opts.namespace,
     '--log-level', 'error',
+    // WAL with normal sync: the dev server's SQLite otherwise syncs every transaction, which made
+    // it the bottleneck of the embedded stack. Activities dispatched eagerly in the workflow task
+    // response save a matching round trip per activity.
+    '--sqlite-pragma', 'journal_mode=wal',
+    '--sqlite-pragma', 'synchronous=normal',
+    '--dynamic-config-value', 'system.enableActivityEagerExecution=true',
     // The HTTP API and metrics ports default to random ones; pin them to free ports we chose so
     // two stacks (npm start beside npm test) never race for the same one.
     '--http-port', String(await freePort()),
