@@ -18,7 +18,7 @@ export default async function globalSetup(): Promise<void> {
       dataDir,
       temporal: { port: temporalPort, namespace: 'default' },
       mongo: { port: mongoPort },
-      tools: { temporalBin: process.env.HERALD_TEMPORAL_BIN, ferretdbBin: process.env.HERALD_FERRETDB_BIN },
+      tools: { temporalBin: process.env.HERALD_TEMPORAL_BIN, ferretdbBin: process.env.HERALD_FERRETDB_BIN, cacheDir: process.env.HERALD_TOOLS_DIR },
       log: (line) => process.stdout.write(`${line}\n`),
     }),
     bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger() }),
