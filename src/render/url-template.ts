@@ -5,7 +5,7 @@
  */
 import type { ValidationIssue } from '../errors';
 import type { TemplateContext } from './context';
-import { compileTemplate } from './body-template';
+import { compileTemplate } from './template-engine';
 
 const PATH = 'url';
 
