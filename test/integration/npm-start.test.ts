@@ -1,0 +1,121 @@
+/**
+ * `npm start` as a user runs it (src/main.ts in its own process, embedded services included):
+ * it prints the API URL, the key and the Web UI URL; SIGINT stops it and both services; a second
+ * start on the same data directory finds what the first one stored.
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort } from '../../src/embedded/child-process';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+let dataDir: string;
+let env: NodeJS.ProcessEnv;
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(path.join(os.tmpdir(), 'herald-start-'));
+  env = {
+    ...process.env,
+    PORT: String(await freePort()),
+    HERALD_TEMPORAL_PORT: String(await freePort()),
+    HERALD_TEMPORAL_UI_PORT: String(await freePort()),
+    HERALD_MONGO_PORT: String(await freePort()),
+    HERALD_DATA_DIR: dataDir,
+    HERALD_LOG_LEVEL: 'warn',
+  };
+  delete env.TEMPORAL_ADDRESS;
+  delete env.MONGODB_URI;
+  delete env.HERALD_API_KEYS;
+});
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+interface Started {
+  proc: ChildProcess;
+  output: () => string;
+  apiUrl: string;
+  apiKey: string;
+  uiUrl: string;
+}
+
+async function start(): Promise<Started> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  proc.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`npm start did not come up:\n${out}`)), 90_000);
+    const check = () => {
+      if (out.includes('Press Ctrl-C')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    proc.stdout!.on('data', check);
+    proc.once('exit', (code) => reject(new Error(`exited with ${code}:\n${out}`)));
+  });
+  const line = (label: string) => new RegExp(`${label}:\\s+(\\S+)`).exec(out)?.[1] ?? '';
+  return { proc, output: () => out, apiUrl: line('API'), apiKey: line('API key'), uiUrl: line('Temporal Web UI') };
+}
+
+/** The embedded services among the process's children, by command name. */
+function servicePids(pid: number): Record<string, number> {
+  const out = execFileSync('ps', ['-o', 'pid=,comm=', '--ppid', String(pid)], { encoding: 'utf8' });
+  const found: Record<string, number> = {};
+  for (const line of out.split('\n')) {
+    const [p, comm] = line.trim().split(/\s+/);
+    if (comm === 'temporal' || comm === 'ferretdb') found[comm] = Number(p);
+  }
+  return found;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function stop(s: Started): Promise<Record<string, number>> {
+  const children = servicePids(s.proc.pid!);
+  const exited = new Promise<number | null>((r) => s.proc.once('exit', (code) => r(code)));
+  s.proc.kill('SIGINT');
+  expect(await exited).toBe(0);
+  return children;
+}
+
+test('prints the URLs and the key, stops everything on SIGINT, and keeps its data across restarts', async () => {
+  const first = await start();
+  expect(first.apiUrl).toBe(`http://127.0.0.1:${env.PORT}`);
+  expect(first.uiUrl).toBe(`http://127.0.0.1:${env.HERALD_TEMPORAL_UI_PORT}`);
+  expect(first.apiKey).toBe(readFileSync(path.join(dataDir, 'api-key'), 'utf8').trim());
+  expect((await fetch(`${first.apiUrl}/readyz`)).status).toBe(200);
+  expect((await fetch(first.uiUrl)).status).toBe(200);
+
+  const auth = { authorization: `Bearer ${first.apiKey}`, 'content-type': 'application/json' };
+  const created = await fetch(`${first.apiUrl}/v1/webhooks`, {
+    method: 'POST',
+    headers: auth,
+    body: JSON.stringify({ name: 'kept', eventTypes: ['x.y'], url: 'https://example.com/hook' }),
+  });
+  expect(created.status).toBe(201);
+  const { id } = (await created.json()) as { id: string };
+
+  const children = await stop(first);
+  expect(Object.keys(children).sort()).toEqual(['ferretdb', 'temporal']);
+  for (const pid of Object.values(children)) expect(alive(pid)).toBe(false);
+
+  const second = await start();
+  try {
+    expect(second.apiKey).toBe(first.apiKey);
+    const again = await fetch(`${second.apiUrl}/v1/webhooks/${id}`, { headers: auth });
+    expect(again.status).toBe(200);
+    expect(((await again.json()) as { name: string }).name).toBe('kept');
+  } finally {
+    const more = await stop(second);
+    expect(Object.keys(more)).toHaveLength(2);
+    for (const pid of Object.values(more)) expect(alive(pid)).toBe(false);
+  }
+}, 240_000);
