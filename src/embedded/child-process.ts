@@ -4,6 +4,7 @@
  * children are stopped: no orphan temporal or ferretdb process is left behind.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import net from 'node:net';
 
 const running = new Set<ChildProcess>();
@@ -17,9 +18,17 @@ export interface ManagedProcess {
   stop(timeoutMs?: number): Promise<void>;
 }
 
+/**
+ * On Linux, children are started through util-linux's `setpriv --pdeathsig KILL`, so the kernel
+ * kills them even when Herald itself is SIGKILLed (no exit hook runs then). Elsewhere, or without
+ * setpriv, the exit hooks below are the only guard.
+ */
+const SETPRIV = process.platform === 'linux' && existsSync('/usr/bin/setpriv') ? '/usr/bin/setpriv' : null;
+
 export function startProcess(name: string, file: string, args: string[], opts: { cwd?: string } = {}): ManagedProcess {
   installExitHook();
-  const child = spawn(file, args, { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [command, argv] = SETPRIV ? [SETPRIV, ['--pdeathsig', 'KILL', '--', file, ...args]] : [file, args];
+  const child = spawn(command, argv, { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   const lines: string[] = [];
   const keep = (chunk: Buffer) => {

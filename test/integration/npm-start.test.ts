@@ -119,3 +119,16 @@ test('prints the URLs and the key, stops everything on SIGINT, and keeps its dat
     for (const pid of Object.values(more)) expect(alive(pid)).toBe(false);
   }
 }, 240_000);
+
+test('a SIGKILLed Herald leaves no service behind', async () => {
+  const s = await start();
+  const children = servicePids(s.proc.pid!);
+  expect(Object.keys(children).sort()).toEqual(['ferretdb', 'temporal']);
+  const exited = new Promise((r) => s.proc.once('exit', r));
+  s.proc.kill('SIGKILL');
+  await exited;
+  // The kernel delivers the parent-death signal at once; give it a moment to be reaped.
+  const deadline = Date.now() + 10_000;
+  while (Object.values(children).some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  for (const pid of Object.values(children)) expect(alive(pid)).toBe(false);
+}, 120_000);
