@@ -1,10 +1,15 @@
 /**
  * How each kind of failed attempt is told apart and recorded, on the real stack: a slow receiver
- * (timeout), a closed port (connection), 429 with Retry-After (the next attempt waits), a redirect
+ * (timeout), a closed port (connection), a self-signed certificate (tls), 429 with Retry-After (the next attempt waits), a redirect
  * (a failed attempt, not followed), a huge error page (cut to 16 KiB); and what an operator sees of
  * it in the Temporal Web UI (summary, current details, the `status` query) and in /metrics.
  */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import https from 'node:https';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 import { eventually, startTestHerald, waitForStatus, type TestHerald } from '../helpers/herald';
 
@@ -58,6 +63,32 @@ test('a closed port is a connection attempt', async () => {
   expect(final.attempts).toHaveLength(1);
   expect(final.attempts[0].error.kind).toBe('connection');
   expect(final.attempts[0].error.message).toMatch(/ECONNREFUSED/);
+});
+
+test('a receiver whose certificate cannot be verified is a tls attempt, and nothing reaches it', async () => {
+  // A real HTTPS server on loopback with a freshly made self-signed certificate.
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'herald-tls-'));
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+    '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { stdio: 'ignore' });
+  let requests = 0;
+  const server = https.createServer({ key: readFileSync(path.join(dir, 'key.pem')), cert: readFileSync(path.join(dir, 'cert.pem')) }, (_req, res) => {
+    requests++;
+    res.end('ok');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const { port } = server.address() as net.AddressInfo;
+    const { id } = await deliverOne({ url: `https://127.0.0.1:${port}/secure`, retry: ONE_ATTEMPT });
+    const final = await waitForStatus(h, id, ['failed']);
+    expect(final.attempts).toHaveLength(1);
+    expect(final.attempts[0].error.kind).toBe('tls');
+    expect(final.attempts[0].error.message).toMatch(/SELF_SIGNED|certificate/i);
+    expect(final.attempts[0].statusCode).toBeUndefined();
+    expect(requests).toBe(0);
+  } finally {
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('429 with Retry-After: 3 makes the next attempt wait at least 3 s, then it succeeds', async () => {
