@@ -13,6 +13,7 @@ import { createApp, type AppDeps } from '../../src/app';
 import { listen, type RunningServer } from '../../src/boot';
 import { createSecretBox, generateEncryptionKey, parseEncryptionKey } from '../../src/crypto/secrets';
 import { startWorker, type RunningWorker } from '../../src/worker';
+import { startReceiver, type Receiver, type Responder } from './receiver';
 
 export const TEST_API_KEY = 'test-key-0123456789abcdef';
 
@@ -141,3 +142,33 @@ export async function waitForStatus(h: TestHerald, id: string, statuses: string[
 
 /** Fast retries for tests: about 1 s apart. */
 export const FAST_RETRY = { maxAttempts: 3, initialIntervalSeconds: 1, backoffCoefficient: 1, maxIntervalSeconds: 1 };
+
+/**
+ * One Herald and one receiver for a whole test file: started in beforeAll, stopped in afterAll.
+ * The returned `h` and `receiver` forward to the live objects, so tests use them like variables.
+ */
+export function useHeraldAndReceiver(
+  opts: Parameters<typeof startTestHerald>[0] = {},
+  responder?: Responder,
+): { h: TestHerald; receiver: Receiver } {
+  let h: TestHerald | undefined;
+  let receiver: Receiver | undefined;
+  beforeAll(async () => {
+    [h, receiver] = await Promise.all([startTestHerald(opts), startReceiver(responder)]);
+  });
+  afterAll(async () => {
+    await h?.stop();
+    await receiver?.close();
+  });
+  return { h: live(() => h, 'Herald'), receiver: live(() => receiver, 'the receiver') };
+}
+
+function live<T extends object>(get: () => T | undefined, what: string): T {
+  return new Proxy({} as T, {
+    get(_target, prop) {
+      const value = get();
+      if (!value) throw new Error(`${what} is used before beforeAll started it`);
+      return Reflect.get(value, prop);
+    },
+  });
+}

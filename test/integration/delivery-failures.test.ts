@@ -10,20 +10,9 @@ import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { startReceiver, type Receiver } from '../helpers/receiver';
-import { eventually, startTestHerald, waitForStatus, type TestHerald } from '../helpers/herald';
+import { eventually, waitForStatus, useHeraldAndReceiver } from '../helpers/herald';
 
-let h: TestHerald;
-let receiver: Receiver;
-
-beforeAll(async () => {
-  h = await startTestHerald();
-  receiver = await startReceiver((req) => (req.url === '/slow' ? { status: 200, delayMs: 3000 } : { status: 200 }));
-});
-afterAll(async () => {
-  await h?.stop();
-  await receiver?.close();
-});
+const { h, receiver } = useHeraldAndReceiver({}, (req) => (req.url === '/slow' ? { status: 200, delayMs: 3000 } : { status: 200 }));
 
 const ONE_ATTEMPT = { maxAttempts: 1, initialIntervalSeconds: 1, backoffCoefficient: 1, maxIntervalSeconds: 1 };
 

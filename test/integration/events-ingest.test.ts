@@ -3,19 +3,9 @@
  * repeated `id`, including duplicates that arrive at the same time (the unique index decides, and
  * every duplicate answers with the first result, notifications included).
  */
-import { startReceiver, type Receiver } from '../helpers/receiver';
-import { FAST_RETRY, startTestHerald, waitForStatus, type TestHerald } from '../helpers/herald';
+import { FAST_RETRY, waitForStatus, useHeraldAndReceiver } from '../helpers/herald';
 
-let h: TestHerald;
-let receiver: Receiver;
-
-beforeAll(async () => {
-  [h, receiver] = await Promise.all([startTestHerald(), startReceiver()]);
-});
-afterAll(async () => {
-  await h?.stop();
-  await receiver?.close();
-});
+const { h, receiver } = useHeraldAndReceiver();
 
 async function createWebhook(type: string, path: string) {
   const res = await h.api('POST', '/v1/webhooks', { name: path, eventTypes: [type], url: `${receiver.url}${path}`, retry: FAST_RETRY });

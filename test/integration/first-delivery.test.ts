@@ -2,20 +2,9 @@
  * The first vertical slice, end to end on the real stack: API → MongoDB → Temporal workflow →
  * prepare + deliver activities → a real receiver, and the history the API shows afterwards.
  */
-import { startReceiver, type Receiver } from '../helpers/receiver';
-import { FAST_RETRY, startTestHerald, waitForStatus, type TestHerald } from '../helpers/herald';
+import { FAST_RETRY, waitForStatus, useHeraldAndReceiver } from '../helpers/herald';
 
-let h: TestHerald;
-let receiver: Receiver;
-
-beforeAll(async () => {
-  h = await startTestHerald();
-  receiver = await startReceiver();
-});
-afterAll(async () => {
-  await h?.stop();
-  await receiver?.close();
-});
+const { h, receiver } = useHeraldAndReceiver();
 
 async function createWebhook(body: Record<string, unknown>) {
   const res = await h.api('POST', '/v1/webhooks', { name: 'test', eventTypes: ['loan.disbursed'], url: `${receiver.url}/hook`, ...body });

@@ -5,20 +5,9 @@
  * body is bounded and checked only after the caller is authenticated.
  */
 import { createHmac } from 'node:crypto';
-import { startReceiver, type Receiver } from '../helpers/receiver';
-import { startTestHerald, waitForStatus, type TestHerald } from '../helpers/herald';
+import { waitForStatus, useHeraldAndReceiver } from '../helpers/herald';
 
-let h: TestHerald;
-let receiver: Receiver;
-
-beforeAll(async () => {
-  h = await startTestHerald();
-  receiver = await startReceiver();
-});
-afterAll(async () => {
-  await h?.stop();
-  await receiver?.close();
-});
+const { h, receiver } = useHeraldAndReceiver();
 
 const ACCESS_DENIED = { error: { code: 'access_denied', message: 'Access denied' } };
 

@@ -6,23 +6,12 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { startReceiver, type Receiver } from '../helpers/receiver';
-import { eventually, FAST_RETRY, startTestHerald, waitForStatus, type TestHerald } from '../helpers/herald';
+import { eventually, FAST_RETRY, waitForStatus, useHeraldAndReceiver } from '../helpers/herald';
 import { signalResend } from '../../src/temporal';
 import { ensureTool } from '../../src/embedded/tools';
 
 const run = promisify(execFile);
-let h: TestHerald;
-let receiver: Receiver;
-
-beforeAll(async () => {
-  h = await startTestHerald();
-  receiver = await startReceiver();
-});
-afterAll(async () => {
-  await h?.stop();
-  await receiver?.close();
-});
+const { h, receiver } = useHeraldAndReceiver();
 
 const ONE_ATTEMPT = { ...FAST_RETRY, maxAttempts: 1 };
 const IDEMPOTENCY = 'x-notifications-idempotency-key';

@@ -4,20 +4,9 @@
  * save): the authoritative check is at connect time, on the address actually dialed. Each blocked
  * notification ends `failed` after one attempt of kind `blocked`, and the receiver gets nothing.
  */
-import { startReceiver, type Receiver } from '../helpers/receiver';
-import { startTestHerald, waitForStatus, type TestHerald } from '../helpers/herald';
+import { startTestHerald, waitForStatus, type TestHerald, useHeraldAndReceiver } from '../helpers/herald';
 
-let h: TestHerald;
-let receiver: Receiver;
-
-beforeAll(async () => {
-  h = await startTestHerald({ env: { HERALD_ALLOW_PRIVATE_DESTINATIONS: 'false' } });
-  receiver = await startReceiver();
-});
-afterAll(async () => {
-  await h?.stop();
-  await receiver?.close();
-});
+const { h, receiver } = useHeraldAndReceiver({ env: { HERALD_ALLOW_PRIVATE_DESTINATIONS: 'false' } });
 
 const targets = (port: number): Array<[string, string]> => [
   ['127.0.0.1', `http://127.0.0.1:${port}/hit`],

@@ -4,20 +4,9 @@
  * or the logs, and no API response shows the password or the secret. Secrets are sealed at rest.
  * Variables: write-only, resolved at send time, and an undefined one is a failed attempt.
  */
-import { startReceiver, type Receiver } from '../helpers/receiver';
-import { eventually, FAST_RETRY, startTestHerald, waitForStatus, type TestHerald } from '../helpers/herald';
+import { eventually, FAST_RETRY, waitForStatus, useHeraldAndReceiver } from '../helpers/herald';
 
-let h: TestHerald;
-let receiver: Receiver;
-
-beforeAll(async () => {
-  h = await startTestHerald({ env: { HERALD_LOG_LEVEL: 'trace' } });
-  receiver = await startReceiver();
-});
-afterAll(async () => {
-  await h?.stop();
-  await receiver?.close();
-});
+const { h, receiver } = useHeraldAndReceiver({ env: { HERALD_LOG_LEVEL: 'trace' } });
 
 /** Temporal history as text, with every payload decoded (payload data is bytes in the proto). */
 async function historyText(workflowId: string): Promise<string> {

@@ -4,20 +4,10 @@
  * the 24-hour overlap (both secrets verify), and after it; a tampered body never verifies.
  */
 import { Webhook } from 'standardwebhooks';
-import { startReceiver, type ReceivedRequest, type Receiver } from '../helpers/receiver';
-import { FAST_RETRY, startTestHerald, waitForStatus, type TestHerald } from '../helpers/herald';
+import { type ReceivedRequest } from '../helpers/receiver';
+import { FAST_RETRY, waitForStatus, useHeraldAndReceiver } from '../helpers/herald';
 
-let h: TestHerald;
-let receiver: Receiver;
-
-beforeAll(async () => {
-  h = await startTestHerald();
-  receiver = await startReceiver();
-});
-afterAll(async () => {
-  await h?.stop();
-  await receiver?.close();
-});
+const { h, receiver } = useHeraldAndReceiver();
 
 function signed(r: ReceivedRequest): Record<string, string> {
   return {

@@ -4,19 +4,10 @@
  * settings, disabled webhooks and the preview. "Nothing was created" is proven from the
  * POST /v1/events answer and the database, never by waiting and seeing nothing arrive.
  */
-import { startReceiver, type ReceivedRequest, type Receiver } from '../helpers/receiver';
-import { FAST_RETRY, startTestHerald, waitForStatus, type TestHerald } from '../helpers/herald';
+import { type ReceivedRequest } from '../helpers/receiver';
+import { FAST_RETRY, waitForStatus, useHeraldAndReceiver } from '../helpers/herald';
 
-let h: TestHerald;
-let receiver: Receiver;
-
-beforeAll(async () => {
-  [h, receiver] = await Promise.all([startTestHerald(), startReceiver()]);
-});
-afterAll(async () => {
-  await h?.stop();
-  await receiver?.close();
-});
+const { h, receiver } = useHeraldAndReceiver();
 
 async function createWebhook(path: string, body: Record<string, unknown>) {
   const res = await h.api('POST', '/v1/webhooks', { name: `hook ${path}`, url: `${receiver.url}${path}`, retry: FAST_RETRY, ...body });
