@@ -11,6 +11,7 @@ import type { Models } from '../models';
 import { webhookCondition, type WebhookDoc } from '../models/webhook';
 import { HeraldError } from '../errors';
 import { renderSnapshot } from '../render/snapshot';
+import { checkUrlDestination } from '../delivery/destination';
 import { matchesCondition } from '../matching/condition';
 import { isTargeted, type Targeting } from '../matching/targeting';
 import { USER_AGENT } from '../runtime';
@@ -31,7 +32,12 @@ export interface Preview {
 const PREVIEW_EVENT_ID = 'evt_preview';
 const PREVIEW_NOTIFICATION_ID = 'ntf_preview';
 
-export async function previewWebhook(models: Models, webhook: WebhookDoc & { _id: string }, event: PreviewEvent): Promise<Preview> {
+export async function previewWebhook(
+  models: Models,
+  webhook: WebhookDoc & { _id: string },
+  event: PreviewEvent,
+  destination: { allowPrivate: boolean; httpsOnly: boolean },
+): Promise<Preview> {
   let rendered: ReturnType<typeof renderSnapshot>;
   try {
     rendered = renderSnapshot({
@@ -44,7 +50,14 @@ export async function previewWebhook(models: Models, webhook: WebhookDoc & { _id
     // Validated templates render; this is a template saved before a rule existed, say so plainly.
     throw new HeraldError(422, 'render_failed', `The webhook's templates do not render for this event: ${(err as Error).message}`);
   }
-  const warnings = [...(await deliveryWarnings(models, webhook, event)), ...rendered.warnings];
+  // Would the delivery be refused as it stands (private address, plain http under HTTPS-only)?
+  // The same rules the connector applies at send time, checked against today's DNS answer.
+  const refused = await checkUrlDestination(rendered.request.url, destination);
+  const warnings = [
+    ...(await deliveryWarnings(models, webhook, event)),
+    ...rendered.warnings,
+    ...(refused ? [`the destination would be refused at send time: ${refused}`] : []),
+  ];
   return { ...rendered.request, warnings };
 }
 

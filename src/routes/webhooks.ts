@@ -81,7 +81,9 @@ export function webhooksRouter(deps: AppDeps): Router {
   router.post('/:id/preview', async (req, res) => {
     const { event } = parseBody(previewSchema, req.body);
     const webhook = await loadWebhook(deps, req.params.id);
-    res.json(await previewWebhook(models, webhook, event));
+    res.json(
+      await previewWebhook(models, webhook, event, { allowPrivate: deps.config.allowPrivateDestinations, httpsOnly: deps.config.httpsOnly }),
+    );
   });
 
   router.delete('/:id', async (req, res) => {

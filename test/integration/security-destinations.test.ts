@@ -59,6 +59,12 @@ test('loopback, unspecified, decimal-encoded, metadata and private destinations 
   const handle = h.temporal.client.workflow.getHandle(detail.body.workflowId);
   expect(await handle.result()).toMatchObject({ status: 'failed', attempts: 1 });
   expect((await handle.describe()).status.name).toBe('COMPLETED');
+
+  // The preview warns before anything is sent, with the same rule.
+  const metadataWebhook = Object.keys(webhooks).find((id) => webhooks[id] === '169.254.169.254')!;
+  const preview = await h.api('POST', `/v1/webhooks/${metadataWebhook}/preview`, { event: { type: 'ssrf.probe', data: {} } });
+  expect(preview.status).toBe(200);
+  expect(preview.body.warnings).toEqual(expect.arrayContaining([expect.stringMatching(/refused at send time: .*cloud metadata/)]));
 });
 
 describe('HTTPS-only', () => {
