@@ -100,14 +100,27 @@ export async function assertPortFree(port: number, setting: string): Promise<voi
   if (!free) throw new Error(`port ${port} is already in use; stop what uses it or set ${setting} to another port`);
 }
 
-/** A free TCP port on 127.0.0.1, for tests and for the dev server's auxiliary ports. */
+/**
+ * A free TCP port on 127.0.0.1, for tests and the dev server's auxiliary ports. The port is left
+ * in TIME_WAIT (we connect to it and the server side closes first), so for a minute the kernel will
+ * not hand it to anyone else's bind(0) — the Temporal dev server picks its internal ports that way
+ * — while an explicit bind by us still succeeds (SO_REUSEADDR). A plain listen-and-close let two
+ * pickers get the same port when tests start stacks side by side.
+ */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
-    const server = net.createServer();
+    const server = net.createServer((conn) => {
+      // The server side closes first: that end is the one left in TIME_WAIT.
+      conn.destroy();
+      server.close(() => resolve(port));
+    });
+    let port = 0;
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
+      port = (server.address() as net.AddressInfo).port;
+      const client = net.connect({ host: '127.0.0.1', port });
+      client.on('error', () => {});
+      client.on('close', () => client.destroy());
     });
   });
 }
