@@ -47,8 +47,10 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     registers: [registry],
     async collect() {
       if (!models) return;
-      const counts = await Promise.all(NOTIFICATION_STATUSES.map((s) => models!.Notification.countDocuments({ status: s })));
-      NOTIFICATION_STATUSES.forEach((s, i) => this.set({ status: s }, counts[i]));
+      // One pass over the collection (a $group), not one count per status.
+      const rows = await models.Notification.aggregate<{ _id: string; n: number }>([{ $group: { _id: '$status', n: { $sum: 1 } } }]);
+      const byStatus = new Map(rows.map((r) => [r._id, r.n]));
+      for (const s of NOTIFICATION_STATUSES) this.set({ status: s }, byStatus.get(s) ?? 0);
     },
   });
 
