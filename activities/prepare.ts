@@ -12,6 +12,7 @@ import type { ActivityDeps } from './index';
 import type { PrepareResult } from '../workflows/shared';
 import { renderSnapshot } from '../src/render/snapshot';
 import { RETRY_DEFAULTS } from '../src/models/webhook';
+import { destinationHost } from '../src/temporal';
 
 export function createPrepareActivity({ models, userAgent }: Pick<ActivityDeps, 'models' | 'userAgent'>) {
   return async function prepare(notificationId: string): Promise<PrepareResult> {
@@ -44,19 +45,11 @@ export function createPrepareActivity({ models, userAgent }: Pick<ActivityDeps, 
       webhookId: notification.webhookId,
       eventType: notification.eventType,
       method: request!.method,
-      host: safeHost(request!.url),
+      host: destinationHost(request!.url) ?? 'invalid-url',
       retry: { ...RETRY_DEFAULTS, ...stripUndefined(webhook.retry ?? {}) },
       timeoutSeconds: webhook.timeoutSeconds ?? 15,
     };
   };
-}
-
-function safeHost(url: string): string {
-  try {
-    return new URL(url).host;
-  } catch {
-    return 'invalid-url';
-  }
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
