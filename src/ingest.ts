@@ -167,7 +167,7 @@ export async function dispatchEvent(
         startNotificationWorkflow(deps.temporal, { id: n._id, webhookId: n.webhookId, eventType: n.eventType, method: n.method ?? undefined, url: n.url ?? undefined }),
       ),
     );
-    await deps.models.Event.updateOne({ _id: eventId }, { $set: { dispatchedAt: new Date(), notificationIds: notifications.map((n) => n._id) } });
+    await deps.models.Event.updateOne({ _id: eventId }, { $set: { dispatchedAt: new Date() } });
     return true;
   } catch (err) {
     deps.logger.warn({ eventId, err: (err as Error).message }, 'could not start workflows; the dispatcher will retry');

@@ -19,7 +19,6 @@ export const eventSchema = new Schema(
     occurredAt: { type: Date, required: true },
     dedupeKey: { type: String, required: true },
     source: { type: String, default: null },
-    notificationIds: { type: [String], default: [] },
     dispatchedAt: { type: Date, default: null },
   },
   { timestamps: true, minimize: false, versionKey: false },
