@@ -37,6 +37,9 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
     '--sqlite-pragma', 'journal_mode=wal',
     '--sqlite-pragma', 'synchronous=normal',
     '--dynamic-config-value', 'system.enableActivityEagerExecution=true',
+    // Eager workflow start: a start from a process that also runs a worker gets the first workflow
+    // task back in the start response (see withEagerStart in src/runtime.ts).
+    '--dynamic-config-value', 'system.enableEagerWorkflowStart=true',
     // The HTTP API and metrics ports default to random ones; pin them to free ports we chose so
     // two stacks (npm start beside npm test) never race for the same one.
     '--http-port', String(await freePort()),
