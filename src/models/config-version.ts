@@ -21,7 +21,8 @@ export function bumpsConfigVersion(schema: Schema): void {
 }
 
 export async function bumpConfigVersion(anyModel: Model<unknown>): Promise<void> {
-  await anyModel.db.model('Setting').updateOne({ _id: SETTINGS_ID }, { $inc: { configVersion: 1 } }, { upsert: true });
+  // No timestamps: the settings' updatedAt says when an operator changed them, not the webhooks.
+  await anyModel.db.model('Setting').updateOne({ _id: SETTINGS_ID }, { $inc: { configVersion: 1 } }, { upsert: true, timestamps: false });
 }
 
 function modelOf(self: unknown): Model<unknown> {

@@ -104,7 +104,9 @@ test('a worker killed with SIGKILL mid-delivery is replaced and the notification
 
   second.child.kill('SIGTERM');
   await exited(second.child);
-});
+  // A worker dies mid first attempt: the workflow task times out (10 s), its sticky queue too, then
+  // the replacement (which bundles at start) takes it over.
+}, 120_000);
 
 test('an event accepted while Temporal is unreachable is answered 202 at once and dispatched later', async () => {
   await h.startWorker();

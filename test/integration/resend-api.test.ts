@@ -112,7 +112,7 @@ test('after the window (execution closed) a resend starts a new run and deletes 
   const gone = await eventually(async () => {
     const name = await h.temporal.client.workflow.getHandle(`notification-${id}`, closedRunId).describe().then(() => null, (err: Error) => err.name);
     return name === 'WorkflowNotFoundError' ? name : null;
-  }, 15_000, 'the closed run to be deleted');
+  }, 60_000, 'the closed run to be deleted');
   expect(gone).toBe('WorkflowNotFoundError');
 });
 
