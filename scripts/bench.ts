@@ -141,8 +141,11 @@ async function main(): Promise<void> {
       const threadsBefore = profile ? cpuMsByThread(process.pid) : null;
       memory.reset();
       const before = cpuSnapshot(procs);
+      const startUs = process.hrtime.bigint() / 1000n;
       const result = await run();
       const cpu = cpuDelta(before, cpuSnapshot(procs));
+      // The same clock V8 stamps CPU profile samples with: cpu-profile-summary --window takes it.
+      report.set(`${name}.hrtime_window_us`, `${startUs}-${process.hrtime.bigint() / 1000n}`);
       const peaks = memory.peaks('phase');
       for (const [proc, ms] of cpu) {
         report.set(`${name}.cpu_ms_per_delivery.${proc}`, ms / Math.max(1, result.deliveries), 2);
@@ -191,8 +194,9 @@ async function main(): Promise<void> {
 
     if (profile) {
       const per = (n: number) => n / Math.max(1, throughput.deliveries);
-      report.set('profile.receiver_connections_opened', receiver.connections - connectionsBefore, 0);
-      report.set('profile.receiver_connections_per_delivery', per(receiver.connections - connectionsBefore), 4);
+      // Connections are pooled: most open during the warm-up, so both the run's total and this phase's.
+      report.set('profile.receiver_connections_opened_total', receiver.connections, 0);
+      report.set('profile.receiver_connections_opened_in_phase', receiver.connections - connectionsBefore, 0);
       const delta = CommandCounter.delta(commandsBefore!, commands!.snapshot());
       report.set('profile.mongo_commands_per_delivery.total', per(delta.filter(([k]) => !k.includes(' ')).reduce((s, [, v]) => s + v, 0)), 2);
       for (const [command, n] of delta) report.set(`profile.mongo_commands_per_delivery.${command.replace(' ', '.')}`, per(n), 2);
@@ -268,28 +272,35 @@ async function scrapeAll(stack: { temporalMetricsUrl?: string; ferretdbDebugUrl?
 async function serverMetrics(report: Report, stack: { temporalMetricsUrl?: string; ferretdbDebugUrl?: string }, before: { temporal: Sample[]; ferretdb: Sample[] }, per: (n: number) => number) {
   const after = await scrapeAll(stack);
   const t = diffSamples(before.temporal, after.temporal);
-  const groups: Array<[string, string, string]> = [
-    ['persistence_requests', 'operation', 'temporal_persistence_requests'],
-    ['visibility_persistence_requests', 'operation', 'temporal_visibility_requests'],
-    ['service_requests', 'operation', 'temporal_service_requests'],
-    ['task_requests', 'operation', 'temporal_task_requests'],
+  const groups: Array<[string, string]> = [
+    ['persistence_requests', 'temporal_persistence_requests'],
+    ['visibility_persistence_requests', 'temporal_visibility_requests'],
+    ['service_requests', 'temporal_service_requests'],
+    ['task_requests', 'temporal_task_requests'],
   ];
-  for (const [metric, label, key] of groups) {
-    const rows = groupBy(t, metric, label);
+  for (const [metric, key] of groups) {
+    const rows = groupBy(t, metric, 'operation');
     if (rows.length === 0) continue;
     report.set(`profile.${key}_per_delivery.total`, per(rows.reduce((s, [, v]) => s + v, 0)), 2);
     for (const [op, n] of rows) if (per(n) >= 0.01) report.set(`profile.${key}_per_delivery.${op}`, per(n), 2);
   }
+  // Time inside the server's SQLite persistence calls (wall time, summed over concurrent calls).
+  const persistMs = groupBy(t, 'persistence_latency_sum', 'operation');
+  report.set('profile.temporal_persistence_ms_per_delivery.total', per(1000 * persistMs.reduce((s, [, v]) => s + v, 0)), 2);
+  for (const [op, sec] of persistMs.slice(0, 8)) report.set(`profile.temporal_persistence_ms_per_delivery.${op}`, per(1000 * sec), 2);
+  const historyBytes = t.filter((s) => s.name === 'history_size_sum').reduce((a, s) => a + s.value, 0);
+  const historyCount = t.filter((s) => s.name === 'history_size_count').reduce((a, s) => a + s.value, 0);
+  if (historyCount > 0) report.set('profile.temporal_history_bytes_avg', historyBytes / historyCount, 0);
   // Every other counter that moved at least once per 10 deliveries, for what the groups above miss.
   const shown = new Set(groups.map(([m]) => m));
-  for (const [name, n] of totalsByName(t).slice(0, 60)) {
-    if (shown.has(name) || per(n) < 0.1 || name.endsWith('_sum')) continue;
-    report.set(`profile.temporal_metric_per_delivery.${name}`, per(n), 2);
+  for (const [name, n] of totalsByName(t)) {
+    if (shown.has(name) || name.endsWith('_count') || per(n) < 0.1) continue;
+    report.set(`profile.temporal_counter_per_delivery.${name}`, per(n), 2);
   }
   const f = diffSamples(before.ferretdb, after.ferretdb);
-  for (const [name] of totalsByName(f).filter(([n]) => /requests|responses/.test(n) && !n.endsWith('_sum'))) {
-    for (const [command, m] of groupBy(f, name, 'command')) if (per(m) >= 0.01) report.set(`profile.ferretdb.${name}_per_delivery.${command}`, per(m), 2);
-  }
+  for (const [command, n] of groupBy(f, 'ferretdb_client_requests_total', 'command')) if (per(n) >= 0.01) report.set(`profile.ferretdb_requests_per_delivery.${command}`, per(n), 2);
+  const accepts = f.filter((s) => s.name === 'ferretdb_client_accepts_total').reduce((a, s) => a + s.value, 0);
+  report.set('profile.ferretdb_connections_accepted', accepts, 0);
 }
 
 /** History of a sample of the throughput phase's notifications, evenly spread over it. */

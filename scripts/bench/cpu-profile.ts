@@ -41,14 +41,21 @@ export function fileOf(url: string, root = ''): string {
   return root && plain.startsWith(root) ? plain.slice(root.length).replace(/^\//, '') : plain;
 }
 
-/** Adds one profile's self times into `into` (several threads' profiles sum up). */
-export function addSelfTimes(profile: CpuProfile, into: SelfTimes = emptySelfTimes(), root = ''): SelfTimes {
+/**
+ * Adds one profile's self times into `into` (several threads' profiles sum up). `window` keeps only
+ * samples taken between two monotonic-clock times in µs (V8 stamps samples with the same clock as
+ * process.hrtime, so the bench can print a phase's window: `throughput.hrtime_window_us`).
+ */
+export function addSelfTimes(profile: CpuProfile, into: SelfTimes = emptySelfTimes(), root = '', window?: [number, number]): SelfTimes {
   const byId = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
   const add = (m: Map<string, number>, k: string, us: number) => m.set(k, (m.get(k) ?? 0) + us);
+  let at = profile.startTime;
   for (let i = 0; i < profile.samples.length; i++) {
+    at += profile.timeDeltas[i] ?? 0;
     // The time until the next sample belongs to this one (as DevTools counts it).
     const us = i + 1 < profile.timeDeltas.length ? profile.timeDeltas[i + 1] : 0;
     if (us <= 0) continue;
+    if (window && (at < window[0] || at > window[1])) continue;
     const frame = byId.get(profile.samples[i]);
     if (!frame) continue;
     into.totalUs += us;

@@ -6,6 +6,8 @@ export interface Sample {
   name: string;
   labels: Record<string, string>;
   value: number;
+  /** From the family's `# TYPE` line (a histogram's _bucket/_sum/_count series are `histogram`). */
+  type?: string;
 }
 
 const LINE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+\d+)?$/;
@@ -13,14 +15,18 @@ const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
 
 export function parsePrometheus(text: string): Sample[] {
   const out: Sample[] = [];
+  const types = new Map<string, string>();
   for (const raw of text.split('\n')) {
     const line = raw.trim();
+    const typeLine = /^# TYPE (\S+) (\S+)/.exec(line);
+    if (typeLine) types.set(typeLine[1], typeLine[2]);
     if (!line || line.startsWith('#')) continue;
     const m = LINE.exec(line);
     if (!m) continue;
     const labels: Record<string, string> = {};
     for (const l of (m[2] ?? '').matchAll(LABEL)) labels[l[1]] = l[2].replace(/\\(.)/g, (_s, c: string) => (c === 'n' ? '\n' : c));
-    out.push({ name: m[1], labels, value: Number(m[3]) });
+    const type = types.get(m[1]) ?? types.get(m[1].replace(/_(bucket|sum|count)$/, ''));
+    out.push({ name: m[1], labels, value: Number(m[3]), ...(type ? { type } : {}) });
   }
   return out;
 }
@@ -53,11 +59,11 @@ export function groupBy(samples: readonly Sample[], name: string, label: string)
   return [...sums].filter(([, v]) => v !== 0).sort((a, b) => b[1] - a[1]);
 }
 
-/** Total delta per metric name (histogram buckets left out), largest first. */
+/** Total delta per counter (and histogram `_count`); gauges and buckets left out. Largest first. */
 export function totalsByName(samples: readonly Sample[]): Array<[string, number]> {
   const sums = new Map<string, number>();
   for (const s of samples) {
-    if (s.name.endsWith('_bucket')) continue;
+    if (s.type === 'gauge' || s.name.endsWith('_bucket') || (s.type === 'histogram' && !s.name.endsWith('_count'))) continue;
     sums.set(s.name, (sums.get(s.name) ?? 0) + s.value);
   }
   return [...sums].filter(([, v]) => v !== 0).sort((a, b) => b[1] - a[1]);

@@ -55,14 +55,21 @@ persistence_requests{operation="CreateWorkflowExecution",service_name="history"}
 persistence_requests{service_name="frontend"} 1
 lat_bucket{le="1"} 8
 weird{msg="a \\"quoted\\" value"} 1 1700000000000
+# TYPE memory_heap gauge
+memory_heap 123456
+# TYPE lat histogram
+lat_sum 2.5
+lat_count 8
 `);
 
   test('parses names, labels (escaped quotes too) and values, skipping comments and timestamps', () => {
     expect(before).toHaveLength(3);
+    expect(before[0].type).toBe('counter');
+    expect(after.find((s) => s.name === 'lat_sum')?.type).toBe('histogram');
     expect(after.find((s) => s.name === 'weird')).toEqual({ name: 'weird', labels: { msg: 'a "quoted" value' }, value: 1 });
   });
 
-  test('diffs per series and groups by a label, largest first; new series count from 0', () => {
+  test('diffs per series and groups by a label, largest first; new series count from 0; gauges and histogram sums are not totals', () => {
     const d = diffSamples(before, after);
     expect(groupBy(d, 'persistence_requests', 'operation')).toEqual([
       ['UpdateWorkflowExecution', 15],
@@ -72,6 +79,7 @@ weird{msg="a \\"quoted\\" value"} 1 1700000000000
     ]);
     expect(totalsByName(d)).toEqual([
       ['persistence_requests', 23],
+      ['lat_count', 8],
       ['weird', 1],
     ]);
   });
@@ -103,6 +111,14 @@ describe('cpu profile self times', () => {
       ['deliver activities/deliver.ts:42', 50],
     ]);
     expect(Object.fromEntries(t.byPackage)).toEqual({ bson: 130, 'herald:activities/deliver.ts': 50, '@temporalio/worker': 20, '(garbage collector)': 10 });
+  });
+
+  test('a window (monotonic µs, as the bench prints per phase) keeps only the samples taken inside it', () => {
+    // Sample times: 5, 105, 155, 1155, 1185, 1205, 1215.
+    const t = addSelfTimes(profile, undefined, '/w', [100, 160]);
+    expect(t.totalUs).toBe(1050);
+    expect(t.idleUs).toBe(1000);
+    expect([...t.byFunction]).toEqual([['deliver activities/deliver.ts:42', 50]]);
   });
 
   test('package names: scoped packages, node internals, native frames', () => {
