@@ -21,7 +21,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { loadConfig } from '../src/config';
 import { startEmbeddedStack } from '../src/embedded/stack';
 import { freePort } from '../src/embedded/child-process';
-import { loadSecrets, openConnections, appDeps } from '../src/runtime';
+import { loadSecrets, openConnections, appDeps, withEagerStart } from '../src/runtime';
 import { createLogger } from '../src/logger';
 import { createMetrics } from '../src/metrics';
 import { createApp } from '../src/app';
@@ -106,8 +106,10 @@ async function main(): Promise<void> {
     const metrics = createMetrics();
     const bundlePath = path.join(dataDir, 'bundle.js');
     writeFileSync(bundlePath, (await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: silent() })).code);
-    const worker = await startWorker({ config, temporalAddress: stack.temporalAddress!, models: connections.db.models, secretBox: secrets.secretBox, logger, metrics, workflowBundlePath: bundlePath });
-    const server = await listen(createApp(appDeps(config, connections, secrets, logger, metrics)), 0, '127.0.0.1');
+    // The same composition as `npm start` (src/main.ts): one config cache, eager workflow starts.
+    const apiDeps = appDeps(config, connections, secrets, logger, metrics);
+    const worker = await startWorker({ config, temporalAddress: stack.temporalAddress!, models: connections.db.models, secretBox: secrets.secretBox, logger, metrics, workflowBundlePath: bundlePath, configCache: apiDeps.configCache });
+    const server = await listen(createApp({ ...apiDeps, temporal: withEagerStart(apiDeps.temporal, worker.connection) }), 0, '127.0.0.1');
     const receiver = await startBenchReceiver();
 
     const api = async (method: string, p: string, body: unknown): Promise<any> => {
