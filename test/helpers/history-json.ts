@@ -1,6 +1,6 @@
 /**
- * Workflow histories as proto JSON, the format `temporal workflow show --output json` and the Web
- * UI's download produce, for the replay fixtures in test/fixtures/histories.
+ * Workflow histories as proto JSON (the SDK's history JSON format), for the replay fixtures in
+ * test/fixtures/histories.
  *
  * Why not the SDK's historyToJSON / historyFromJSON (@temporalio/common/lib/proto-utils): with this
  * project's lockfile, @temporalio/common and @temporalio/proto each get their own nested copy of
