@@ -54,10 +54,14 @@ export function failureSummary(err: unknown): AttemptSummary | undefined {
   return first && typeof first.number === 'number' ? first : undefined;
 }
 
-/** The type of the non-retryable delivery failure an activity ended with, if it is one. */
-export function finalDeliveryFailure(err: unknown): (typeof NON_RETRYABLE_ERRORS)[number] | null {
-  if (!(err instanceof ActivityFailure)) return null;
-  const cause = err.cause;
+/**
+ * The type of the non-retryable delivery failure an activity ended with, if it is one. A local
+ * activity's failure reaches the workflow as the ApplicationFailure itself, a regular activity's
+ * wrapped in an ActivityFailure: `localToo` accepts both. (The legacy path keeps its original,
+ * ActivityFailure-only reading: its recorded histories depend on it.)
+ */
+export function finalDeliveryFailure(err: unknown, opts: { localToo?: boolean } = {}): (typeof NON_RETRYABLE_ERRORS)[number] | null {
+  const cause = err instanceof ActivityFailure ? err.cause : opts.localToo ? err : undefined;
   if (!(cause instanceof ApplicationFailure)) return null;
   const type = cause.type ?? '';
   return (NON_RETRYABLE_ERRORS as readonly string[]).includes(type) ? (type as (typeof NON_RETRYABLE_ERRORS)[number]) : null;

@@ -96,7 +96,7 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
     first = await firstAttempt({ notificationId, idempotencyKey, noAttempt: input.resendOnly });
   } catch (err) {
     // A deleted notification or webhook, or a render failure: final at once, nothing to send, ever.
-    if (!finalDeliveryFailure(err)) throw err;
+    if (!finalDeliveryFailure(err, { localToo: true })) throw err;
     state.nextAttemptAt = null;
     setStatus(state, 'failed');
     return state;

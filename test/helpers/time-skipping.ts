@@ -14,15 +14,56 @@ import { randomBytes } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, makeTelemetryFilterString, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { createActivities } from '../../activities';
+import { Connection } from '@temporalio/client';
 import { ensureTestServer } from '../../src/embedded/test-server';
+import { SEARCH_ATTRIBUTE_NAMES } from '../../workflows/shared';
+import { freePort, startProcess, waitUntilReady } from '../../src/embedded/child-process';
 
 export type Activities = ReturnType<typeof createActivities>;
 
-/** Starts a time-skipping test environment (one test server JVM) on the cached Java test server. */
+/**
+ * Starts a time-skipping test environment on its own test server (one JVM per test file: time
+ * skipping is server-wide, so files must not share one). The SDK's own launch gives a server 5 s to
+ * come up, which a JVM on a busy two-core machine misses; so we start it ourselves, wait for it
+ * with a generous deadline, and attach the SDK's time-skipping environment to it.
+ */
 export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   installQuietRuntime();
   const launcher = process.env.HERALD_TEST_SERVER_LAUNCHER || (await ensureTestServer());
-  return TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: launcher } } });
+  const port = await freePort();
+  const address = `127.0.0.1:${port}`;
+  const server = startProcess('temporal test server', launcher, [String(port)]);
+  try {
+    await waitUntilReady(server, () => answers(address), 120_000);
+    // `create` is the SDK's own constructor path behind createTimeSkipping/createFromExistingServer;
+    // only it can attach time skipping to a server that is already running.
+    const create = (TestWorkflowEnvironment as unknown as { create(opts: object): Promise<TestWorkflowEnvironment> }).create;
+    const env = await create.call(TestWorkflowEnvironment, { server: { type: 'existing' }, supportsTimeSkipping: true, address, namespace: 'default', connectionOptions: {} });
+    const teardown = env.teardown.bind(env);
+    env.teardown = async () => {
+      await teardown();
+      await server.stop();
+    };
+    return env;
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
+}
+
+/** Ready once it answers, with Herald's search attributes registered (the notification workflow upserts them). */
+async function answers(address: string): Promise<boolean> {
+  const connection = await Connection.connect({ address, connectTimeout: '2 seconds' });
+  try {
+    await connection.workflowService.getSystemInfo({});
+    await connection.operatorService.addSearchAttributes({
+      namespace: 'default',
+      searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTE_NAMES.map((name) => [name, 2 /* KEYWORD */])),
+    });
+    return true;
+  } finally {
+    await connection.close();
+  }
 }
 
 /**
