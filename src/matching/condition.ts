@@ -1,6 +1,7 @@
 /**
  * Webhook conditions: MongoDB-style filters over the event `{type, data, entityIds}`, e.g.
- * `{"data.amount": {"$gte": 1000}}`, evaluated in memory with sift.
+ * `{"data.amount": {"$gte": 1000}}`, evaluated in memory with sift; `$regex` runs on RE2 under a
+ * work budget (./regex.ts), so no condition can stall the event loop the API shares.
  */
 import {
   $all,
@@ -20,12 +21,13 @@ import {
   $not,
   $options,
   $or,
-  $regex,
   $size,
   $type,
+  createEqualsOperation,
   createQueryTester,
 } from 'sift';
 import type { ValidationIssue } from '../errors';
+import { compileRegex, withRegexBudget } from './regex';
 
 export interface ConditionSubject {
   type: string;
@@ -34,7 +36,10 @@ export interface ConditionSubject {
 }
 
 // sift's defaults minus $where, which runs a string as JavaScript (new Function): a condition
-// comes from an API caller and must never become code on the worker.
+// comes from an API caller and must never become code on the worker. `$regex` is ours: RE2, not
+// the backtracking RegExp (sift's own), whose `(a+)+$` can block the process for hours.
+const $regex = (pattern: unknown, ownerQuery: Record<string, unknown>, options: Parameters<typeof createEqualsOperation>[2]) =>
+  createEqualsOperation(compileRegex(pattern, ownerQuery.$options), ownerQuery, options);
 const OPERATIONS = { $all, $and, $elemMatch, $eq, $exists, $gt, $gte, $in, $lt, $lte, $mod, $ne, $nin, $nor, $not, $options, $or, $regex, $size, $type };
 
 const SUBJECT_FIELDS = ['type', 'data', 'entityIds'];
@@ -75,7 +80,7 @@ export function validateCondition(condition: unknown): ValidationIssue[] {
   try {
     createQueryTester(condition, { operations: OPERATIONS });
   } catch (err) {
-    // sift says "Unsupported operation: $foo", or the RegExp error for a bad $regex.
+    // sift says "Unsupported operation: $foo"; compileRegex states which rule a $regex breaks.
     return [{ path: PATH, message: `is not a valid condition: ${err instanceof Error ? err.message : String(err)}` }];
   }
   return [];
@@ -100,8 +105,29 @@ export function compileCondition(condition: Record<string, unknown>): Tester {
   return tester;
 }
 
-/** A null (or empty) condition matches every event. */
+export interface ConditionResult {
+  matched: boolean;
+  /** Why the condition could not be evaluated (it then counts as not matching). */
+  problem?: string;
+}
+
+/**
+ * Evaluates a condition under the regex work budget. A condition that cannot be evaluated — one
+ * saved before a rule existed (a `$regex` RE2 refuses), or one over the budget for this event —
+ * does not match: that event creates no notification for the webhook, and nothing throws, so the
+ * event itself is still accepted and dispatched to every other webhook.
+ */
+export function evaluateCondition(condition: Record<string, unknown> | null | undefined, subject: ConditionSubject): ConditionResult {
+  if (condition === null || condition === undefined) return { matched: true };
+  try {
+    const tester = compileCondition(condition);
+    return { matched: withRegexBudget(() => tester(subject)) };
+  } catch (err) {
+    return { matched: false, problem: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+/** A null (or empty) condition matches every event; one that cannot be evaluated matches none. */
 export function matchesCondition(condition: Record<string, unknown> | null | undefined, subject: ConditionSubject): boolean {
-  if (condition === null || condition === undefined) return true;
-  return compileCondition(condition)(subject);
+  return evaluateCondition(condition, subject).matched;
 }
