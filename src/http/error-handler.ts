@@ -1,11 +1,13 @@
 /**
  * Every error leaves as `{"error": {"code", "message", "details"?}}` with its status. Body-parser
- * failures become 400 malformed_json and 413 payload_too_large; anything unexpected is a 500 whose
+ * failures become 400 malformed_json and 413 payload_too_large, an undecodable path 400
+ * malformed_path, other client errors keep their 4xx; anything unexpected is a 500 whose
  * message says nothing about internals (the log has the detail).
  */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ErrorCodes, HeraldError, notFound } from '../errors';
 import type { Logger } from '../logger';
+import { malformedPath } from './request-limits';
 
 export function notFoundHandler(): RequestHandler {
   return (_req, _res, next) => next(notFound('Route'));
@@ -31,6 +33,14 @@ function toHeraldError(err: unknown): HeraldError {
   }
   if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') {
     return new HeraldError(415, 'unsupported_encoding', e.message ?? 'Unsupported encoding');
+  }
+  // Express decodes route parameters with decodeURIComponent: a malformed escape is a URIError
+  // (rejectMalformedPath catches it earlier; this keeps it a 400 should a route be mounted before it).
+  if (err instanceof URIError || (e as { name?: string })?.name === 'URIError') return malformedPath();
+  // Any other client error raised by Express or a body parser (http-errors, `expose` for 4xx):
+  // its own status and message, never a 500.
+  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500 && (e as { expose?: boolean }).expose !== false) {
+    return new HeraldError(e.status, ErrorCodes.badRequest, e.message ?? 'Bad request');
   }
   return new HeraldError(500, ErrorCodes.internal, 'Internal error');
 }
