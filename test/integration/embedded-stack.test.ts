@@ -119,8 +119,10 @@ test('a SIGKILLed Temporal dev server is restarted on the same port, with its wo
 test('a service that keeps dying makes the stack give up with a message that says so', async () => {
   // A FerretDB that runs normally the first time and crashes at every restart.
   const real = await ensureTool('ferretdb', { explicitPath: process.env.HERALD_FERRETDB_BIN, cacheDir: process.env.HERALD_TOOLS_DIR });
-  const marker = path.join(dataDir, 'started-once');
-  const wrapper = path.join(dataDir, 'flaky-ferretdb');
+  // Outside the data directory, whose files the stack makes 0600 (not executable).
+  const bin = mkdtempSync(path.join(os.tmpdir(), 'herald-flaky-'));
+  const marker = path.join(bin, 'started-once');
+  const wrapper = path.join(bin, 'ferretdb');
   writeFileSync(wrapper, `#!/bin/sh\nif [ -e '${marker}' ]; then echo 'simulated crash at start' >&2; exit 3; fi\ntouch '${marker}'\nexec '${real}' "$@"\n`, { mode: 0o755 });
 
   let fatal: (err: Error) => void = () => {};
@@ -145,6 +147,7 @@ test('a service that keeps dying makes the stack give up with a message that say
     expect(stack.restarts('ferretdb')).toBe(0);
   } finally {
     await stack.stop();
+    rmSync(bin, { recursive: true, force: true });
   }
   expect(runningChildren()).toBe(0);
 }, 120_000);

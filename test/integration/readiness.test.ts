@@ -10,6 +10,7 @@ import path from 'node:path';
 import { freePort } from '../../src/embedded/child-process';
 import { ensureTool } from '../../src/embedded/tools';
 import { startTemporalServer, type RunningTemporal } from '../../src/embedded/temporal-server';
+import { READINESS_CHECK_TIMEOUT_MS } from '../../src/routes/health';
 import { startTestHerald, type TestHerald } from '../helpers/herald';
 
 let dataDir: string;
@@ -26,6 +27,10 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  // The Temporal client retries a failed call on a timer until the call's deadline; closing the
+  // connection before that timer fires makes it throw "Channel has been shut down". Nothing to
+  // await: wait out the deadline.
+  await new Promise((r) => setTimeout(r, READINESS_CHECK_TIMEOUT_MS + 500));
   for (const s of held) s.destroy();
   blackHole?.close();
   await h?.stop();
