@@ -83,12 +83,12 @@ export function superviseProcess(opts: SupervisorOptions): Supervisor {
       const reason = new Error(
         `the embedded ${opts.name} failed ${failures.length} times within ${Math.round(policy.windowMs / 1000)} s; not restarting it again. Last failure: ${err.message}`,
       );
-      logger.error({ err: reason, service: opts.name }, `embedded ${opts.name} keeps failing: giving up`);
+      logger.error({ err: reason, embedded: opts.name }, `embedded ${opts.name} keeps failing: giving up`);
       opts.onGiveUp(reason);
       return;
     }
     const delayMs = Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** (failures.length - 1));
-    logger.warn({ err, service: opts.name, delayMs, failuresInWindow: failures.length }, `embedded ${opts.name} died; restarting it`);
+    logger.warn({ err, embedded: opts.name, delayMs, failuresInWindow: failures.length }, `embedded ${opts.name} died; restarting it`);
     timer = setTimeout(() => {
       timer = null;
       restarting = attemptRestart().finally(() => {
@@ -111,7 +111,7 @@ export function superviseProcess(opts: SupervisorOptions): Supervisor {
     }
     current = proc;
     restarts++;
-    logger.info({ service: opts.name, pid: proc.child.pid, restarts }, `embedded ${opts.name} restarted`);
+    logger.info({ embedded: opts.name, pid: proc.child.pid, restarts }, `embedded ${opts.name} restarted`);
     // No event can come between its readiness check and this listener (only microtasks ran).
     watch(proc);
   };
