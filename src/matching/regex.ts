@@ -6,50 +6,34 @@
  * - RE2 matches in time linear in the input: no backreferences, no lookaround (refused when saved);
  * - the compiled program is capped (RE2_MAX_PROGRAM_SIZE), since the cost is input × program
  *   (`[a-z]{1000}` ×20 is linear and still takes seconds);
- * - a work budget per condition evaluation (REGEX_WORK_BUDGET) stops the rest: past it the
+ * - a work budget per condition evaluation (./budget.ts) stops the rest: past it the
  *   condition counts as not matching (see evaluateCondition).
  */
 import { RE2JS } from 're2js';
+import { chargeRegex } from './budget';
 
 /** Instructions of a compiled pattern; `\w{500}` is about 500. */
 export const RE2_MAX_PROGRAM_SIZE = 500;
 
-/**
- * Input characters × program instructions one condition evaluation may spend on regexes: 25 M,
- * about 100 ms in the worst case measured on the project machine (most patterns run far faster,
- * on RE2's DFA or a literal prefix). A 20-instruction pattern covers a 1 MiB string.
- */
-export const REGEX_WORK_BUDGET = 25_000_000;
+/** Instructions of all the patterns of one condition together: compiling costs about 15 µs each. */
+export const RE2_MAX_CONDITION_PROGRAM_SIZE = 2000;
 
-/** MongoDB `$options` flags RE2 has; `x` (extended) has no RE2 equivalent. `u` is a no-op: RE2 is Unicode. */
-const FLAGS: Record<string, number> = { i: RE2JS.CASE_INSENSITIVE, m: RE2JS.MULTILINE, s: RE2JS.DOTALL, u: 0 };
+/** Instructions compiled so far for the condition being compiled (compiling is synchronous). */
+let compiling: { instructions: number } | null = null;
 
-export class ConditionBudgetError extends Error {
-  override readonly name = 'ConditionBudgetError';
-  constructor(readonly budget: number) {
-    super(`matching its regular expressions needs more than the work budget of ${budget} (input characters × pattern size)`);
-  }
-}
-
-/** The budget of the evaluation in progress; evaluations are synchronous, so one slot is enough. */
-let active: { left: number; budget: number } | null = null;
-
-/** Runs `fn` (a synchronous condition evaluation) under a fresh regex work budget. */
-export function withRegexBudget<T>(fn: () => T, budget = REGEX_WORK_BUDGET): T {
-  const outer = active;
-  active = { left: budget, budget };
+/** Runs `fn` (compiling one condition) counting the instructions of its patterns against RE2_MAX_CONDITION_PROGRAM_SIZE. */
+export function compilingCondition<T>(fn: () => T): T {
+  const outer = compiling;
+  compiling = { instructions: 0 };
   try {
     return fn();
   } finally {
-    active = outer;
+    compiling = outer;
   }
 }
 
-function charge(cost: number): void {
-  if (!active) return;
-  active.left -= cost;
-  if (active.left < 0) throw new ConditionBudgetError(active.budget);
-}
+/** MongoDB `$options` flags RE2 has; `x` (extended) has no RE2 equivalent. `u` is a no-op: RE2 is Unicode. */
+const FLAGS: Record<string, number> = { i: RE2JS.CASE_INSENSITIVE, m: RE2JS.MULTILINE, s: RE2JS.DOTALL, u: 0 };
 
 /**
  * Compiles a `$regex` (with its `$options`) into a tester for sift; throws an Error whose message
@@ -80,9 +64,15 @@ export function compileRegex(pattern: unknown, options: unknown): (value: unknow
       `$regex ${JSON.stringify(pattern)} is too complex: ${size} instructions, the limit is ${RE2_MAX_PROGRAM_SIZE} (large counted repetitions such as {1000} cost the most)`,
     );
   }
+  if (compiling) {
+    compiling.instructions += size;
+    if (compiling.instructions > RE2_MAX_CONDITION_PROGRAM_SIZE) {
+      throw new Error(`its regular expressions are too complex together: more than ${RE2_MAX_CONDITION_PROGRAM_SIZE} instructions in all`);
+    }
+  }
   return (value) => {
     if (typeof value !== 'string') return false;
-    charge((value.length + 1) * size);
+    chargeRegex((value.length + 1) * size);
     return re.test(value);
   };
 }

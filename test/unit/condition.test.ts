@@ -1,5 +1,6 @@
-import { compileCondition, evaluateCondition, matchesCondition, validateCondition } from '../../src/matching/condition';
-import { REGEX_WORK_BUDGET } from '../../src/matching/regex';
+import { compileCondition, evaluateCondition, matchesCondition, MAX_CONDITION_CHARS, validateCondition } from '../../src/matching/condition';
+import { RE2_MAX_CONDITION_PROGRAM_SIZE } from '../../src/matching/regex';
+import { MATCH_TIME_BUDGET_MS, REGEX_WORK_BUDGET } from '../../src/matching/budget';
 
 const event = { type: 'loan.disbursed', data: { amount: 1500, currency: 'EUR', client: { tier: 'gold' } }, entityIds: ['client-1', 'loan-7'] };
 
@@ -114,6 +115,26 @@ describe('validateCondition', () => {
   });
 });
 
+describe('condition size', () => {
+  it(`refuses a condition over ${MAX_CONDITION_CHARS} characters of JSON, which would take long to compile`, () => {
+    const values = (n: number) => Array.from({ length: n }, (_, i) => `v${String(i).padStart(5, '0')}`);
+    expect(validateCondition({ 'data.x': { $in: values(1500) } })).toEqual([]);
+    expect(validateCondition({ 'data.x': { $in: values(2000) } })).toEqual([
+      { path: 'condition', message: expect.stringMatching(new RegExp(`^must be at most ${MAX_CONDITION_CHARS} characters as JSON \\(it has \\d+\\)$`)) },
+    ]);
+    // A stored one from before the limit matches nothing rather than costing seconds.
+    expect(evaluateCondition({ 'data.x': { $in: values(2000) } }, event)).toEqual({ matched: false, problem: expect.stringContaining('must be at most') });
+  });
+
+  it(`refuses regular expressions over ${RE2_MAX_CONDITION_PROGRAM_SIZE} instructions in all`, () => {
+    const regexes = (n: number) => ({ $or: Array.from({ length: n }, (_, i) => ({ [`data.f${i}`]: { $regex: '[a-z]{400}' } })) });
+    expect(validateCondition(regexes(4))).toEqual([]);
+    expect(validateCondition(regexes(6))).toEqual([
+      { path: 'condition', message: `is not a valid condition: its regular expressions are too complex together: more than ${RE2_MAX_CONDITION_PROGRAM_SIZE} instructions in all` },
+    ]);
+  });
+});
+
 describe('$regex on RE2', () => {
   const subject = (name: unknown) => ({ type: 't', data: { name }, entityIds: [] });
 
@@ -149,6 +170,16 @@ describe('$regex on RE2', () => {
     expect(result).toEqual({ matched: false, problem: expect.stringContaining(`work budget of ${REGEX_WORK_BUDGET}`) });
     // The same condition on a small value still runs normally afterwards (the budget is per evaluation).
     expect(evaluateCondition(condition, subject(`${'a'.repeat(99)}7`))).toEqual({ matched: true });
+  });
+
+  it('stops at the time budget: a long $in against a long array ends instead of holding the process', () => {
+    // 1,500 values (within the size limit) × 200,000 elements (a 1 MiB event) is 3 × 10^8 comparisons: seconds.
+    const values = Array.from({ length: 1500 }, (_, i) => `v${i}`);
+    const data = Array.from({ length: 200_000 }, (_, i) => `w${i}`);
+    const result = evaluateCondition({ 'data.name': { $in: values } }, subject(data));
+    expect(result).toEqual({ matched: false, problem: `evaluating it takes more than the time budget of ${MATCH_TIME_BUDGET_MS} ms` });
+    // Within the budget the same operator works as usual.
+    expect(evaluateCondition({ 'data.name': { $in: values } }, subject(['x', 'v1499']))).toEqual({ matched: true });
   });
 
   it('a stored condition that no longer compiles matches nothing instead of throwing', () => {
