@@ -4,11 +4,12 @@ import type { AppDeps } from '../app';
 
 /**
  * Each readiness check gets this long, and they run side by side, so /readyz answers within it
- * (plus a few ms) even when a service hangs: probes commonly time out after 1–5 s, and a probe
- * that times out cannot tell "down" from "slow". Without a deadline a dead Temporal took about
- * 20 s (the client's own gRPC retries).
+ * (plus a few ms, more on a loaded machine: hence 1 s for a promise of 2 s) even when a service
+ * hangs: probes commonly time out after 1–5 s, and a probe that times out cannot tell "down" from
+ * "slow". A healthy ping takes milliseconds. Without a deadline a dead Temporal took about 20 s
+ * (the client's own gRPC retries).
  */
-export const READINESS_CHECK_TIMEOUT_MS = 1500;
+export const READINESS_CHECK_TIMEOUT_MS = 1000;
 
 type Check = () => Promise<void>;
 
