@@ -21,7 +21,11 @@ export async function startHerald(env: NodeJS.ProcessEnv): Promise<Started> {
   proc.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   proc.stderr!.on('data', (c: Buffer) => (out += c.toString()));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`npm start did not come up:\n${out}`)), 90_000);
+    // Never leave it running: a test that gives up on it kills it (its services die with it).
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`npm start did not come up:\n${out}`));
+    }, 90_000);
     const check = () => {
       if (out.includes('Press Ctrl-C')) {
         clearTimeout(timer);
