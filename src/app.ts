@@ -1,7 +1,7 @@
 /**
  * The Express application, built from its dependencies; it never listens (entry points and tests
- * do). Order matters: security headers, unauthenticated probes, then `/v1` behind the API key
- * with a bounded JSON body parser, then the one error handler.
+ * do). Order matters: security headers, undecodable paths refused, unauthenticated probes, then
+ * `/v1` behind the API key with a bounded JSON body parser (size and depth), then the one error handler.
  */
 import express, { type Express } from 'express';
 import helmet from 'helmet';
@@ -15,6 +15,7 @@ import type { TemporalHandle } from './temporal';
 import type { ConfigCache } from './config-cache';
 import { apiKeyAuth } from './http/auth';
 import { errorHandler, notFoundHandler } from './http/error-handler';
+import { limitJsonDepth, rejectMalformedPath } from './http/request-limits';
 import { healthRouter } from './routes/health';
 import { webhooksRouter } from './routes/webhooks';
 import { subscriptionsRouter } from './routes/subscriptions';
@@ -48,6 +49,7 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   app.use(helmet());
+  app.use(rejectMalformedPath());
   app.use(healthRouter(deps));
   // Inbound direct URLs: no API key (the signed URL, optionally basic auth), their own body parser.
   app.use('/in', inboundRouter(deps));
@@ -55,6 +57,7 @@ export function createApp(deps: AppDeps): Express {
   const v1 = express.Router();
   v1.use(apiKeyAuth(deps.apiKeys));
   v1.use(express.json({ limit: deps.config.maxBodyBytes, strict: true, type: () => true }));
+  v1.use(limitJsonDepth());
   v1.use('/webhooks', webhookSecretsRouter(deps));
   v1.use('/webhooks', webhooksRouter(deps));
   v1.use('/webhooks', subscriptionsRouter(deps));

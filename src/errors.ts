@@ -32,6 +32,14 @@ export const ErrorCodes = {
   conflict: 'conflict',
   unavailable: 'service_unavailable',
   internal: 'internal_error',
+  /** A path with a malformed percent-escape (`/v1/webhooks/%`): it cannot be decoded. */
+  malformedPath: 'malformed_path',
+  /** A request that Express or a body parser refused as bad (4xx) for a reason we do not map more precisely. */
+  badRequest: 'bad_request',
+  /** A JSON body nested deeper than MAX_JSON_DEPTH. */
+  nestingTooDeep: 'nesting_too_deep',
+  /** A rendered request (URL, headers, body) larger than MAX_RENDERED_REQUEST_BYTES: it could never be stored or sent. */
+  renderedTooLarge: 'rendered_request_too_large',
 } as const;
 
 export function validationError(details: ValidationIssue[], message = 'Request validation failed'): HeraldError {
@@ -57,4 +65,20 @@ export function unavailable(message: string): HeraldError {
 /** Turns zod-style issues (`path` as an array) into our `details` shape. */
 export function issuesFromZod(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>): ValidationIssue[] {
   return issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
+}
+
+/**
+ * Thrown by `assertRenderedSize` (src/render/request-size.ts): a render too big to store. Not an HTTP
+ * error: the worker turns it into a final `failed` with this message; retrying cannot help, since
+ * the snapshot is rendered from the same event and webhook every time.
+ */
+export class RenderedTooLargeError extends Error {
+  override readonly name = 'RenderedTooLargeError';
+  readonly code = ErrorCodes.renderedTooLarge;
+  constructor(
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
+    super(`The rendered request is ${bytes} bytes, more than the limit of ${limit} bytes: it cannot be stored or sent`);
+  }
 }

@@ -1,6 +1,7 @@
 /**
  * `npm start`: the whole product on one machine. Embedded Temporal and FerretDB where their
- * addresses are unset, then the worker and the API. Ctrl-C stops everything, children included.
+ * addresses are unset (restarted when they die; Herald exits 1 if one keeps dying), then the
+ * worker and the API. Ctrl-C stops everything, children included.
  */
 import path from 'node:path';
 import { loadConfigOrExit, listen, onShutdown } from './boot';
@@ -34,6 +35,15 @@ async function main(): Promise<void> {
         mongo: config.mongodbUri ? null : { port: config.embedded.mongoPort },
         tools: config.tools,
         log: (line) => process.stdout.write(`${line}\n`),
+        logger,
+        // A service that keeps dying cannot be healed from here: stop everything and exit
+        // non-zero, so whatever runs Herald (systemd, Docker, a shell loop) sees it.
+        onFatal: (err) => {
+          process.stderr.write(
+            `Herald is stopping: ${err.message}\nCheck the data directory ${config.dataDir}, free disk space and memory, then start Herald again.\n`,
+          );
+          void stopAll().finally(() => process.exit(1));
+        },
       });
       cleanup.push(() => stack!.stop());
     }

@@ -3,6 +3,7 @@
  * encryption key, generated under the data dir when not configured), MongoDB and Temporal.
  * Entry points and tests compose these; nothing here listens or polls.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Config } from './config';
@@ -36,6 +37,9 @@ export function loadSecrets(config: Readonly<Config>): Secrets {
     ? [loadOrCreateKeyFile(path.join(config.dataDir, 'api-key'), () => `hk_${randomBytes(24).toString('base64url')}`)]
     : config.apiKeys;
   const rawKey = config.encryptionKey ?? loadOrCreateKeyFile(path.join(config.dataDir, 'encryption.key'));
+  // Key files are written 0600; the directory holding them must be private too, also when it
+  // already existed with a wider mode.
+  if (generatedApiKey || !config.encryptionKey) fs.chmodSync(config.dataDir, 0o700);
   const key = parseEncryptionKey(rawKey);
   // The URL signing key derives from the encryption key, so one secret protects both.
   const urlSigningKey = createHmac('sha256', key).update('herald inbound url signing').digest();

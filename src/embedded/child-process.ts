@@ -15,6 +15,8 @@ export interface ManagedProcess {
   child: ChildProcess;
   /** Last lines of its output, for error messages when it dies during start-up. */
   tail(): string;
+  /** Resolves once it has exited and its output is read to the end (so `tail()` is complete). */
+  closed: Promise<void>;
   stop(timeoutMs?: number): Promise<void>;
 }
 
@@ -25,9 +27,19 @@ export interface ManagedProcess {
  */
 const SETPRIV = process.platform === 'linux' && existsSync('/usr/bin/setpriv') ? '/usr/bin/setpriv' : null;
 
+/**
+ * The services create their own files (SQLite databases, WAL and journal files, FerretDB's
+ * state): through a shell with `umask 077` they are 0600 and their directories 0700, like
+ * Herald's own key files, whatever the umask Herald was started with. `exec` replaces the shell,
+ * so the service keeps the child's pid (and the parent-death signal, which survives exec).
+ */
+const SH = process.platform === 'win32' ? null : '/bin/sh';
+const UMASK_THEN_EXEC = 'umask 077 && exec "$0" "$@"';
+
 export function startProcess(name: string, file: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): ManagedProcess {
   installExitHook();
-  const [command, argv] = SETPRIV ? [SETPRIV, ['--pdeathsig', 'KILL', '--', file, ...args]] : [file, args];
+  const [program, programArgs] = SH ? [SH, ['-c', UMASK_THEN_EXEC, file, ...args]] : [file, args];
+  const [command, argv] = SETPRIV ? [SETPRIV, ['--pdeathsig', 'KILL', '--', program, ...programArgs]] : [program, programArgs];
   const child = spawn(command, argv, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   const lines: string[] = [];
@@ -39,9 +51,15 @@ export function startProcess(name: string, file: string, args: string[], opts: {
   child.stderr?.on('data', keep);
   child.on('exit', () => running.delete(child));
   child.on('error', (err) => lines.push(`spawn error: ${err.message}`));
+  const closed = new Promise<void>((resolve) => {
+    child.once('close', () => resolve());
+    // A spawn that failed emits 'error' and may never emit 'close'.
+    child.once('error', () => resolve());
+  });
   return {
     name,
     child,
+    closed,
     tail: () => lines.slice(-15).join('\n'),
     stop: (timeoutMs = 10_000) => stopChild(child, timeoutMs),
   };
@@ -79,10 +97,15 @@ export function runningChildren(): number {
 export async function waitUntilReady(proc: ManagedProcess, probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const exited = () => proc.child.exitCode !== null || proc.child.signalCode !== null;
+  const failed = async () => {
+    // Its last words may still be in the pipe when the exit is seen.
+    await Promise.race([proc.closed, new Promise((r) => setTimeout(r, 1000))]);
+    return new Error(`${proc.name} exited during start-up (code ${proc.child.exitCode}):\n${proc.tail()}`);
+  };
   while (Date.now() < deadline) {
-    if (exited()) throw new Error(`${proc.name} exited during start-up (code ${proc.child.exitCode}):\n${proc.tail()}`);
+    if (exited()) throw await failed();
     if (await probe().catch(() => false)) {
-      if (exited()) throw new Error(`${proc.name} exited during start-up (code ${proc.child.exitCode}):\n${proc.tail()}`);
+      if (exited()) throw await failed();
       return;
     }
     await new Promise((r) => setTimeout(r, 100));

@@ -20,7 +20,7 @@ export interface RunningFerretDb {
 
 export async function startFerretDb(opts: FerretDbOptions): Promise<RunningFerretDb> {
   const dir = path.join(opts.dataDir, 'ferretdb');
-  await fs.mkdir(dir, { recursive: true });
+  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
   await assertPortFree(opts.port, 'HERALD_MONGO_PORT');
   const debugPort = await freePort();
   const proc = startProcess('ferretdb', opts.bin, [

@@ -1,12 +1,17 @@
 /**
  * The one-machine stack: the Temporal dev server and FerretDB, each started only when its
- * address is not configured. Start-up failing halfway stops whatever already started.
+ * address is not configured, each supervised (restarted on the same port and data when it dies,
+ * see supervisor.ts). Start-up failing halfway stops whatever already started.
  */
 import path from 'node:path';
 import { ensureTool } from './tools';
-import { startTemporalServer } from './temporal-server';
-import { startFerretDb } from './ferretdb';
+import { startTemporalServer, type TemporalServerOptions } from './temporal-server';
+import { startFerretDb, type FerretDbOptions } from './ferretdb';
+import { secureDataDir } from './data-dir';
+import { superviseProcess, type RestartPolicy, type Supervisor, type SupervisorLogger } from './supervisor';
 import type { ManagedProcess } from './child-process';
+
+export type ServiceName = 'temporal' | 'ferretdb';
 
 export interface EmbeddedStackOptions {
   dataDir: string;
@@ -14,6 +19,14 @@ export interface EmbeddedStackOptions {
   mongo?: { port: number } | null;
   tools: { temporalBin?: string; ferretdbBin?: string; cacheDir?: string };
   log?: (line: string) => void;
+  /** Deaths and restarts of the services are logged here (with `{ err }`). */
+  logger?: SupervisorLogger;
+  restartPolicy?: Partial<RestartPolicy>;
+  /**
+   * A service kept dying (see RestartPolicy): the stack cannot heal itself. `npm start` exits
+   * non-zero with the message. Default: log it (the service stays down).
+   */
+  onFatal?: (err: Error) => void;
 }
 
 export interface EmbeddedStack {
@@ -24,34 +37,59 @@ export interface EmbeddedStack {
   /** Prometheus endpoints of the services it started (the bench reads them). */
   temporalMetricsUrl?: string;
   ferretdbDebugUrl?: string;
-  /** The child processes it started, for CPU and memory accounting by their pid. */
-  processes: ReadonlyArray<Pick<ManagedProcess, 'name' | 'child'>>;
+  /** The child processes running now, for CPU and memory accounting by their pid. */
+  readonly processes: ReadonlyArray<Pick<ManagedProcess, 'name' | 'child'>>;
+  /** The process running each service now (a new one after a restart). */
+  process(name: ServiceName): ManagedProcess | undefined;
+  /** How many times each service was restarted. */
+  restarts(name: ServiceName): number;
   stop(): Promise<void>;
 }
 
 export async function startEmbeddedStack(opts: EmbeddedStackOptions): Promise<EmbeddedStack> {
+  const supervisors = new Map<ServiceName, Supervisor>();
   const started: ManagedProcess[] = [];
   const stop = async () => {
-    await Promise.all(started.splice(0).map((p) => p.stop()));
+    const all = [...supervisors.values()];
+    supervisors.clear();
+    await Promise.all([...all.map((s) => s.stop()), ...started.splice(0).map((p) => p.stop())]);
   };
-  const stack: EmbeddedStack = { stop, processes: started };
+  const stack: EmbeddedStack = {
+    stop,
+    get processes() {
+      return [...supervisors.values()].map((s) => s.current()).filter((p): p is ManagedProcess => p !== undefined);
+    },
+    process: (name) => supervisors.get(name)?.current(),
+    restarts: (name) => supervisors.get(name)?.restarts() ?? 0,
+  };
   try {
+    await secureDataDir(opts.dataDir);
     // Resolve (and if needed build) both binaries before starting either service.
     const [temporalBin, ferretdbBin] = await Promise.all([
       opts.temporal ? ensureTool('temporal', { explicitPath: opts.tools.temporalBin, cacheDir: opts.tools.cacheDir, log: opts.log }) : null,
       opts.mongo ? ensureTool('ferretdb', { explicitPath: opts.tools.ferretdbBin, cacheDir: opts.tools.cacheDir, log: opts.log }) : null,
     ]);
+    const temporalOpts: TemporalServerOptions | null =
+      opts.temporal && temporalBin ? { bin: temporalBin, dataDir: path.join(opts.dataDir, 'temporal'), ...opts.temporal } : null;
+    const ferretOpts: FerretDbOptions | null = opts.mongo && ferretdbBin ? { bin: ferretdbBin, dataDir: opts.dataDir, port: opts.mongo.port } : null;
     // allSettled, not all: when one fails, wait for the other to finish starting so it is stopped too.
     const [temporalResult, mongoResult] = await Promise.allSettled([
-      opts.temporal && temporalBin
-        ? startTemporalServer({ bin: temporalBin, dataDir: path.join(opts.dataDir, 'temporal'), ...opts.temporal })
-        : null,
-      opts.mongo && ferretdbBin ? startFerretDb({ bin: ferretdbBin, dataDir: opts.dataDir, port: opts.mongo.port }) : null,
+      temporalOpts ? startTemporalServer(temporalOpts) : null,
+      ferretOpts ? startFerretDb(ferretOpts) : null,
     ]);
     for (const r of [temporalResult, mongoResult]) if (r.status === 'fulfilled' && r.value) started.push(r.value.process);
     for (const r of [temporalResult, mongoResult]) if (r.status === 'rejected') throw r.reason;
     const temporal = temporalResult.status === 'fulfilled' ? temporalResult.value : null;
     const mongo = mongoResult.status === 'fulfilled' ? mongoResult.value : null;
+
+    // From here on each service is its supervisor's: it restarts and stops it.
+    started.length = 0;
+    const onGiveUp = opts.onFatal ?? ((err: Error) => opts.logger?.error({ err }, 'an embedded service is down for good'));
+    const supervise = (name: ServiceName, initial: ManagedProcess, restart: () => Promise<ManagedProcess>) =>
+      supervisors.set(name, superviseProcess({ name, initial, restart, policy: opts.restartPolicy, logger: opts.logger, onGiveUp }));
+    if (temporal && temporalOpts) supervise('temporal', temporal.process, async () => (await startTemporalServer(temporalOpts)).process);
+    if (mongo && ferretOpts) supervise('ferretdb', mongo.process, async () => (await startFerretDb(ferretOpts)).process);
+
     stack.temporalAddress = temporal?.address;
     stack.temporalUiUrl = temporal?.uiUrl;
     stack.mongoUriBase = mongo?.uriBase;

@@ -23,7 +23,7 @@ export interface RunningTemporal {
 }
 
 export async function startTemporalServer(opts: TemporalServerOptions): Promise<RunningTemporal> {
-  await fs.mkdir(opts.dataDir, { recursive: true });
+  await fs.mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
   await assertPortFree(opts.port, 'HERALD_TEMPORAL_PORT');
   const metricsPort = await freePort();
   if (opts.uiPort) await assertPortFree(opts.uiPort, 'HERALD_TEMPORAL_UI_PORT');

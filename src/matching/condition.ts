@@ -1,6 +1,7 @@
 /**
  * Webhook conditions: MongoDB-style filters over the event `{type, data, entityIds}`, e.g.
- * `{"data.amount": {"$gte": 1000}}`, evaluated in memory with sift.
+ * `{"data.amount": {"$gte": 1000}}`, evaluated in memory with sift; `$regex` runs on RE2 (./regex.ts)
+ * and every evaluation has a budget (./budget.ts), so no condition can stall the event loop the API shares.
  */
 import {
   $all,
@@ -20,12 +21,15 @@ import {
   $not,
   $options,
   $or,
-  $regex,
   $size,
   $type,
+  createEqualsOperation,
   createQueryTester,
 } from 'sift';
 import type { ValidationIssue } from '../errors';
+import type { OperationCreator } from 'sift/lib/core';
+import { chargeSteps, withMatchBudget } from './budget';
+import { compileRegex, compilingCondition } from './regex';
 
 export interface ConditionSubject {
   type: string;
@@ -34,8 +38,35 @@ export interface ConditionSubject {
 }
 
 // sift's defaults minus $where, which runs a string as JavaScript (new Function): a condition
-// comes from an API caller and must never become code on the worker.
-const OPERATIONS = { $all, $and, $elemMatch, $eq, $exists, $gt, $gte, $in, $lt, $lte, $mod, $ne, $nin, $nor, $not, $options, $or, $regex, $size, $type };
+// comes from an API caller and must never become code on the worker. `$regex` is ours: RE2, not
+// the backtracking RegExp (sift's own), whose `(a+)+$` can block the process for hours.
+const $regex = (pattern: unknown, ownerQuery: Record<string, unknown>, options: Parameters<typeof createEqualsOperation>[2]) =>
+  createEqualsOperation(compileRegex(pattern, ownerQuery.$options), ownerQuery, options);
+
+/**
+ * Every operator counts its steps against the evaluation's time budget (./budget.ts): an `$in`
+ * of thousands of values against an array of thousands of elements is polynomial, not linear, and
+ * must not hold the event loop either. A list operator costs one step per value it compares.
+ */
+function budgeted(create: OperationCreator<unknown>): OperationCreator<unknown> {
+  return (params, ownerQuery, options, name) => {
+    const op = create(params, ownerQuery, options, name);
+    if (!op) return op; // $options is only a flag of $regex
+    const units = Array.isArray(params) ? Math.max(1, params.length) : 1;
+    const next = op.next.bind(op);
+    op.next = (...args) => {
+      chargeSteps(units);
+      return next(...args);
+    };
+    return op;
+  };
+}
+
+const OPERATIONS = Object.fromEntries(
+  Object.entries({ $all, $and, $elemMatch, $eq, $exists, $gt, $gte, $in, $lt, $lte, $mod, $ne, $nin, $nor, $not, $options, $or, $regex, $size, $type }).map(
+    ([name, create]) => [name, budgeted(create as OperationCreator<unknown>)],
+  ),
+);
 
 const SUBJECT_FIELDS = ['type', 'data', 'entityIds'];
 const LOGICAL = new Set(['$and', '$or', '$nor']);
@@ -66,16 +97,33 @@ function fieldIssues(query: Record<string, unknown>, path: string): ValidationIs
   return issues;
 }
 
+/**
+ * Largest condition, as JSON text. Compiling costs about 30 µs per `$in` value, so a 1 MiB
+ * condition (100,000 values) took seconds, on save and again at its first match in each process.
+ */
+export const MAX_CONDITION_CHARS = 16 * 1024;
+
+function sizeProblem(json: string): string | null {
+  return json.length > MAX_CONDITION_CHARS ? `must be at most ${MAX_CONDITION_CHARS} characters as JSON (it has ${json.length})` : null;
+}
+
+/** sift over our operators; the patterns of one condition are bounded together (see regex.ts). */
+function buildTester(condition: Record<string, unknown>): Tester {
+  return compilingCondition(() => createQueryTester(condition, { operations: OPERATIONS }) as Tester);
+}
+
 /** null (always match) or a valid filter; an unknown operator such as `$foo` is rejected. */
 export function validateCondition(condition: unknown): ValidationIssue[] {
   if (condition === null || condition === undefined) return [];
   if (!isPlainObject(condition)) return [{ path: PATH, message: 'must be an object or null' }];
+  const tooBig = sizeProblem(JSON.stringify(condition));
+  if (tooBig) return [{ path: PATH, message: tooBig }];
   const issues = fieldIssues(condition, PATH);
   if (issues.length > 0) return issues;
   try {
-    createQueryTester(condition, { operations: OPERATIONS });
+    buildTester(condition);
   } catch (err) {
-    // sift says "Unsupported operation: $foo", or the RegExp error for a bad $regex.
+    // sift says "Unsupported operation: $foo"; compileRegex states which rule a $regex breaks.
     return [{ path: PATH, message: `is not a valid condition: ${err instanceof Error ? err.message : String(err)}` }];
   }
   return [];
@@ -93,15 +141,39 @@ export function compileCondition(condition: Record<string, unknown>): Tester {
   if (tester) {
     cache.delete(key);
   } else {
-    tester = createQueryTester(condition, { operations: OPERATIONS }) as Tester;
+    // Checked here too: a condition saved before the limit existed must not cost seconds to compile.
+    const tooBig = sizeProblem(key);
+    if (tooBig) throw new Error(`the condition ${tooBig}`);
+    tester = buildTester(condition);
     if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
   }
   cache.set(key, tester);
   return tester;
 }
 
-/** A null (or empty) condition matches every event. */
+export interface ConditionResult {
+  matched: boolean;
+  /** Why the condition could not be evaluated (it then counts as not matching). */
+  problem?: string;
+}
+
+/**
+ * Evaluates a condition under the regex work budget. A condition that cannot be evaluated — one
+ * saved before a rule existed (a `$regex` RE2 refuses), or one over the budget for this event —
+ * does not match: that event creates no notification for the webhook, and nothing throws, so the
+ * event itself is still accepted and dispatched to every other webhook.
+ */
+export function evaluateCondition(condition: Record<string, unknown> | null | undefined, subject: ConditionSubject): ConditionResult {
+  if (condition === null || condition === undefined) return { matched: true };
+  try {
+    const tester = compileCondition(condition);
+    return { matched: withMatchBudget(() => tester(subject)) };
+  } catch (err) {
+    return { matched: false, problem: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+/** A null (or empty) condition matches every event; one that cannot be evaluated matches none. */
 export function matchesCondition(condition: Record<string, unknown> | null | undefined, subject: ConditionSubject): boolean {
-  if (condition === null || condition === undefined) return true;
-  return compileCondition(condition)(subject);
+  return evaluateCondition(condition, subject).matched;
 }

@@ -30,6 +30,9 @@ function maskPlaceholders(template: string): string {
 
 const HOLE = '\u0001';
 
+export const USERINFO_MESSAGE =
+  'must not contain credentials (user:password@host): put them in `auth` ({"type": "basic", "username", "password"}), which is stored encrypted and never shown';
+
 function hasSpaceOrControl(text: string): boolean {
   for (const c of text) {
     const code = c.charCodeAt(0);
@@ -53,15 +56,17 @@ function placementIssues(masked: string): string[] {
   const authority = authorityLength === -1 ? rest : rest.slice(0, authorityLength);
   // WHATWG URL skips extra slashes (`https:///{{data.host}}` takes its host from the data).
   if (authority === '') issues.push('must name a host right after the scheme (https://host/…)');
+  // Credentials in the URL would be shown in every response and snapshot, stored unencrypted, and
+  // not sent by the HTTP client (undici ignores userinfo): they belong in `auth`, which is
+  // encrypted at rest, redacted everywhere and sent as an Authorization header.
+  const hostStart = authority.lastIndexOf('@') + 1;
+  if (hostStart > 0) issues.push(USERINFO_MESSAGE);
   if (authority.includes(HOLE)) {
-    const hostStart = authority.lastIndexOf('@') + 1;
     const hostPort = authority.slice(hostStart);
     // A port follows the last colon, outside an IPv6 literal's brackets.
     const colon = hostPort.indexOf(':', hostPort.startsWith('[') ? hostPort.indexOf(']') : 0);
-    const inUserInfo = authority.slice(0, hostStart).includes(HOLE);
     const inHost = (colon === -1 ? hostPort : hostPort.slice(0, colon)).includes(HOLE);
     const inPort = colon !== -1 && hostPort.slice(colon).includes(HOLE);
-    if (inUserInfo) issues.push('placeholders are not allowed in the user info (user:password@)');
     if (inHost) issues.push('placeholders are not allowed in the host: only in the path and query');
     if (inPort) issues.push('placeholders are not allowed in the port: only in the path and query');
   }

@@ -13,6 +13,7 @@ import { accessDenied, notFound, validationError } from '../errors';
 import { hmacSha256Hex, timingSafeEqualStrings } from '../crypto/secrets';
 import { checkBasicAuth, UNKNOWN_VARIABLE, type UnknownVariableError } from '../delivery/credentials';
 import { ingestEvent } from '../ingest';
+import { limitJsonDepth } from '../http/request-limits';
 import type { SourceDoc } from '../models/source';
 
 export const WWW_AUTHENTICATE = 'Basic realm="Herald inbound", charset="UTF-8"';
@@ -52,7 +53,7 @@ export function inboundRouter(deps: AppDeps): Router {
   // Its own parser and limit: any content type is read as JSON (senders often omit it).
   const parseJson = express.json({ limit: deps.config.maxBodyBytes, strict: true, type: () => true });
 
-  router.post('/:sourceId/:signature', authenticate, parseJson, async (req, res) => {
+  router.post('/:sourceId/:signature', authenticate, parseJson, limitJsonDepth(), async (req, res) => {
     const source = res.locals.source as SourceDoc & { _id: string };
     const body: unknown = req.body ?? {};
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {

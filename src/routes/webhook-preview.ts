@@ -12,7 +12,7 @@ import { webhookCondition, type WebhookDoc } from '../models/webhook';
 import { HeraldError } from '../errors';
 import { renderSnapshot } from '../render/snapshot';
 import { checkUrlDestination } from '../delivery/destination';
-import { matchesCondition } from '../matching/condition';
+import { evaluateCondition } from '../matching/condition';
 import { isTargeted, type Targeting } from '../matching/targeting';
 import { USER_AGENT } from '../runtime';
 import { eventSchema } from './events';
@@ -71,7 +71,10 @@ async function deliveryWarnings(models: Models, webhook: WebhookDoc & { _id: str
     warnings.push(`event type "${event.type}" is not in eventTypes: no notification would be created`);
   }
   const subject = { type: event.type, data: event.data, entityIds: event.entityIds };
-  if (!matchesCondition(webhookCondition(webhook), subject)) {
+  const condition = evaluateCondition(webhookCondition(webhook), subject);
+  if (condition.problem) {
+    warnings.push(`the condition cannot be evaluated for this event (${condition.problem}): no notification would be created`);
+  } else if (!condition.matched) {
     warnings.push('the condition does not match this event: no notification would be created');
   }
   const subs = event.entityIds.length ? await models.Subscription.find({ webhookId: webhook._id, entityId: { $in: event.entityIds } }).lean() : [];

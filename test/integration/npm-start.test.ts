@@ -3,13 +3,12 @@
  * it prints the API URL, the key and the Web UI URL; SIGINT stops it and both services; a second
  * start on the same data directory finds what the first one stored.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../src/embedded/child-process';
+import { alive, servicePids, startHerald, stopHerald, type Started } from '../helpers/npm-start';
 
-const ROOT = path.resolve(__dirname, '..', '..');
 let dataDir: string;
 let env: NodeJS.ProcessEnv;
 
@@ -30,59 +29,11 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-interface Started {
-  proc: ChildProcess;
-  output: () => string;
-  apiUrl: string;
-  apiKey: string;
-  uiUrl: string;
-}
-
-async function start(): Promise<Started> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  proc.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  proc.stderr!.on('data', (c: Buffer) => (out += c.toString()));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`npm start did not come up:\n${out}`)), 90_000);
-    const check = () => {
-      if (out.includes('Press Ctrl-C')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    proc.stdout!.on('data', check);
-    proc.once('exit', (code) => reject(new Error(`exited with ${code}:\n${out}`)));
-  });
-  const line = (label: string) => new RegExp(`${label}:\\s+(\\S+)`).exec(out)?.[1] ?? '';
-  return { proc, output: () => out, apiUrl: line('API'), apiKey: line('API key'), uiUrl: line('Temporal Web UI') };
-}
-
-/** The embedded services among the process's children, by command name. */
-function servicePids(pid: number): Record<string, number> {
-  const out = execFileSync('ps', ['-o', 'pid=,comm=', '--ppid', String(pid)], { encoding: 'utf8' });
-  const found: Record<string, number> = {};
-  for (const line of out.split('\n')) {
-    const [p, comm] = line.trim().split(/\s+/);
-    if (comm === 'temporal' || comm === 'ferretdb') found[comm] = Number(p);
-  }
-  return found;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const start = () => startHerald(env);
 
 async function stop(s: Started): Promise<Record<string, number>> {
-  const children = servicePids(s.proc.pid!);
-  const exited = new Promise<number | null>((r) => s.proc.once('exit', (code) => r(code)));
-  s.proc.kill('SIGINT');
-  expect(await exited).toBe(0);
+  const { code, children } = await stopHerald(s);
+  expect(code).toBe(0);
   return children;
 }
 

@@ -34,6 +34,14 @@ test('without configured keys: API key and encryption key files are generated 06
   expect(first.urlSigningKey).toHaveLength(32);
 });
 
+test('an existing data directory with a wider mode is made 0700 when keys are kept in it', () => {
+  const dataDir = path.join(dir, 'old');
+  fs.mkdirSync(dataDir, { mode: 0o755 });
+  fs.chmodSync(dataDir, 0o755);
+  loadSecrets(loadConfig({ HERALD_DATA_DIR: dataDir }));
+  expect(mode(dataDir)).toBe(0o700);
+});
+
 test('with HERALD_API_KEYS and HERALD_ENCRYPTION_KEY: nothing is written, and the URL key follows the encryption key', () => {
   const key = generateEncryptionKey();
   const env = { HERALD_DATA_DIR: dir, HERALD_API_KEYS: 'configured-key-0123456789', HERALD_ENCRYPTION_KEY: key };

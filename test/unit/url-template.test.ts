@@ -1,4 +1,4 @@
-import { renderUrl, validateUrlTemplate } from '../../src/render/url-template';
+import { renderUrl, USERINFO_MESSAGE, validateUrlTemplate } from '../../src/render/url-template';
 import { sampleContext } from '../../src/render/context';
 
 const messages = (template: string): string[] => validateUrlTemplate(template).map((i) => i.message);
@@ -50,8 +50,19 @@ describe('validateUrlTemplate', () => {
     expect(messages(template)).toEqual(['placeholders are not allowed in the port: only in the path and query']);
   });
 
-  it('rejects a placeholder in the user info or the fragment', () => {
-    expect(messages('https://user:{{data.pw}}@api.example.com/')).toContain('placeholders are not allowed in the user info (user:password@)');
+  it.each(['http://user:pass@api.example.com/', 'https://user@api.example.com/x', 'https://:pw@api.example.com', 'https://user:{{data.pw}}@api.example.com/'])(
+    'refuses credentials in the URL and points to auth: %s',
+    (template) => {
+      expect(messages(template)).toEqual([USERINFO_MESSAGE]);
+      expect(USERINFO_MESSAGE).toMatch(/`auth`/);
+    },
+  );
+
+  it('accepts an @ after the host, in the path or query', () => {
+    expect(validateUrlTemplate('https://api.example.com/users/@me?mention=@{{data.user}}')).toEqual([]);
+  });
+
+  it('rejects a placeholder in the fragment', () => {
     expect(messages('https://api.example.com/x#{{data.anchor}}')).toEqual([
       'placeholders are not allowed in the fragment (#…): only in the path and query',
     ]);
