@@ -128,6 +128,7 @@ export async function createNotifications(models: Models, event: EventDoc & { _i
       _id: nid,
       eventId: event._id,
       eventType: event.type,
+      entityIds: event.entityIds,
       webhookId: w._id,
       webhookName: w.name,
       status: 'pending' as const,

@@ -46,14 +46,24 @@ export const notificationSchema = new Schema(
     _id: { type: String, required: true },
     eventId: { type: String, required: true },
     eventType: { type: String, required: true },
+    /** The event's entityIds, copied at fan-out: "everything about loan-7" is one indexed query. */
+    entityIds: { type: [String], default: undefined },
     webhookId: { type: String, required: true },
     webhookName: { type: String, required: true },
     status: { type: String, enum: NOTIFICATION_STATUSES, default: 'pending' },
     request: { type: requestSchema, default: null },
+    /**
+     * The host (and port, when not the default) of the rendered URL, set with the snapshot. Missing
+     * on notifications rendered before this field existed, and on those whose render failed.
+     */
+    destinationHost: { type: String, default: undefined },
     /** Render warnings (missing data paths), kept for the audit trail. */
     warnings: { type: [String], default: [] },
     attempts: { type: [attemptSchema], default: [] },
     attemptCount: { type: Number, default: 0 },
+    /** The last recorded attempt's HTTP status and error kind (null: none), so the history filters on them. */
+    lastStatusCode: { type: Number, default: undefined },
+    lastErrorKind: { type: String, default: undefined },
     nextAttemptAt: { type: Date, default: null },
     sentAt: { type: Date, default: null },
     failedAt: { type: Date, default: null },
@@ -68,6 +78,8 @@ notificationSchema.index({ webhookId: 1, _id: -1 });
 notificationSchema.index({ eventId: 1 });
 notificationSchema.index({ eventType: 1, _id: -1 });
 notificationSchema.index({ createdAt: -1 });
+notificationSchema.index({ entityIds: 1, _id: -1 });
+notificationSchema.index({ destinationHost: 1, _id: -1 });
 // "Failed for this webhook": the bulk resend's and the operator's most common question.
 notificationSchema.index({ webhookId: 1, status: 1, _id: -1 });
 
