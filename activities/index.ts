@@ -10,6 +10,7 @@ import type { Metrics } from '../src/metrics';
 import { createPrepareActivity } from './prepare';
 import { createDeliverActivity } from './deliver';
 import { createBulkResendActivity } from './bulk-resend';
+import { createReplayActivity } from './replay';
 
 export interface ActivityDeps {
   models: Models;
@@ -26,5 +27,6 @@ export function createActivities(deps: ActivityDeps) {
     prepare: createPrepareActivity(deps),
     deliver: createDeliverActivity(deps),
     resendMatching: createBulkResendActivity(deps),
+    replayEvents: createReplayActivity(deps),
   };
 }

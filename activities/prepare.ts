@@ -36,7 +36,7 @@ export function createPrepareActivity({ models, userAgent }: Pick<ActivityDeps, 
         );
         throw ApplicationFailure.nonRetryable(`render failed: ${(err as Error).message}`, 'RenderFailure');
       }
-      await models.Notification.updateOne({ _id: notificationId }, { $set: { request: rendered.request, warnings: rendered.warnings, destinationHost: destinationHost(rendered.request.url) } });
+      await models.Notification.updateOne({ _id: notificationId }, { $set: { request: rendered.request, warnings: rendered.warnings, destinationHost: destinationHost(rendered.request.url)?.toLowerCase() } });
       request = rendered.request;
     }
 
