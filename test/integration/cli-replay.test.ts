@@ -42,7 +42,7 @@ function herald(...args: string[]): Promise<{ code: number; stdout: string; stde
   });
 }
 
-test('herald replay --type --unmatched creates the missing notifications once, with progress; again creates nothing', async () => {
+test('herald replay --type --unmatched creates the missing notifications once; again creates nothing', async () => {
   const events = [];
   for (let i = 0; i < 3; i++) events.push((await h.api('POST', '/v1/events', { type: 'cli.replay', data: { i } })).body);
   expect(events.every((e) => e.notifications.length === 0)).toBe(true);
@@ -66,7 +66,7 @@ test('herald replay --type --unmatched creates the missing notifications once, w
   const missing = await herald('replay', '--event', 'evt_missing');
   expect(missing.code).not.toBe(0);
   expect(missing.stderr).toMatch(/Event evt_missing not found/);
-});
+}, 240_000); // six CLI processes, each a cold Node start
 
 test('herald notifications show says why an HTTP error failed and prints the last response body, capped', async () => {
   const hook = await h.api('POST', '/v1/webhooks', { name: 'cli-denied', eventTypes: ['cli.denied'], url: `${receiver.url}/denied`, retry: { ...FAST_RETRY, maxAttempts: 1 } });
@@ -82,4 +82,4 @@ test('herald notifications show says why an HTTP error failed and prints the las
 
   const list = await herald('notifications', 'list', '--status-code', '401', '--error-kind', 'http_status', '--json');
   expect(JSON.parse(list.stdout).map((n: { id: string }) => n.id)).toEqual([id]);
-});
+}, 120_000);

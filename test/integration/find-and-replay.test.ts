@@ -151,7 +151,7 @@ describe('replay', () => {
     expect((await h.api('GET', `/v1/notifications/${notifications[0].id}`)).body.attempts).toHaveLength(1);
   });
 
-  test('an event that matched no webhook is replayed by id to the webhook created since; pairs that exist are not touched', async () => {
+  test('an event that matched no webhook is replayed to the webhook created since; pairs that exist are not touched', async () => {
     const first = await createWebhook('/replay-first', { eventTypes: ['replay.nomatch'], condition: { 'data.vip': true } });
     const plain = await postEvent({ type: 'replay.nomatch', data: { vip: false } });
     const vip = await postEvent({ type: 'replay.nomatch', data: { vip: true } });
