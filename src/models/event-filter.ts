@@ -114,7 +114,8 @@ export async function findEvents(
   let position = opts.after ?? null;
   let scanned = 0;
   for (;;) {
-    const query = position ? { $and: [base, afterPosition(position, opts.order)] } : base;
+    const after = position ? afterPosition(position, opts.order) : null;
+    const query = after ? (Object.keys(base).length ? { $and: [base, after] } : after) : base;
     const batch = (await models.Event.find(query).sort(sort).limit(batchSize).lean()) as StoredEvent[];
     const counts = await notificationCounts(models, batch.map((e) => e._id));
     for (const e of batch) {

@@ -108,6 +108,11 @@ describe('GET /v1/events', () => {
       cursor = r.body.nextCursor;
     } while (cursor);
     expect(seen).toEqual([c.id, a.id]);
+    // Without filters too: the second page continues exactly after the first.
+    const first = await h.api('GET', '/v1/events?limit=2');
+    const second = await h.api('GET', `/v1/events?limit=2&cursor=${first.body.nextCursor}`);
+    expect(first.body.data.map((e: { id: string }) => e.id)).toEqual([c.id, b.id]);
+    expect(second.body.data[0].id).toBe(a.id);
 
     const bad = await h.api('GET', '/v1/events?matched=maybe&cursor=zzz&since=yesterday');
     expect(bad.status).toBe(400);
