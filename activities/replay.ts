@@ -7,16 +7,14 @@
 import { Context } from '@temporalio/activity';
 import type { ActivityDeps } from './index';
 import type { ReplayFilter, ReplayResult } from '../workflows/shared';
-import type { TemporalHandle } from '../src/temporal';
 import { replayFilterFromInput, replayMany, type ReplayProgress } from '../src/replay';
 
-export function createReplayActivity(deps: Pick<ActivityDeps, 'models' | 'logger'>) {
+export function createReplayActivity(deps: Pick<ActivityDeps, 'models' | 'logger' | 'configCache' | 'userAgent'>) {
   return async function replayEvents(filter: ReplayFilter): Promise<ReplayResult> {
     const ctx = Context.current();
     const resumed = ctx.info.heartbeatDetails as ReplayProgress | undefined;
-    // dispatchEvent starts workflows through `temporal.client` on `temporal.taskQueue` only.
-    const temporal = { client: ctx.client, taskQueue: ctx.info.taskQueue } as unknown as TemporalHandle;
-    const done = await replayMany({ models: deps.models, logger: deps.logger, temporal }, replayFilterFromInput(filter), {
+    const temporal = { client: ctx.client, taskQueue: ctx.info.taskQueue };
+    const done = await replayMany({ ...deps, temporal }, replayFilterFromInput(filter), {
       notAfter: new Date(filter.notAfter),
       from: resumed,
       onProgress: (p) => ctx.heartbeat(p),

@@ -1,15 +1,14 @@
 /**
  * Replay: re-run the fan-out of stored events against the webhooks as they are now, creating a
- * notification only for each (event, webhook) pair that has none. It reuses the ingest path's own
- * createNotifications and dispatchEvent: a notification's id derives from (event, webhook), so a
- * pair that already has one is never created twice, however often a replay runs.
+ * notification only for each (event, webhook) pair that has none. It reuses the fan-out's own
+ * createNotifications and dispatchEvent (src/fan-out.ts): a notification's id derives from (event,
+ * webhook), so a pair that already has one is never created twice, however often a replay runs.
  *
  * Shared by the replay activity (which heartbeats its position, so a retried activity resumes where
  * it stopped) and `herald replay` (which draws progress). Events are taken oldest first, so
  * receivers get a backlog in the order it happened.
  */
-import type { IngestDeps } from './ingest';
-import { createNotifications, dispatchEvent } from './ingest';
+import { createNotifications, dispatchEvent, type FanOutDeps } from './fan-out';
 import { findEvents, type EventFilter, type EventPosition, type StoredEvent } from './models/event-filter';
 import type { TemporalTarget } from './temporal';
 import { REPLAY_WORKFLOW, replayWorkflowId, type ReplayFilter, type ReplayResult } from '../workflows/shared';
@@ -32,7 +31,9 @@ export class ReplayDispatchError extends Error {
   override readonly name = 'ReplayDispatchError';
 }
 
-export async function replayMany(deps: IngestDeps, filter: EventFilter, opts: ReplayManyOptions = {}): Promise<ReplayProgress> {
+export type ReplayDeps = FanOutDeps;
+
+export async function replayMany(deps: ReplayDeps, filter: EventFilter, opts: ReplayManyOptions = {}): Promise<ReplayProgress> {
   const progress: ReplayProgress = { ...(opts.from ?? { position: null, events: 0, created: 0, eventsWithNew: 0 }) };
   for (;;) {
     const page = await findEvents(deps.models, filter, { after: progress.position, order: 'oldest', limit: opts.pageSize ?? 100, notAfter: opts.notAfter });
@@ -50,22 +51,26 @@ export async function replayMany(deps: IngestDeps, filter: EventFilter, opts: Re
 }
 
 /** One event's fan-out, again; returns how many notifications it created. */
-export async function replayEvent(deps: IngestDeps, event: StoredEvent): Promise<number> {
-  const before = await deps.models.Notification.find({ eventId: event._id }, { status: 1, request: 1 }).lean();
+export async function replayEvent(deps: ReplayDeps, event: StoredEvent): Promise<number> {
+  const before = await deps.models.Notification.find({ eventId: event._id }, { status: 1, attemptCount: 1 }).lean();
   const existing = new Map(before.map((n) => [n._id, n]));
-  const targeted = await createNotifications(deps.models, event);
+  const targeted = await createNotifications(deps, event);
   const fresh = targeted.filter((n) => !existing.has(n._id));
-  // Also restart the pairs still pending with no snapshot: they may be this replay's own from an
-  // attempt that died between creating and starting them. Starting a running workflow is a no-op.
+  // Only new pairs are started, plus those still pending with no attempt: they may be this replay's
+  // own from an attempt that died between creating and starting them (starting a running workflow
+  // is a no-op). Never an older one: its workflow may be closed and gone, and a start would send it again.
   const toStart = targeted.filter((n) => {
     const old = existing.get(n._id);
-    return !old || (old.status === 'pending' && !old.request);
+    return !old || (old.status === 'pending' && !old.attemptCount);
   });
-  if (toStart.length > 0 && !(await dispatchEvent(deps, event._id, toStart))) {
-    // Leave the event to the dispatcher too, then fail: the caller retries (the activity) or reports.
+  if (toStart.length === 0) return 0;
+  if (!(await dispatchEvent(deps, event._id, toStart))) {
+    // Leave the event to the dispatch sweeper too, then fail: the caller retries (the activity) or reports.
     await deps.models.Event.updateOne({ _id: event._id }, { $set: { dispatchedAt: null } });
     throw new ReplayDispatchError(`could not start the workflows of event ${event._id}'s notifications: Temporal unreachable`);
   }
+  // dispatchEvent recorded the count it started; the event has the earlier ones too.
+  await deps.models.Event.updateOne({ _id: event._id }, { $set: { notificationCount: existing.size + fresh.length } });
   return fresh.length;
 }
 

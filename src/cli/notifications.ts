@@ -62,7 +62,7 @@ export function registerNotificationsCommand(program: Command): void {
         eventId: opts.event,
         eventType: opts.eventType,
         entityId: opts.entity,
-        destinationHost: opts.host?.toLowerCase(),
+        destinationHost: opts.host,
         statusCode,
         errorKind: opts.errorKind as AttemptErrorKind | undefined,
         since: opts.since ? parseSince(opts.since, now) : undefined,

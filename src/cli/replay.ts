@@ -11,6 +11,8 @@ import { notFound } from '../errors';
 import { parseSince } from '../models/notification-filter';
 import { eventQuery, isEmptyEventFilter, type EventFilter } from '../models/event-filter';
 import { replayMany } from '../replay';
+import { createConfigCache } from '../config-cache';
+import { USER_AGENT } from '../runtime';
 import { cliConfig, withDatabase, withTemporal } from './context';
 
 interface ReplayOptions {
@@ -47,8 +49,8 @@ export function registerReplayCommand(program: Command): void {
       const logger = createLogger('warn', process.stderr);
       await withDatabase(config, (db) =>
         withTemporal(config, async (temporal) => {
-          const settings = await db.models.Setting.findById('global').lean();
-          if (settings?.webhookCommunications === 'none') {
+          const configCache = createConfigCache(db.models);
+          if ((await configCache.current()).communications === 'none') {
             throw new Error('settings.webhookCommunications is "none": a replay would create no notification; switch it to "enabled" first');
           }
           const { matched: _matched, ...rest } = filter;
@@ -57,7 +59,7 @@ export function registerReplayCommand(program: Command): void {
           const bar = new SingleBar({ format: 'replaying [{bar}] {value}/{total} events {percentage}% | {created} created', hideCursor: true }, Presets.shades_classic);
           bar.start(total, 0, { created: 0 });
           let examined = 0;
-          const done = await replayMany({ models: db.models, temporal, logger }, filter, {
+          const done = await replayMany({ models: db.models, temporal, logger, configCache, userAgent: USER_AGENT }, filter, {
             notAfter: now,
             // With --unmatched, matched events are skipped unseen: advance by what was replayed.
             onProgress: (p) => bar.update(++examined, { created: p.created }),

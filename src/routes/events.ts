@@ -123,8 +123,7 @@ export function eventsRouter(deps: AppDeps): Router {
 
 /** Starts a replay job: 202 `{jobId, events}` (`events`: how many the filter covers, `matched` aside). */
 async function replay(deps: AppDeps, filter: EventFilter): Promise<{ jobId: string | null; events: number }> {
-  const settings = await deps.models.Setting.findById('global').lean();
-  if (settings?.webhookCommunications === 'none') {
+  if ((await deps.configCache.current()).communications === 'none') {
     throw new HeraldError(409, ErrorCodes.conflict, 'settings.webhookCommunications is "none": a replay would create no notification; switch it to "enabled" first');
   }
   const notAfter = new Date();

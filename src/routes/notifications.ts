@@ -15,6 +15,7 @@ import { notificationQuery } from '../models/notification-filter';
 import { resendQuery } from '../delivery/resend';
 import { signalResend, startBulkResend } from '../temporal';
 import { bulkResendWorkflowId, type BulkResendResult } from '../../workflows/shared';
+import { canResend } from '../../workflows/status';
 
 const isoDate = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' }).transform((s) => new Date(s));
 const status = z.enum(NOTIFICATION_STATUSES, { message: `must be one of ${NOTIFICATION_STATUSES.join(', ')}` });
@@ -25,7 +26,7 @@ export const notificationFilterSchema = z.object({
   eventId: z.string().min(1).optional(),
   eventType: z.string().min(1).optional(),
   entityId: z.string().min(1).optional(),
-  destinationHost: z.string().min(1).transform((h) => h.toLowerCase()).optional(),
+  destinationHost: z.string().min(1).optional(),
   statusCode: z.coerce.number().int('must be a whole number').min(100, 'must be an HTTP status (100-599)').max(599, 'must be an HTTP status (100-599)').optional(),
   errorKind: z.enum(ATTEMPT_ERROR_KINDS, { message: `must be one of ${ATTEMPT_ERROR_KINDS.join(', ')}` }).optional(),
   since: isoDate.optional(),
@@ -126,11 +127,11 @@ export function notificationsRouter(deps: AppDeps): Router {
     const args = parseBody(resendOneSchema, req.body);
     const doc = await Notification.findById(req.params.id, { webhookId: 1, eventType: 1, status: 1, workflowId: 1, 'request.method': 1, 'request.url': 1 }).lean();
     if (!doc) throw notFound('Notification');
-    if (!doc.request && doc.status === 'failed') {
+    if (!canResend({ status: doc.status, hasSnapshot: Boolean(doc.request) })) {
       throw new HeraldError(409, ErrorCodes.conflict, 'This notification has no rendered request to resend (its template failed to render)');
     }
     try {
-      await signalResend(deps.temporal, { id: doc._id, webhookId: doc.webhookId, eventType: doc.eventType, method: doc.request?.method, url: doc.request?.url }, args);
+      await signalResend(deps.temporal, { id: doc._id, webhookId: doc.webhookId, eventType: doc.eventType, status: doc.status, method: doc.request?.method, url: doc.request?.url }, args);
     } catch (err) {
       deps.logger.warn({ err: (err as Error).message, notificationId: doc._id }, 'could not signal a resend');
       throw unavailable('Temporal is unreachable; the resend was not accepted, try again');
@@ -146,11 +147,9 @@ export function notificationView(n: NotificationDoc & { _id: string; createdAt?:
     id: n._id,
     eventId: n.eventId,
     eventType: n.eventType,
-    entityIds: n.entityIds ?? [],
     webhookId: n.webhookId,
     webhookName: n.webhookName,
     status: n.status,
-    destinationHost: n.destinationHost ?? null,
     request: opts.summary ? (n.request ? { method: n.request.method, url: n.request.url } : null) : n.request,
     attempts: opts.summary ? undefined : (n.attempts ?? []),
     attemptCount: n.attemptCount,
@@ -161,6 +160,10 @@ export function notificationView(n: NotificationDoc & { _id: string; createdAt?:
     updatedAt: n.updatedAt,
     sentAt: n.sentAt,
     failedAt: n.failedAt,
+    cancelledAt: n.cancelledAt ?? null,
+    cancelReason: n.cancelReason ?? null,
+    entityIds: n.entityIds ?? [],
+    destinationHost: n.destinationHost ?? null,
     workflowId: n.workflowId,
     warnings: opts.summary ? undefined : n.warnings,
   };

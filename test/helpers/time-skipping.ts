@@ -1,99 +1,89 @@
 /**
- * A time-skipping Temporal test server for workflow tests (TestWorkflowEnvironment), without the
- * SDK's download (these machines reach package registries only): Temporal's Java test server from
- * Maven Central, its classpath resolved once with `mvn` and cached next to the other tools.
+ * Workflow tests on Temporal's time-skipping test server (TestWorkflowEnvironment.createTimeSkipping),
+ * with mocked activities: timers and retry backoffs of hours pass in milliseconds, so a test can walk
+ * a workflow through its whole schedule. The server is the Java one from Maven Central (see
+ * src/embedded/test-server.ts); the `workflows` Jest project's global setup resolves it and bundles
+ * the workflow code once per run.
  *
- * We start the JVM ourselves instead of handing the SDK an `existing-path` executable: the SDK's
- * launcher gives a server 5 s to open its port, less than a JVM needs on a busy 2-core machine.
- * The environment is then built by TestWorkflowEnvironment's own factory for an existing server,
- * with time skipping on (the public `createFromExistingServer` hard-codes it off).
+ *   const { env, runWorker } = useTimeSkipping();
+ *   test('...', () => runWorker({ resendMatching: async () => ... }, async (taskQueue) => {
+ *     const result = await env.client.workflow.execute(bulkResendWorkflow, { taskQueue, workflowId, args });
+ *   }));
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
-import path from 'node:path';
-import { promisify } from 'node:util';
+import { randomBytes } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { freePort } from '../../src/embedded/child-process';
-import { defaultCacheDir } from '../../src/embedded/tools';
+import { DefaultLogger, makeTelemetryFilterString, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { createActivities } from '../../activities';
+import { ensureTestServer } from '../../src/embedded/test-server';
 
-const TEST_SERVER_VERSION = '1.31.0';
+export type Activities = ReturnType<typeof createActivities>;
 
-const POM = `<project xmlns="http://maven.apache.org/POM/4.0.0">
-  <modelVersion>4.0.0</modelVersion>
-  <groupId>herald</groupId><artifactId>temporal-test-server-classpath</artifactId><version>1</version>
-  <dependencies>
-    <dependency><groupId>io.temporal</groupId><artifactId>temporal-test-server</artifactId><version>${TEST_SERVER_VERSION}</version></dependency>
-    <dependency><groupId>org.slf4j</groupId><artifactId>slf4j-nop</artifactId><version>2.0.16</version></dependency>
-  </dependencies>
-</project>
-`;
-
-/** The test server's Java classpath; resolved (and its jars fetched) by Maven on first use. */
-export async function testServerClasspath(cacheDir = process.env.HERALD_TOOLS_DIR ?? defaultCacheDir()): Promise<string> {
-  const dir = path.join(cacheDir, `temporal-test-server-${TEST_SERVER_VERSION}`);
-  const file = path.join(dir, 'classpath.txt');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, 'pom.xml'), POM);
-  const partial = `${file}.${process.pid}`;
-  try {
-    await promisify(execFile)('mvn', ['-q', '-B', '-f', path.join(dir, 'pom.xml'), 'dependency:build-classpath', `-Dmdep.outputFile=${partial}`], {
-      timeout: 600_000,
-    });
-  } catch (err) {
-    throw new Error(`could not resolve Temporal's Java test server with Maven (needs java and mvn): ${(err as Error).message}`);
-  }
-  renameSync(partial, file); // atomic: a concurrent test file reads a whole classpath or none
-  return readFileSync(file, 'utf8').trim();
+/** Starts a time-skipping test environment (one test server JVM) on the cached Java test server. */
+export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  installQuietRuntime();
+  const launcher = process.env.HERALD_TEST_SERVER_LAUNCHER || (await ensureTestServer());
+  return TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: launcher } } });
 }
 
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
+/**
+ * Runs `fn` while a worker with the given (mocked) activities polls a fresh task queue on `env`,
+ * then shuts the worker down. The workflow code is the bundle of the run (or workflows/ bundled now).
+ */
+export async function runWorker<T>(
+  env: TestWorkflowEnvironment,
+  activities: Partial<Activities>,
+  fn: (taskQueue: string) => Promise<T>,
+  options: Partial<WorkerOptions> = {},
+): Promise<T> {
+  const taskQueue = `wf-test-${randomBytes(4).toString('hex')}`;
+  const bundle = process.env.HERALD_TEST_BUNDLE;
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    taskQueue,
+    activities,
+    ...(bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: require.resolve('../../workflows') }),
+    ...options,
   });
+  return worker.runUntil(fn(taskQueue));
 }
 
-export interface TimeSkipping {
+/**
+ * One environment for a whole test file (started in beforeAll, torn down in afterAll). `env` forwards
+ * to the live environment, so tests use it like a variable.
+ */
+export function useTimeSkipping(): {
   env: TestWorkflowEnvironment;
-  stop(): Promise<void>;
+  runWorker<T>(activities: Partial<Activities>, fn: (taskQueue: string) => Promise<T>, options?: Partial<WorkerOptions>): Promise<T>;
+} {
+  let current: TestWorkflowEnvironment | undefined;
+  beforeAll(async () => {
+    current = await createTimeSkippingEnv();
+  });
+  afterAll(async () => {
+    await current?.teardown();
+  });
+  const env = new Proxy({} as TestWorkflowEnvironment, {
+    get(_target, prop) {
+      if (!current) throw new Error('the time-skipping environment is used before beforeAll started it');
+      const value = Reflect.get(current, prop);
+      return typeof value === 'function' ? value.bind(current) : value;
+    },
+  });
+  return { env, runWorker: (activities, fn, options) => runWorker(env, activities, fn, options) };
 }
 
-export async function startTimeSkippingEnv(timeoutMs = 120_000): Promise<TimeSkipping> {
-  const classpath = await testServerClasspath();
-  const port = await freePort();
-  const child: ChildProcess = spawn('java', ['-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-cp', classpath, 'io.temporal.testserver.TestServer', String(port)], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const deadline = Date.now() + timeoutMs;
-  while (!(await portOpen(port))) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`the Temporal test server did not start on port ${port}: ${stderr || 'no output'}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
+let runtimeInstalled = false;
+
+/** The SDK logs each failed activity attempt at WARN; tests that make activities fail on purpose would drown in them. */
+function installQuietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    // Core's WARN about the test server not advertising heartbeat-details-on-failure is noise too:
+    // the test server keeps them (test/workflows/bulk-resend.test.ts checks it).
+    Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } } });
+  } catch {
+    // Already installed in this process.
   }
-  const create = Reflect.get(TestWorkflowEnvironment, 'create') as (opts: unknown) => Promise<TestWorkflowEnvironment>;
-  const env = await create.call(TestWorkflowEnvironment, {
-    server: { type: 'existing' },
-    address: `127.0.0.1:${port}`,
-    namespace: 'default',
-    supportsTimeSkipping: true,
-  });
-  return {
-    env,
-    async stop() {
-      await env.teardown();
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
 }
