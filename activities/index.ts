@@ -12,6 +12,7 @@ import { createPrepareActivity } from './prepare';
 import { createDeliverActivity } from './deliver';
 import { createFirstAttemptActivity, createRecordStopActivity } from './first-attempt';
 import { createBulkResendActivity } from './bulk-resend';
+import { createReplayActivity } from './replay';
 
 export interface ActivityDeps {
   models: Models;
@@ -34,5 +35,6 @@ export function createActivities(deps: ActivityDeps) {
     deliver: createDeliverActivity(deps),
     recordStop: createRecordStopActivity(deps),
     resendMatching: createBulkResendActivity(deps),
+    replayEvents: createReplayActivity(deps),
   };
 }

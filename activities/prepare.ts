@@ -12,6 +12,7 @@ import type { ActivityDeps } from './index';
 import type { PrepareResult } from '../workflows/shared';
 import type { DeliveryStatus } from '../workflows/status';
 import { renderSnapshot, type RequestSnapshot } from '../src/render/snapshot';
+import { assertRenderedSize } from '../src/render/request-size';
 import { RETRY_DEFAULTS } from '../src/models/webhook';
 import { destinationHost } from '../src/temporal';
 import type { CachedWebhook } from '../src/config-cache';
@@ -44,6 +45,7 @@ export async function ensureSnapshot(
   let rendered: ReturnType<typeof renderSnapshot>;
   try {
     rendered = renderSnapshot({ webhook, event, notificationId: notification._id, userAgent: deps.userAgent });
+    assertRenderedSize(rendered.request);
   } catch (err) {
     // A template that cannot render now will not render on retry either: final at once.
     const reason = `render failed: ${(err as Error).message}`;

@@ -6,12 +6,14 @@ import { Command } from 'commander';
 import { HERALD_VERSION } from './runtime';
 import { registerToolsCommand } from './cli/tools';
 import { registerResendCommand } from './cli/resend';
+import { registerReplayCommand } from './cli/replay';
 import { registerNotificationsCommand } from './cli/notifications';
 import { registerListenCommand } from './cli/listen';
 
 export function buildCli(): Command {
   const program = new Command('herald').description('Herald webhook notifications').version(HERALD_VERSION);
   registerResendCommand(program);
+  registerReplayCommand(program);
   registerNotificationsCommand(program);
   registerListenCommand(program);
   registerToolsCommand(program);

@@ -15,6 +15,7 @@ import { webhookCondition } from './models/webhook';
 import { matchesCondition } from './matching/condition';
 import { isTargeted } from './matching/targeting';
 import { renderSnapshot } from './render/snapshot';
+import { assertRenderedSize } from './render/request-size';
 import { notificationWorkflowId } from '../workflows/shared';
 import type { DeliveryStatus } from '../workflows/status';
 import { destinationHost, startNotificationWorkflow, type TemporalTarget } from './temporal';
@@ -89,10 +90,13 @@ function notificationDoc(deps: Pick<FanOutDeps, 'userAgent'>, event: StoredEvent
   };
   try {
     const { request, warnings } = renderSnapshot({ webhook: w, event, notificationId: nid, userAgent: deps.userAgent });
+    // A request too big to store would fail every retry: refuse it here, visibly.
+    assertRenderedSize(request);
     return { ...base, status: 'pending' as DeliveryStatus, request, warnings, destinationHost: destinationHost(request.url) ?? null };
   } catch (err) {
-    // A template that cannot render for this event never will: the notification is failed at
-    // once, with the reason, and its workflow starts failed (so Temporal and the API agree).
+    // A template that cannot render for this event (or renders too big to store) never will: the
+    // notification is failed at once, with the reason, and its workflow starts failed (so Temporal
+    // and the API agree).
     const failedAt = new Date();
     return { ...base, status: 'failed' as DeliveryStatus, request: null, warnings: [`render failed: ${(err as Error).message}`], failedAt };
   }

@@ -24,6 +24,12 @@ export const REDACT_PATHS = [
   '*.headers.authorization',
   '*.*.headers.authorization',
   'authorization',
+  // Header names as a user typed them (static headers of a webhook).
+  'headers.Authorization',
+  '*.headers.Authorization',
+  '*.*.headers.Authorization',
+  'Authorization',
+  '*.authorizationHeader',
   'body',
   'request.body',
 ];

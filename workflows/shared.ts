@@ -175,3 +175,33 @@ export interface BulkResendResult {
 export const NON_RETRYABLE_ERRORS = ['BlockedDestination', 'RenderFailure', 'AttemptsExhausted', 'NotificationGone', 'DeliveryStopped'] as const;
 /** Thrown for a failed delivery attempt that Temporal should retry. */
 export const ATTEMPT_FAILED_ERROR = 'AttemptFailed';
+
+/** A replay: one workflow per request, id `replay-<jobId>`, on the same task queue. */
+export const REPLAY_WORKFLOW = 'replayWorkflow';
+
+export function replayWorkflowId(jobId: string): string {
+  return `replay-${jobId}`;
+}
+
+/**
+ * Which events a replay covers (the filters of `GET /v1/events`): plain strings, dates as ISO.
+ * `notAfter` is the time of the request, so events accepted later are not swept in.
+ */
+export interface ReplayFilter {
+  eventId?: string;
+  type?: string;
+  entityId?: string;
+  since?: string;
+  until?: string;
+  matched?: boolean;
+  notAfter: string;
+}
+
+export interface ReplayResult {
+  /** Events the filter covered (each one's fan-out was re-run). */
+  events: number;
+  /** Notifications created: (event, webhook) pairs that had none. */
+  created: number;
+  /** Events that got at least one new notification. */
+  eventsWithNew: number;
+}

@@ -5,16 +5,21 @@
  */
 import type { Command } from 'commander';
 import { notFound } from '../errors';
-import { NOTIFICATION_STATUSES, type NotificationStatus } from '../models/notification';
+import { ATTEMPT_ERROR_KINDS, NOTIFICATION_STATUSES, type AttemptErrorKind, type NotificationStatus } from '../models/notification';
 import { notificationQuery, parseSince } from '../models/notification-filter';
 import { notificationView } from '../routes/notifications';
 import { cliConfig, withDatabase } from './context';
+import { cappedBody, errorSummary } from './response-body';
 
 interface ListOptions {
   status?: string;
   webhook?: string;
   eventType?: string;
   event?: string;
+  entity?: string;
+  host?: string;
+  statusCode?: string;
+  errorKind?: string;
   since?: string;
   until?: string;
   limit: string;
@@ -31,6 +36,10 @@ export function registerNotificationsCommand(program: Command): void {
     .option('--webhook <id>', 'only this webhook')
     .option('--event-type <type>', 'only this event type')
     .option('--event <id>', 'only this event')
+    .option('--entity <id>', "only notifications of events about this entity (one of the event's entityIds)")
+    .option('--host <host>', 'only notifications sent to this destination host')
+    .option('--status-code <code>', "only notifications whose last attempt got this HTTP status")
+    .option('--error-kind <kind>', `only notifications whose last attempt failed this way: ${ATTEMPT_ERROR_KINDS.join(', ')}`)
     .option('--since <when>', 'created since an ISO date-time or a duration ago (30m, 2h, 7d)')
     .option('--until <when>', 'created until an ISO date-time or a duration ago')
     .option('--limit <n>', 'at most this many', '20')
@@ -39,6 +48,11 @@ export function registerNotificationsCommand(program: Command): void {
       if (opts.status && !(NOTIFICATION_STATUSES as readonly string[]).includes(opts.status)) {
         throw new Error(`--status must be one of ${NOTIFICATION_STATUSES.join(', ')}`);
       }
+      if (opts.errorKind && !(ATTEMPT_ERROR_KINDS as readonly string[]).includes(opts.errorKind)) {
+        throw new Error(`--error-kind must be one of ${ATTEMPT_ERROR_KINDS.join(', ')}`);
+      }
+      const statusCode = opts.statusCode === undefined ? undefined : Number(opts.statusCode);
+      if (statusCode !== undefined && !(Number.isInteger(statusCode) && statusCode >= 100 && statusCode <= 599)) throw new Error('--status-code must be an HTTP status (100-599)');
       const limit = Number(opts.limit);
       if (!Number.isInteger(limit) || limit < 1) throw new Error('--limit must be a positive whole number');
       const now = new Date();
@@ -47,6 +61,10 @@ export function registerNotificationsCommand(program: Command): void {
         webhookId: opts.webhook,
         eventId: opts.event,
         eventType: opts.eventType,
+        entityId: opts.entity,
+        destinationHost: opts.host,
+        statusCode,
+        errorKind: opts.errorKind as AttemptErrorKind | undefined,
         since: opts.since ? parseSince(opts.since, now) : undefined,
         until: opts.until ? parseSince(opts.until, now) : undefined,
       });
@@ -98,12 +116,26 @@ export function registerNotificationsCommand(program: Command): void {
         }
         lines.push('', `  attempts (${v.attemptCount ?? 0}):`);
         for (const a of v.attempts ?? []) {
-          const outcome = a.error ? `${a.error.kind}: ${a.error.message}` : `HTTP ${a.statusCode}`;
-          lines.push(`  #${a.number} ${a.trigger.padEnd(9)} ${iso(a.startedAt)}  ${String(a.durationMs).padStart(6)} ms  ${outcome}  key ${a.idempotencyKey}`);
+          lines.push(`  #${a.number} ${a.trigger.padEnd(9)} ${iso(a.startedAt)}  ${String(a.durationMs).padStart(6)} ms  ${outcome(a)}  key ${a.idempotencyKey}`);
+        }
+        const last = v.attempts?.[v.attempts.length - 1];
+        if (last?.responseBody) {
+          const { shown, omitted } = cappedBody(last.responseBody);
+          lines.push('', `  last response body (HTTP ${last.statusCode}${omitted ? `, first ${shown.length} characters; ${omitted} more in --json` : ''}):`, ...indent(shown));
         }
         process.stdout.write(`${lines.join('\n')}\n`);
       });
     });
+}
+
+/** One attempt's outcome; an HTTP error says why when the receiver's body does (`HTTP 401 invalid_token: expired`). */
+function outcome(a: { statusCode?: number | null; responseBody?: string | null; error?: { kind?: string | null; message?: string | null } | null }): string {
+  if (!a.error) return `HTTP ${a.statusCode}`;
+  if (a.error.kind === 'http_status') {
+    const why = errorSummary(a.responseBody);
+    return `HTTP ${a.statusCode}${why ? ` ${why}` : ''}`;
+  }
+  return `${a.error.kind}: ${a.error.message}`;
 }
 
 function iso(d: Date | string | null | undefined): string {

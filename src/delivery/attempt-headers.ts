@@ -11,6 +11,8 @@ export const IDEMPOTENCY_HEADER = 'x-notifications-idempotency-key';
 
 export interface AttemptWebhook {
   auth?: { type?: string | null; username?: string | null; password?: string | null } | null;
+  /** A static Authorization header, sealed (token auth). */
+  authorizationHeader?: { value?: string | null } | null;
   idempotencyKey?: boolean | null;
   signing?: { enabled?: boolean | null; secret?: string | null; previousSecret?: string | null; previousExpiresAt?: Date | null } | null;
 }
@@ -29,10 +31,19 @@ export async function attemptHeaders(input: {
 }): Promise<Record<string, string>> {
   const { webhook, secretBox } = input;
   const headers = { ...input.snapshot.headers };
-  if (webhook.auth?.type === 'basic' && headers.authorization === `Basic ${REDACTED}`) {
-    const user = await input.resolveCredential(webhook.auth.username ?? '', 'username');
-    const pass = await input.resolveCredential(webhook.auth.password ?? '', 'password');
-    headers.authorization = `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+  // The snapshot holds only a redacted Authorization; the webhook's current credential replaces it
+  // (so a rotated token applies to the next attempt), and none at all drops it: "[redacted]" is
+  // never sent.
+  if (headers.authorization?.endsWith(REDACTED)) {
+    if (webhook.auth?.type === 'basic') {
+      const user = await input.resolveCredential(webhook.auth.username ?? '', 'username');
+      const pass = await input.resolveCredential(webhook.auth.password ?? '', 'password');
+      headers.authorization = `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+    } else if (webhook.authorizationHeader?.value) {
+      headers.authorization = await input.resolveCredential(webhook.authorizationHeader.value, 'password');
+    } else {
+      delete headers.authorization;
+    }
   }
   if (webhook.idempotencyKey !== false) headers[IDEMPOTENCY_HEADER] = input.idempotencyKey;
   const signing = webhook.signing;

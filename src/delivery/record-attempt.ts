@@ -31,7 +31,8 @@ interface RecordOptions {
 }
 
 function statusFields(attempt: NewAttempt, current: DeliveryStatus, status: DeliveryStatus, opts: RecordOptions) {
-  const set: Record<string, unknown> = { status };
+  // The last attempt's outcome, kept on the notification so the history can filter on it.
+  const set: Record<string, unknown> = { status, lastStatusCode: attempt.statusCode ?? null, lastErrorKind: attempt.error?.kind ?? null };
   if (opts.nextAttemptAt !== undefined || status !== 'retrying') set.nextAttemptAt = opts.nextAttemptAt ?? null;
   if (status === 'sent' && current !== 'sent') set.sentAt = attempt.finishedAt;
   if (status === 'failed' && current !== 'failed') set.failedAt = attempt.finishedAt;

@@ -77,8 +77,27 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Top-level fields must name part of the subject: anything else never exists, so never matches. */
-function fieldIssues(query: Record<string, unknown>, path: string): ValidationIssue[] {
+/** Whether sift accepts this one piece of a condition; the reason when it does not. */
+function siftProblem(piece: Record<string, unknown>): string | null {
+  try {
+    createQueryTester(piece, { operations: OPERATIONS });
+    return null;
+  } catch (err) {
+    // sift says "Unsupported operation: $foo", or the RegExp error for a bad $regex.
+    return err instanceof Error ? err.message : String(err);
+  }
+}
+
+function invalid(path: string, field: string, reason: string): ValidationIssue {
+  return { path, message: `is not a valid condition at "${field}": ${reason}` };
+}
+
+/**
+ * Every problem of a query object, not just the first: each field's operators are checked one by
+ * one (sift stops at the first bad one), logical operators and $elemMatch recursively.
+ * `anyField`: inside $elemMatch the fields are the element's own, not the event's.
+ */
+function queryIssues(query: Record<string, unknown>, path: string, anyField: boolean): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   for (const [key, value] of Object.entries(query)) {
     if (LOGICAL.has(key)) {
@@ -87,11 +106,18 @@ function fieldIssues(query: Record<string, unknown>, path: string): ValidationIs
         continue;
       }
       value.forEach((item, i) => {
-        if (isPlainObject(item)) issues.push(...fieldIssues(item, `${path}.${key}.${i}`));
+        if (isPlainObject(item)) issues.push(...queryIssues(item, `${path}.${key}.${i}`, anyField));
         else issues.push({ path: `${path}.${key}.${i}`, message: 'must be an object' });
       });
-    } else if (!key.startsWith('$') && !SUBJECT_FIELDS.includes(key.split('.')[0])) {
-      issues.push({ path, message: `unknown field "${key}": conditions apply to type, entityIds and data.<path>` });
+    } else if (key.startsWith('$')) {
+      // A top-level operator other than $and/$or/$nor ($where, $foo): sift names it.
+      const problem = siftProblem({ [key]: value });
+      if (problem) issues.push(invalid(path, key, problem));
+    } else {
+      if (!anyField && !SUBJECT_FIELDS.includes(key.split('.')[0])) {
+        issues.push({ path, message: `unknown field "${key}": conditions apply to type, entityIds and data.<path>` });
+      }
+      issues.push(...valueIssues(key, value, path));
     }
   }
   return issues;
@@ -112,18 +138,43 @@ function buildTester(condition: Record<string, unknown>): Tester {
   return compilingCondition(() => createQueryTester(condition, { operations: OPERATIONS }) as Tester);
 }
 
-/** null (always match) or a valid filter; an unknown operator such as `$foo` is rejected. */
+/** The operators applied to one field (`{"$gte": 1, "$lt": 9}`), each checked on its own. */
+function valueIssues(field: string, value: unknown, path: string): ValidationIssue[] {
+  if (!isPlainObject(value) || !Object.keys(value).some((k) => k.startsWith('$'))) {
+    const problem = siftProblem({ [field]: value });
+    return problem ? [invalid(path, field, problem)] : [];
+  }
+  const issues: ValidationIssue[] = [];
+  for (const [op, arg] of Object.entries(value)) {
+    if (op === '$options') continue; // checked with its $regex
+    if (op === '$elemMatch' && isPlainObject(arg)) {
+      const operatorsOnly = Object.keys(arg).length > 0 && Object.keys(arg).every((k) => k.startsWith('$') && !LOGICAL.has(k));
+      issues.push(...(operatorsOnly ? valueIssues(`${field}.$elemMatch`, arg, path) : queryIssues(arg, path, true)));
+      continue;
+    }
+    if (op === '$not' && isPlainObject(arg)) {
+      issues.push(...valueIssues(`${field}.$not`, arg, path));
+      continue;
+    }
+    const piece = op === '$regex' && '$options' in value ? { $regex: arg, $options: value.$options } : { [op]: arg };
+    const problem = siftProblem({ x: piece });
+    if (problem) issues.push(invalid(path, field, problem));
+  }
+  return issues;
+}
+
+/** null (always match) or a valid filter; every problem is reported, each with where it is. */
 export function validateCondition(condition: unknown): ValidationIssue[] {
   if (condition === null || condition === undefined) return [];
   if (!isPlainObject(condition)) return [{ path: PATH, message: 'must be an object or null' }];
   const tooBig = sizeProblem(JSON.stringify(condition));
   if (tooBig) return [{ path: PATH, message: tooBig }];
-  const issues = fieldIssues(condition, PATH);
+  const issues = queryIssues(condition, PATH, false);
   if (issues.length > 0) return issues;
+  // Whatever the piecewise check could miss (an interaction of operators, the patterns' combined size).
   try {
     buildTester(condition);
   } catch (err) {
-    // sift says "Unsupported operation: $foo"; compileRegex states which rule a $regex breaks.
     return [{ path: PATH, message: `is not a valid condition: ${err instanceof Error ? err.message : String(err)}` }];
   }
   return [];

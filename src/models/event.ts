@@ -28,6 +28,10 @@ export const eventSchema = new Schema(
 
 eventSchema.index({ dedupeKey: 1 }, { unique: true });
 eventSchema.index({ dispatchedAt: 1, createdAt: 1 });
+// GET /v1/events and replay: by time (newest or oldest first), by type, by entity.
+eventSchema.index({ createdAt: -1, _id: -1 });
+eventSchema.index({ type: 1, createdAt: -1 });
+eventSchema.index({ entityIds: 1, createdAt: -1 });
 
 export type EventDoc = InferSchemaType<typeof eventSchema>;
 

@@ -2,26 +2,38 @@
  * The one definition of "which notifications": used by the history API, the bulk resend (API,
  * workflow activity and CLI) and `herald notifications list`, so they always agree.
  */
-import type { NotificationStatus } from './notification';
+import type { AttemptErrorKind, NotificationStatus } from './notification';
 
 export interface NotificationFilter {
   status?: NotificationStatus;
   webhookId?: string;
   eventId?: string;
   eventType?: string;
+  /** One of the event's entityIds. */
+  entityId?: string;
+  /** The rendered URL's host (`api.example.com`, or `host:port` with a non-default port). */
+  destinationHost?: string;
+  /** The last attempt's HTTP status. */
+  statusCode?: number;
+  /** The last attempt's error kind. */
+  errorKind?: AttemptErrorKind;
   /** createdAt >= since */
   since?: Date;
   /** createdAt <= until */
   until?: Date;
 }
 
-/** A MongoDB filter; every field is covered by an index of src/models/notification.ts. */
+/** A MongoDB filter; the id-like fields are covered by indexes of src/models/notification.ts. */
 export function notificationQuery(f: NotificationFilter): Record<string, unknown> {
   const q: Record<string, unknown> = {};
   if (f.status) q.status = f.status;
   if (f.webhookId) q.webhookId = f.webhookId;
   if (f.eventId) q.eventId = f.eventId;
   if (f.eventType) q.eventType = f.eventType;
+  if (f.entityId) q.entityIds = f.entityId;
+  if (f.destinationHost) q.destinationHost = f.destinationHost;
+  if (f.statusCode !== undefined) q.lastStatusCode = f.statusCode;
+  if (f.errorKind) q.lastErrorKind = f.errorKind;
   if (f.since || f.until) q.createdAt = { ...(f.since ? { $gte: f.since } : {}), ...(f.until ? { $lte: f.until } : {}) };
   return q;
 }

@@ -56,6 +56,9 @@ export const notificationSchema = new Schema(
     warnings: { type: [String], default: [] },
     attempts: { type: [attemptSchema], default: [] },
     attemptCount: { type: Number, default: 0 },
+    /** The last recorded attempt's HTTP status and error kind (null: none), so the history filters on them. */
+    lastStatusCode: { type: Number, default: undefined },
+    lastErrorKind: { type: String, default: undefined },
     nextAttemptAt: { type: Date, default: null },
     sentAt: { type: Date, default: null },
     failedAt: { type: Date, default: null },
@@ -76,6 +79,8 @@ notificationSchema.index({ webhookId: 1, _id: -1 });
 notificationSchema.index({ eventId: 1 });
 notificationSchema.index({ eventType: 1, _id: -1 });
 notificationSchema.index({ createdAt: -1 });
+notificationSchema.index({ entityIds: 1, _id: -1 });
+notificationSchema.index({ destinationHost: 1, _id: -1 });
 // "Failed for this webhook": the bulk resend's and the operator's most common question.
 notificationSchema.index({ webhookId: 1, status: 1, _id: -1 });
 

@@ -44,6 +44,14 @@ export const webhookSchema = new Schema(
       /** Sealed, or a `{{env_var[@name].pass}}` reference resolved at send time. */
       password: { type: String, default: null },
     },
+    /**
+     * A static `Authorization` header (token auth; only with auth type none): `value` sealed,
+     * `display` what every view and the snapshot show (`Bearer [redacted]`). Filled in at send time.
+     */
+    authorizationHeader: {
+      display: { type: String, default: null },
+      value: { type: String, default: null },
+    },
     idempotencyKey: { type: Boolean, default: true },
     signing: {
       enabled: { type: Boolean, default: true },

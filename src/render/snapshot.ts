@@ -1,7 +1,7 @@
 /**
  * Renders a notification's request snapshot: method, URL, headers and body, exactly once. The
- * stored headers never hold a credential: basic auth is stored as `Basic [redacted]` and filled in
- * at send time; signature and idempotency headers belong to each attempt, not to the snapshot.
+ * stored headers never hold a credential: basic auth is stored as `Basic [redacted]`, a static
+ * Authorization header as `Bearer [redacted]` (its scheme, if any), and both are filled in at send time; signature and idempotency headers belong to each attempt, not to the snapshot.
  */
 import type { TemplateContext } from './context';
 import { renderUrl } from './url-template';
@@ -19,6 +19,8 @@ export interface SnapshotWebhook {
   payloadVersion: string;
   headers?: unknown;
   auth?: { type?: string | null } | null;
+  /** A static Authorization header: only its redacted `display` is ever rendered. */
+  authorizationHeader?: { display?: string | null } | null;
 }
 
 export interface SnapshotEvent {
@@ -73,6 +75,7 @@ export function renderSnapshot(input: {
   };
   if (input.userAgent) headers['user-agent'] = input.userAgent;
   if (webhook.auth?.type === 'basic') headers.authorization = `Basic ${REDACTED}`;
+  else if (webhook.authorizationHeader?.display) headers.authorization = webhook.authorizationHeader.display;
   return {
     request: { method: webhook.method ?? 'POST', url: renderUrl(webhook.url, ctx), headers, body },
     warnings,

@@ -173,10 +173,10 @@ function walkExpr(w: Walk, expr: Expr, frames: readonly Frame[], role: 'value' |
   }
   if (expr.type === 'SubExpression') {
     const sub = expr as hbs.AST.SubExpression;
-    if (checkHelper(w, sub.path, 'inline', sub.params.length)) {
-      sub.params = sub.params.map((p) => walkExpr(w, p, frames, 'value').expr);
-      walkHash(w, sub.hash, frames);
-    }
+    // Its arguments are checked even when the helper is wrong: every problem is reported at once.
+    checkHelper(w, sub.path, 'inline', sub.params.length);
+    sub.params = sub.params.map((p) => walkExpr(w, p, frames, 'value').expr);
+    walkHash(w, sub.hash, frames);
     return { expr: sub, target: null };
   }
   return { expr, target: null }; // literals
@@ -223,7 +223,11 @@ function walkMustache(w: Walk, m: hbs.AST.MustacheStatement, frames: readonly Fr
   const name = simpleName(m.path);
   let value: Expr;
   if (hasArgs) {
-    if (!checkHelper(w, m.path, 'inline', m.params.length)) return;
+    if (!checkHelper(w, m.path, 'inline', m.params.length)) {
+      for (const p of m.params) walkExpr(w, p, frames, 'value');
+      walkHash(w, m.hash, frames);
+      return;
+    }
     walkHash(w, m.hash, frames);
     const call: hbs.AST.SubExpression = {
       type: 'SubExpression',
@@ -250,6 +254,7 @@ function walkBlock(w: Walk, b: hbs.AST.BlockStatement, frames: readonly Frame[])
   if (name !== null && BLOCK_HELPERS.has(name)) {
     if (b.params.length !== 1) {
       w.problems.push(`{{#${name}}} takes exactly one argument, got ${b.params.length}${at(w, b)}`);
+      walkUnknownBlock(w, b, frames, name === 'if' || name === 'unless');
       return;
     }
     const role = name === 'if' || name === 'unless' ? 'condition' : 'value';
@@ -272,11 +277,25 @@ function walkBlock(w: Walk, b: hbs.AST.BlockStatement, frames: readonly Frame[])
   }
   if (b.params.length > 0 || (b.hash?.pairs.length ?? 0) > 0 || (name !== null && INLINE_HELPERS.has(name))) {
     checkHelper(w, b.path, 'block', b.params.length);
+    walkUnknownBlock(w, b, frames, false);
     return;
   }
   // A section ({{#data.items}}…{{/data.items}}) iterates a list, enters an object or shows on a
   // truthy value; which one depends on the data, so paths inside are relative to an unknown base.
   resolve(w, b.path, frames);
   walkProgram(w, b.program, [...frames, { base: null, blockParams: new Map(), iterating: true }]);
+  walkProgram(w, b.inverse, frames);
+}
+
+/**
+ * A block already reported as wrong (unknown helper, wrong argument count): its arguments and
+ * body are still checked, so every problem is reported at once. Inside, `this` is unknown unless
+ * the block keeps the context (#if, #unless).
+ */
+function walkUnknownBlock(w: Walk, b: hbs.AST.BlockStatement, frames: readonly Frame[], keepsContext: boolean): void {
+  for (const p of b.params) walkExpr(w, p, frames, 'value');
+  walkHash(w, b.hash, frames);
+  const blockParams = new Map<string, Segments | null>((b.program.blockParams ?? []).map((p) => [p, null]));
+  walkProgram(w, b.program, keepsContext ? frames : [...frames, { base: null, blockParams, iterating: true }]);
   walkProgram(w, b.inverse, frames);
 }

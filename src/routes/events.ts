@@ -1,11 +1,19 @@
-/** `/v1/events`: accept an event (202, or 200 with the first result for a duplicate) and read one back. */
+/**
+ * `/v1/events`: accept an event (202, or 200 with the first result for a duplicate), read one back,
+ * list them (newest first, with filters), and replay them — one (`/{id}/replay`) or many by filter
+ * (`/replay`), done by a replay workflow so a long history never times out the request.
+ */
 import { Router } from 'express';
 import { z } from 'zod';
 import type { AppDeps } from '../app';
-import { notFound } from '../errors';
-import { parseBody } from '../http/validate';
+import { ErrorCodes, HeraldError, notFound, unavailable } from '../errors';
+import { parseBody, parseQuery } from '../http/validate';
 import { describeEvent, ingestEvent } from '../ingest';
+import { newId } from '../ids';
 import { eventData } from '../models/event';
+import { decodeEventCursor, encodeEventCursor, eventQuery, findEvents, isEmptyEventFilter, type EventFilter, type StoredEvent } from '../models/event-filter';
+import { replayFilterInput, startReplay } from '../replay';
+import { replayWorkflowId, type ReplayResult } from '../../workflows/shared';
 
 export const eventSchema = z
   .object({
@@ -20,6 +28,33 @@ export const eventSchema = z
 
 const idempotencyKeyHeader = z.string().trim().min(1).max(255);
 
+const isoDate = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' }).transform((s) => new Date(s));
+const bool = z.enum(['true', 'false'], { message: 'must be true or false' }).transform((v) => v === 'true');
+
+/** The filters of `GET /v1/events`, and of `POST /v1/events/replay` (there as JSON values). */
+const eventFilterFields = {
+  type: z.string().min(1).optional(),
+  entityId: z.string().min(1).optional(),
+  since: isoDate.optional(),
+  until: isoDate.optional(),
+};
+
+export const eventListQuery = z.object({
+  ...eventFilterFields,
+  matched: bool.optional(),
+  limit: z.coerce.number().int('must be a whole number').min(1, 'must be at least 1').max(200, 'must be at most 200').default(50),
+  cursor: z
+    .string()
+    .transform((c, ctx) => decodeEventCursor(c) ?? (ctx.addIssue({ code: 'custom', message: 'must be a cursor returned by a previous page' }), z.NEVER))
+    .optional(),
+});
+
+const replaySchema = z
+  .object({ ...eventFilterFields, matched: z.boolean({ message: 'must be true or false' }).optional() })
+  .strict()
+  // An empty filter would replay the whole history against today's webhooks: almost always a mistake.
+  .refine((f) => !isEmptyEventFilter(f), { message: 'give at least one of type, entityId, since, until, matched' });
+
 export function eventsRouter(deps: AppDeps): Router {
   const router = Router();
 
@@ -29,6 +64,44 @@ export function eventsRouter(deps: AppDeps): Router {
     const parsedKey = key === undefined ? undefined : parseBody(z.object({ 'Idempotency-Key': idempotencyKeyHeader }), { 'Idempotency-Key': key })['Idempotency-Key'];
     const result = await ingestEvent(deps, input, { idempotencyKey: parsedKey });
     res.status(result.created ? 202 : 200).json(result.event);
+  });
+
+  router.get('/', async (req, res) => {
+    const { limit, cursor, ...filter } = parseQuery(eventListQuery, req.query);
+    const page = await findEvents(deps.models, filter, { after: cursor, order: 'newest', limit });
+    res.json({ data: page.events.map((e) => eventView(e, e.notificationCount)), nextCursor: page.next ? encodeEventCursor(page.next) : null });
+  });
+
+  router.post('/replay', async (req, res) => {
+    const filter = parseBody(replaySchema, req.body);
+    res.status(202).json(await replay(deps, filter));
+  });
+
+  router.get('/replay/:jobId', async (req, res) => {
+    const handle = deps.temporal.client.workflow.getHandle(replayWorkflowId(req.params.jobId));
+    let description;
+    try {
+      description = await handle.describe();
+    } catch (err) {
+      if ((err as Error).name === 'WorkflowNotFoundError') throw notFound('Replay job');
+      throw err;
+    }
+    const state = description.status.name;
+    const result = state === 'COMPLETED' ? ((await handle.result()) as ReplayResult) : null;
+    res.json({
+      jobId: req.params.jobId,
+      status: state === 'RUNNING' ? 'running' : state === 'COMPLETED' ? 'completed' : 'failed',
+      startedAt: description.startTime,
+      closedAt: description.closeTime ?? null,
+      result,
+    });
+  });
+
+  router.post('/:id/replay', async (req, res) => {
+    parseBody(z.object({}).strict(), req.body);
+    const event = await deps.models.Event.findById(req.params.id, { _id: 1 }).lean();
+    if (!event) throw notFound('Event');
+    res.status(202).json(await replay(deps, { eventId: event._id }));
   });
 
   router.get('/:id', async (req, res) => {
@@ -46,4 +119,39 @@ export function eventsRouter(deps: AppDeps): Router {
   });
 
   return router;
+}
+
+/** Starts a replay job: 202 `{jobId, events}` (`events`: how many the filter covers, `matched` aside). */
+async function replay(deps: AppDeps, filter: EventFilter): Promise<{ jobId: string | null; events: number }> {
+  if ((await deps.configCache.current()).communications === 'none') {
+    throw new HeraldError(409, ErrorCodes.conflict, 'settings.webhookCommunications is "none": a replay would create no notification; switch it to "enabled" first');
+  }
+  const notAfter = new Date();
+  const { matched: _matched, ...rest } = filter;
+  const events = await deps.models.Event.countDocuments(eventQuery({ ...rest, until: rest.until && rest.until < notAfter ? rest.until : notAfter }));
+  if (events === 0) return { jobId: null, events: 0 };
+  const jobId = newId('job');
+  try {
+    await startReplay(deps.temporal, jobId, replayFilterInput(filter, notAfter));
+  } catch (err) {
+    deps.logger.warn({ err }, 'could not start a replay');
+    throw unavailable('Temporal is unreachable; nothing was replayed, try again');
+  }
+  return { jobId, events };
+}
+
+/** An event as lists show it; `notificationCount` 0 means it matched no webhook. */
+export function eventView(e: StoredEvent, notificationCount: number) {
+  return {
+    id: e._id,
+    type: e.type,
+    entityIds: e.entityIds,
+    data: eventData(e),
+    occurredAt: e.occurredAt,
+    createdAt: e.createdAt,
+    dispatchedAt: e.dispatchedAt,
+    source: e.source ?? null,
+    notificationCount,
+    matched: notificationCount > 0,
+  };
 }

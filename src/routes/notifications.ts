@@ -10,7 +10,7 @@ import { HeraldError, ErrorCodes, notFound, unavailable } from '../errors';
 import { parseBody, parseQuery } from '../http/validate';
 import { afterCursor, page, pageQuery } from '../http/pagination';
 import { newId } from '../ids';
-import { NOTIFICATION_STATUSES, type NotificationDoc } from '../models/notification';
+import { ATTEMPT_ERROR_KINDS, NOTIFICATION_STATUSES, type NotificationDoc } from '../models/notification';
 import { notificationQuery } from '../models/notification-filter';
 import { resendQuery } from '../delivery/resend';
 import { signalResend, startBulkResend } from '../temporal';
@@ -25,6 +25,10 @@ export const notificationFilterSchema = z.object({
   webhookId: z.string().min(1).optional(),
   eventId: z.string().min(1).optional(),
   eventType: z.string().min(1).optional(),
+  entityId: z.string().min(1).optional(),
+  destinationHost: z.string().min(1).optional(),
+  statusCode: z.coerce.number().int('must be a whole number').min(100, 'must be an HTTP status (100-599)').max(599, 'must be an HTTP status (100-599)').optional(),
+  errorKind: z.enum(ATTEMPT_ERROR_KINDS, { message: `must be one of ${ATTEMPT_ERROR_KINDS.join(', ')}` }).optional(),
   since: isoDate.optional(),
   until: isoDate.optional(),
 });
@@ -149,6 +153,8 @@ export function notificationView(n: NotificationDoc & { _id: string; createdAt?:
     request: opts.summary ? (n.request ? { method: n.request.method, url: n.request.url } : null) : n.request,
     attempts: opts.summary ? undefined : (n.attempts ?? []),
     attemptCount: n.attemptCount,
+    lastStatusCode: n.lastStatusCode ?? null,
+    lastErrorKind: n.lastErrorKind ?? null,
     nextAttemptAt: n.nextAttemptAt,
     createdAt: n.createdAt,
     updatedAt: n.updatedAt,

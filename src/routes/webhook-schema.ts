@@ -167,13 +167,35 @@ export function validateWebhookRules(w: Pick<RuleFields, 'url' | 'bodyTemplate' 
   return issues;
 }
 
-/** Splits static headers into the kept ones and the warnings for reserved names. */
-export function splitHeaders(headers: Record<string, string>): { headers: Record<string, string>; warnings: string[] } {
+/**
+ * Splits static headers into the kept ones, the warnings for reserved names, and a static
+ * `Authorization` header (token auth), which is not reserved when `auth` is none: it is taken out
+ * of the headers, to be stored sealed (see webhooks.ts).
+ */
+export function splitHeaders(headers: Record<string, string>): {
+  headers: Record<string, string>;
+  warnings: string[];
+  authorization?: { name: string; value: string };
+} {
   const kept: Record<string, string> = {};
   const warnings: string[] = [];
+  let authorization: { name: string; value: string } | undefined;
   for (const [name, value] of Object.entries(headers)) {
-    if (isReservedHeader(name)) warnings.push(`headers.${name}: "${name}" is a reserved header set by Herald; it was ignored`);
+    if (name.toLowerCase() === 'authorization') authorization = { name, value };
+    else if (isReservedHeader(name)) warnings.push(`headers.${name}: "${name}" is a reserved header set by Herald; it was ignored`);
     else kept[name] = value;
   }
-  return { headers: kept, warnings };
+  return { headers: kept, warnings, authorization };
+}
+
+/** A static Authorization header goes with auth type none only: two credentials would be ambiguous. */
+export function authorizationIssues(headers: Record<string, string> | undefined, authType: string | undefined): ValidationIssue[] {
+  const name = Object.keys(headers ?? {}).find((n) => n.toLowerCase() === 'authorization');
+  if (!name) return [];
+  const issues: ValidationIssue[] = [];
+  if (authType === 'basic') {
+    issues.push({ path: `headers.${name}`, message: 'cannot be combined with auth type "basic": use either basic auth or a static Authorization header (with auth type "none")' });
+  }
+  if (!headers![name].trim()) issues.push({ path: `headers.${name}`, message: 'must not be empty' });
+  return issues;
 }

@@ -12,7 +12,8 @@ import { previewSchema, previewWebhook } from './webhook-preview';
 import { sealCredential } from '../delivery/credentials';
 import { httpsOnlyIssues } from '../delivery/destination';
 import { stopInBackground } from '../delivery/stop';
-import { createWebhookSchema, mergeRuleFields, patchWebhookSchema, splitHeaders, validateWebhookRules, webhookFields } from './webhook-schema';
+import { authorizationIssues, createWebhookSchema, mergeRuleFields, patchWebhookSchema, splitHeaders, validateWebhookRules, webhookFields } from './webhook-schema';
+import { REDACTED } from '../render/snapshot';
 
 export function webhooksRouter(deps: AppDeps): Router {
   const { models, secretBox } = deps;
@@ -20,9 +21,9 @@ export function webhooksRouter(deps: AppDeps): Router {
 
   router.post('/', async (req, res) => {
     const input = parseBody(createWebhookSchema, req.body);
-    const issues = [...validateWebhookRules(input), ...httpsOnlyIssues(input.url, deps.config.httpsOnly)];
+    const issues = [...validateWebhookRules(input), ...httpsOnlyIssues(input.url, deps.config.httpsOnly), ...authorizationIssues(input.headers, input.auth.type)];
     if (issues.length) throw validationError(issues);
-    const { headers, warnings } = splitHeaders(input.headers);
+    const { headers, warnings, authorization } = splitHeaders(input.headers);
     const { condition, ...fields } = input;
     const doc = await models.Webhook.create({
       _id: newId('wh'),
@@ -32,6 +33,7 @@ export function webhooksRouter(deps: AppDeps): Router {
       // A new webhook is pinned to the newest envelope unless it asks for "latest" or a version.
       payloadVersion: input.payloadVersion ?? LATEST_PAYLOAD_VERSION,
       auth: sealAuth(input.auth, secretBox),
+      authorizationHeader: sealAuthorization(authorization?.value, secretBox),
       signing: { enabled: input.signing.enabled, secret: secretBox.encrypt(generateSecret()) },
     });
     res.status(201).json({ ...webhookView(doc.toObject()), warnings });
@@ -57,12 +59,23 @@ export function webhooksRouter(deps: AppDeps): Router {
     for (let attempt = 1; ; attempt++) {
       const current = await loadWebhook(deps, req.params.id);
       const merged = mergeRuleFields({ ...current, condition: webhookCondition(current) }, patch);
+      const authType = patch.auth?.type ?? current.auth?.type ?? 'none';
       const issues = [...validateWebhookRules(merged), ...httpsOnlyIssues(merged.url, deps.config.httpsOnly)];
+      if (patch.headers) issues.push(...authorizationIssues(patch.headers, authType));
+      else if (current.authorizationHeader?.value && authType === 'basic') {
+        issues.push({ path: 'auth.type', message: 'cannot be "basic" while the webhook has a static Authorization header: remove it from headers in the same PATCH' });
+      }
       if (issues.length) throw validationError(issues);
       const { condition, ...rest } = { ...patch, ...merged };
       const set: Record<string, unknown> = { ...rest, conditionJson: conditionJson(condition as Record<string, unknown> | null) };
       let warnings: string[] = [];
-      if (patch.headers) ({ headers: set.headers, warnings } = splitHeaders(patch.headers));
+      if (patch.headers) {
+        const split = splitHeaders(patch.headers);
+        ({ headers: set.headers, warnings } = split);
+        // The redacted form, as every view shows it, means "keep the stored value" (a GET → PATCH round trip).
+        const keep = split.authorization && isRedacted(split.authorization.value) && current.authorizationHeader?.value;
+        if (!keep) set.authorizationHeader = sealAuthorization(split.authorization?.value, secretBox);
+      }
       if (patch.auth) set.auth = sealAuth(patch.auth, secretBox);
       if (patch.signing) {
         delete set.signing; // keep the secret: only the switch is patched
@@ -113,6 +126,22 @@ function sealAuth(auth: AuthInput, secretBox: AppDeps['secretBox']) {
   return { type: 'basic', username: auth.username, password: sealCredential(auth.password, secretBox) };
 }
 
+/** A static Authorization header: sealed, with the form views show (`Bearer [redacted]`). */
+function sealAuthorization(value: string | undefined, secretBox: AppDeps['secretBox']) {
+  if (!value) return { display: null, value: null };
+  return { display: redactedAuthorization(value), value: sealCredential(value, secretBox) };
+}
+
+/** `Bearer abc` → `Bearer [redacted]`: the scheme helps an operator, the credential never shows. */
+export function redactedAuthorization(value: string): string {
+  const scheme = /^([A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*)\s+\S/.exec(value.trim());
+  return scheme ? `${scheme[1]} ${REDACTED}` : REDACTED;
+}
+
+function isRedacted(value: string): boolean {
+  return value.trim().endsWith(REDACTED);
+}
+
 /** The public shape: secrets never leave (the password is write-only, the signing secret has its own endpoint). */
 export function webhookView(w: WebhookDoc & { _id: string; createdAt?: Date; updatedAt?: Date }) {
   const auth = w.auth?.type === 'basic' ? { type: 'basic', username: w.auth.username } : { type: 'none' };
@@ -128,7 +157,7 @@ export function webhookView(w: WebhookDoc & { _id: string; createdAt?: Date; upd
     contentType: w.contentType,
     bodyTemplate: w.bodyTemplate ?? null,
     payloadVersion: w.payloadVersion,
-    headers: w.headers ?? {},
+    headers: { ...(w.headers ?? {}), ...(w.authorizationHeader?.display ? { Authorization: w.authorizationHeader.display } : {}) },
     auth,
     idempotencyKey: w.idempotencyKey,
     signing: { enabled: w.signing?.enabled ?? true },

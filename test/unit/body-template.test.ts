@@ -225,6 +225,23 @@ describe('validateBodyTemplate', () => {
     expect(messages('{"a": {{json}}}')).toEqual([expect.stringMatching(/json takes 1 argument/)]);
   });
 
+  it('reports every problem at once, also inside and around a misused helper', () => {
+    const problems = messages(
+      '{"a": "{{nope}}", "b": "{{formatDate customer.x}}", "c": "{{#if data.a data.b}}{{event.bad}}{{/if}}", "d": "{{#shout data.x}}{{@root.webhook.secret}}{{/shout}}", "e": {{json (upper secrets.k)}}}',
+    );
+    expect(problems).toEqual([
+      expect.stringMatching(/^unknown placeholder \{\{nope\}\}/),
+      expect.stringMatching(/^unknown helper "formatDate"/),
+      expect.stringMatching(/^unknown placeholder \{\{customer\.x\}\}/),
+      expect.stringMatching(/^\{\{#if\}\} takes exactly one argument, got 2/),
+      expect.stringMatching(/event has id, type, occurredAt, entityIds/),
+      expect.stringMatching(/^unknown helper "shout"/),
+      expect.stringMatching(/webhook has id, name/),
+      expect.stringMatching(/^unknown helper "upper"/),
+      expect.stringMatching(/^unknown placeholder \{\{secrets\.k\}\}/),
+    ]);
+  });
+
   it('reports the position in the original template', () => {
     // Column of `nope` as the user wrote it, although `{{json data.a}}}` is parsed with a separator.
     expect(messages('{"x": 1,\n"a": {"b": {{json data.a}}}, "b": "{{nope}}"}')).toEqual([expect.stringMatching(/\(line 2, column 38\)$/)]);

@@ -57,20 +57,20 @@ describe('validateCondition', () => {
   });
 
   it('rejects an unknown operator at path condition', () => {
-    expect(validateCondition({ 'data.amount': { $foo: 1 } })).toEqual([{ path: 'condition', message: 'is not a valid condition: Unsupported operation: $foo' }]);
+    expect(validateCondition({ 'data.amount': { $foo: 1 } })).toEqual([{ path: 'condition', message: 'is not a valid condition at "data.amount": Unsupported operation: $foo' }]);
     expect(validateCondition({ $and: [{ 'data.amount': { $gte: 1 } }, { 'data.x': { $bar: 1 } }] })).toEqual([
-      { path: 'condition', message: 'is not a valid condition: Unsupported operation: $bar' },
+      { path: 'condition.$and.1', message: 'is not a valid condition at "data.x": Unsupported operation: $bar' },
     ]);
   });
 
   it('rejects $where, which would run a string as code', () => {
-    expect(validateCondition({ $where: 'process.exit(1)' })).toEqual([{ path: 'condition', message: 'is not a valid condition: Unsupported operation: $where' }]);
+    expect(validateCondition({ $where: 'process.exit(1)' })).toEqual([{ path: 'condition', message: 'is not a valid condition at "$where": Unsupported operation: $where' }]);
     expect(() => compileCondition({ 'data.x': { $where: 'true' } })).toThrow(/Unsupported operation: \$where/);
   });
 
   it('rejects an invalid regular expression', () => {
     expect(validateCondition({ 'data.name': { $regex: '(' } })).toEqual([
-      { path: 'condition', message: expect.stringMatching(/^is not a valid condition: \$regex "\(" is not supported: missing closing \)/) },
+      { path: 'condition', message: expect.stringMatching(/^is not a valid condition at "data.name": \$regex "\(" is not supported: missing closing \)/) },
     ]);
   });
 
@@ -90,9 +90,9 @@ describe('validateCondition', () => {
       { path: 'condition', message: expect.stringMatching(/is too complex: \d+ instructions, the limit is 500/) },
     ]);
     expect(validateCondition({ 'data.name': { $regex: 'a', $options: 'x' } })).toEqual([
-      { path: 'condition', message: 'is not a valid condition: $options "x" is not supported: use i, m, s' },
+      { path: 'condition', message: 'is not a valid condition at "data.name": $options "x" is not supported: use i, m, s' },
     ]);
-    expect(validateCondition({ 'data.name': { $regex: 7 } })).toEqual([{ path: 'condition', message: 'is not a valid condition: $regex must be a string' }]);
+    expect(validateCondition({ 'data.name': { $regex: 7 } })).toEqual([{ path: 'condition', message: 'is not a valid condition at "data.name": $regex must be a string' }]);
   });
   it('rejects anything but an object', () => {
     for (const bad of ['data.amount > 1', 42, true, [{ type: 'x' }]]) {
@@ -106,6 +106,33 @@ describe('validateCondition', () => {
     ]);
     expect(validateCondition({ $or: [{ type: 'a' }, { tenant: 'b' }] })).toEqual([
       { path: 'condition.$or.1', message: 'unknown field "tenant": conditions apply to type, entityIds and data.<path>' },
+    ]);
+  });
+
+  it('reports every problem at once, wherever it is', () => {
+    const issues = validateCondition({
+      amount: { $gte: 1 },
+      'data.amount': { $gte: 1, $foo: 2, $bar: 3 },
+      'data.name': { $regex: '(' },
+      $or: [{ tenant: 'x' }, { 'data.tags': { $elemMatch: { $baz: 1 } } }],
+      $and: { type: 'a' },
+    });
+    expect(issues).toEqual([
+      { path: 'condition', message: 'unknown field "amount": conditions apply to type, entityIds and data.<path>' },
+      { path: 'condition', message: 'is not a valid condition at "data.amount": Unsupported operation: $foo' },
+      { path: 'condition', message: 'is not a valid condition at "data.amount": Unsupported operation: $bar' },
+      { path: 'condition', message: expect.stringMatching(/^is not a valid condition at "data.name": \$regex "\(" is not supported/) },
+      { path: 'condition.$or.0', message: 'unknown field "tenant": conditions apply to type, entityIds and data.<path>' },
+      { path: 'condition.$or.1', message: 'is not a valid condition at "data.tags.$elemMatch": Unsupported operation: $baz' },
+      { path: 'condition.$and', message: '$and takes a list of conditions' },
+    ]);
+  });
+
+  it('accepts $elemMatch over element fields, $not and $regex with $options', () => {
+    expect(validateCondition({ 'data.items': { $elemMatch: { sku: 'a', qty: { $gt: 1 } } } })).toEqual([]);
+    expect(validateCondition({ 'data.n': { $not: { $gt: 5 } }, 'data.s': { $regex: '^a', $options: 'i' } })).toEqual([]);
+    expect(validateCondition({ 'data.items': { $elemMatch: { qty: { $nope: 1 } } } })).toEqual([
+      { path: 'condition', message: 'is not a valid condition at "qty": Unsupported operation: $nope' },
     ]);
   });
 

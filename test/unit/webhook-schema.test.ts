@@ -1,4 +1,4 @@
-import { createWebhookSchema, mergeRuleFields, patchWebhookSchema, splitHeaders, validateWebhookRules } from '../../src/routes/webhook-schema';
+import { authorizationIssues, createWebhookSchema, mergeRuleFields, patchWebhookSchema, splitHeaders, validateWebhookRules } from '../../src/routes/webhook-schema';
 import { RETRY_DEFAULTS } from '../../src/models/webhook';
 import { eventSchema } from '../../src/routes/events';
 
@@ -56,10 +56,27 @@ describe('create schema', () => {
 
 describe('reserved headers', () => {
   it('are dropped with one warning each, whatever their case; the rest are kept as given', () => {
-    const { headers, warnings } = splitHeaders({ 'X-Tenant': 'acme', Authorization: 'Bearer x', 'Webhook-Signature': 'v1,x', 'content-type': 'a/b', Host: 'evil' });
+    const { headers, warnings } = splitHeaders({ 'X-Tenant': 'acme', 'Webhook-Signature': 'v1,x', 'content-type': 'a/b', Host: 'evil' });
     expect(headers).toEqual({ 'X-Tenant': 'acme' });
-    expect(warnings).toHaveLength(4);
-    expect(warnings[0]).toBe('headers.Authorization: "Authorization" is a reserved header set by Herald; it was ignored');
+    expect(warnings).toHaveLength(3);
+    expect(warnings[0]).toBe('headers.Webhook-Signature: "Webhook-Signature" is a reserved header set by Herald; it was ignored');
+  });
+
+  it('a static Authorization header is taken out of the headers (to be sealed), not dropped', () => {
+    expect(splitHeaders({ 'X-Tenant': 'acme', authorization: 'Bearer t0k' })).toEqual({
+      headers: { 'X-Tenant': 'acme' },
+      warnings: [],
+      authorization: { name: 'authorization', value: 'Bearer t0k' },
+    });
+  });
+
+  it('a static Authorization header is refused with basic auth, and when empty', () => {
+    expect(authorizationIssues({ Authorization: 'Bearer x' }, 'none')).toEqual([]);
+    expect(authorizationIssues({ 'X-Other': 'x' }, 'basic')).toEqual([]);
+    expect(authorizationIssues({ Authorization: 'Bearer x' }, 'basic')).toEqual([
+      { path: 'headers.Authorization', message: expect.stringMatching(/^cannot be combined with auth type "basic"/) },
+    ]);
+    expect(authorizationIssues({ authorization: ' ' }, 'none')).toEqual([{ path: 'headers.authorization', message: 'must not be empty' }]);
   });
 });
 
