@@ -1,0 +1,72 @@
+/**
+ * `GET /v1/stats/webhooks`: health at a glance, per webhook, over a time window (default the last
+ * 24 hours): notifications by status, the success rate of finished ones, and attempt latency.
+ * Two $group passes over the window's notifications (operators FerretDB supports too), joined
+ * with the webhook names in memory.
+ */
+import { Router } from 'express';
+import { z } from 'zod';
+import type { AppDeps } from '../app';
+import { parseQuery } from '../http/validate';
+import { NOTIFICATION_STATUSES } from '../models/notification';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export const webhookStatsQuery = z
+  .object({
+    since: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' }).transform((s) => new Date(s)).optional(),
+  })
+  .strict();
+
+type Counts = Record<(typeof NOTIFICATION_STATUSES)[number], number>;
+
+export function statsRouter(deps: AppDeps): Router {
+  const router = Router();
+  const { Notification, Webhook } = deps.models;
+
+  router.get('/webhooks', async (req, res) => {
+    const q = parseQuery(webhookStatsQuery, req.query);
+    const since = q.since ?? new Date(Date.now() - DAY_MS);
+    const match = { $match: { createdAt: { $gte: since } } };
+    const [byStatus, latency] = await Promise.all([
+      Notification.aggregate<{ _id: { webhookId: string; status: string }; n: number }>([
+        match,
+        { $group: { _id: { webhookId: '$webhookId', status: '$status' }, n: { $sum: 1 } } },
+      ]),
+      Notification.aggregate<{ _id: string; attempts: number; avgMs: number | null; maxMs: number | null }>([
+        match,
+        { $unwind: '$attempts' },
+        { $group: { _id: '$webhookId', attempts: { $sum: 1 }, avgMs: { $avg: '$attempts.durationMs' }, maxMs: { $max: '$attempts.durationMs' } } },
+      ]),
+    ]);
+    const rows = new Map<string, { counts: Counts; attempts: number; avgMs: number | null; maxMs: number | null }>();
+    const row = (id: string) => {
+      let r = rows.get(id);
+      if (!r) rows.set(id, (r = { counts: { pending: 0, retrying: 0, sent: 0, failed: 0 }, attempts: 0, avgMs: null, maxMs: null }));
+      return r;
+    };
+    for (const s of byStatus) if (s._id.status in row(s._id.webhookId).counts) row(s._id.webhookId).counts[s._id.status as keyof Counts] = s.n;
+    for (const l of latency) Object.assign(row(l._id), { attempts: l.attempts, avgMs: l.avgMs, maxMs: l.maxMs });
+    const webhooks = await Webhook.find({ _id: { $in: [...rows.keys()] } }, { name: 1, deletedAt: 1 }).lean();
+    const names = new Map(webhooks.map((w) => [w._id as string, { name: w.name, deleted: Boolean(w.deletedAt) }]));
+    const data = [...rows.entries()].map(([webhookId, r]) => {
+      const total = Object.values(r.counts).reduce((a, b) => a + b, 0);
+      const finished = r.counts.sent + r.counts.failed;
+      return {
+        webhookId,
+        webhookName: names.get(webhookId)?.name ?? null,
+        deleted: names.get(webhookId)?.deleted ?? true,
+        notifications: { total, ...r.counts },
+        // Of the notifications that reached an end state; in-flight ones are not counted either way.
+        successRate: finished ? r.counts.sent / finished : null,
+        attempts: r.attempts,
+        avgLatencyMs: r.avgMs === null ? null : Math.round(r.avgMs),
+        maxLatencyMs: r.maxMs,
+      };
+    });
+    data.sort((a, b) => b.notifications.total - a.notifications.total);
+    res.json({ since, data });
+  });
+
+  return router;
+}
