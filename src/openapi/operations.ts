@@ -228,7 +228,7 @@ export const OPERATIONS: Operation[] = [
   {
     method: 'get', path: '/v1/event-types', tag: 'Events', summary: 'Event types seen and their data paths (from the newest events)', query: eventTypesQuery,
     responses: {
-      200: { description: 'ok', body: { name: 'EventTypes', schema: r.eventTypesResponse, example: { data: [{ type: 'loan.disbursed', count: 3, lastSeenAt: T, dataPaths: ['amount', 'client', 'client.id', 'client.name', 'currency', 'loanId'] }], sampled: 3 } } },
+      200: { description: 'ok', body: { name: 'EventTypes', schema: r.eventTypesResponse, example: { data: [{ type: 'loan.disbursed', count: 3, lastSeenAt: T, latestEventId: 'evt_0mk2f9b7c8d9e0f1', dataPaths: ['amount', 'client', 'client.id', 'client.name', 'currency', 'loanId'] }], sampled: 3 } } },
       400: invalid,
     },
   },

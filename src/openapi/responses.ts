@@ -151,7 +151,7 @@ export const inboundAccepted = z.object({ eventId: z.string() });
 
 export const eventTypesResponse = z
   .object({
-    data: z.array(z.object({ type: z.string(), count: z.number().int(), lastSeenAt: nullableDateTime, dataPaths: z.array(z.string()) })),
+    data: z.array(z.object({ type: z.string(), count: z.number().int(), lastSeenAt: nullableDateTime, latestEventId: z.string(), dataPaths: z.array(z.string()) })),
     sampled: z.number().int().meta({ description: 'how many of the newest events were read' }),
   })
   ;

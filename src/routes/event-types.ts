@@ -45,11 +45,11 @@ export function eventTypesRouter(deps: AppDeps): Router {
 
   router.get('/', async (req, res) => {
     const q = parseQuery(eventTypesQuery, req.query);
-    const events = await deps.models.Event.find({}, { type: 1, dataJson: 1, createdAt: 1 }).sort({ _id: -1 }).limit(q.sample).lean();
-    const byType = new Map<string, { type: string; count: number; lastSeenAt: Date | undefined; paths: Set<string> }>();
+    const events = await deps.models.Event.find({}, { _id: 1, type: 1, dataJson: 1, createdAt: 1 }).sort({ _id: -1 }).limit(q.sample).lean();
+    const byType = new Map<string, { type: string; count: number; lastSeenAt: Date | undefined; latestEventId: string; paths: Set<string> }>();
     for (const e of events) {
       let entry = byType.get(e.type);
-      if (!entry) byType.set(e.type, (entry = { type: e.type, count: 0, lastSeenAt: e.createdAt, paths: new Set() }));
+      if (!entry) byType.set(e.type, (entry = { type: e.type, count: 0, lastSeenAt: e.createdAt, latestEventId: e._id, paths: new Set() }));
       entry.count++;
       let data: unknown = {};
       try {
@@ -60,7 +60,8 @@ export function eventTypesRouter(deps: AppDeps): Router {
       dataPaths(data, '', 0, entry.paths);
     }
     res.json({
-      data: [...byType.values()].map((t) => ({ type: t.type, count: t.count, lastSeenAt: t.lastSeenAt ?? null, dataPaths: [...t.paths].sort() })),
+      // latestEventId: the console reads that event to fill its preview with real data.
+      data: [...byType.values()].map((t) => ({ type: t.type, count: t.count, lastSeenAt: t.lastSeenAt ?? null, latestEventId: t.latestEventId, dataPaths: [...t.paths].sort() })),
       sampled: events.length,
     });
   });
