@@ -17,7 +17,8 @@ export class ApiError extends Error {
 // Relative to /console/, so a Herald behind a path prefix still works.
 const base = new URL('../', document.baseURI);
 
-export async function api(method, path, body) {
+/** `opts.signingIn`: a 401 is the answer to show, not a reason to go back to the sign-in screen. */
+export async function api(method, path, body, opts = {}) {
   const res = await fetch(new URL(path.replace(/^\//, ''), base), {
     method,
     headers: {
@@ -33,7 +34,7 @@ export async function api(method, path, body) {
   } catch {
     data = text;
   }
-  if (res.status === 401 && path.startsWith('/v1/')) {
+  if (res.status === 401 && path.startsWith('/v1/') && !opts.signingIn) {
     clearApiKey();
     location.hash = '#/sign-in';
   }

@@ -26,8 +26,10 @@ function signInView() {
     e.preventDefault();
     setApiKey(key.value.trim());
     try {
-      await api('GET', '/v1/info');
-      location.hash = '#/';
+      await api('GET', '/v1/info', undefined, { signingIn: true });
+      // Back where the user was going (a deep link), or to the overview.
+      if (location.hash && location.hash !== '#/sign-in') route();
+      else location.hash = '#/';
     } catch (err) {
       clearApiKey();
       out.replaceChildren(errorBox(err.status === 401 ? { message: 'That API key was not accepted.' } : err));
