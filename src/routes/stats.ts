@@ -1,8 +1,8 @@
 /**
  * `GET /v1/stats/webhooks`: health at a glance, per webhook, over a time window (default the last
  * 24 hours): notifications by status, the success rate of finished ones, and attempt latency.
- * Two $group passes over the window's notifications (operators FerretDB supports too), joined
- * with the webhook names in memory.
+ * Counts are one $group pass over the window; latency is read from the newest 5000 notifications
+ * of the window (FerretDB has no $avg/$max accumulators); joined with the webhook names in memory.
  */
 import { Router } from 'express';
 import { z } from 'zod';
@@ -11,6 +11,7 @@ import { parseQuery } from '../http/validate';
 import { NOTIFICATION_STATUSES } from '../models/notification';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+const LATENCY_SAMPLE = 5000;
 
 export const webhookStatsQuery = z
   .object({
@@ -33,11 +34,9 @@ export function statsRouter(deps: AppDeps): Router {
         match,
         { $group: { _id: { webhookId: '$webhookId', status: '$status' }, n: { $sum: 1 } } },
       ]),
-      Notification.aggregate<{ _id: string; attempts: number; avgMs: number | null; maxMs: number | null }>([
-        match,
-        { $unwind: '$attempts' },
-        { $group: { _id: '$webhookId', attempts: { $sum: 1 }, avgMs: { $avg: '$attempts.durationMs' }, maxMs: { $max: '$attempts.durationMs' } } },
-      ]),
+      // Latency from the attempts themselves, in memory: FerretDB 1.x implements neither $avg nor
+      // $max in $group. Bounded to the newest LATENCY_SAMPLE notifications of the window.
+      Notification.find(match.$match, { webhookId: 1, 'attempts.durationMs': 1 }).sort({ _id: -1 }).limit(LATENCY_SAMPLE).lean(),
     ]);
     const rows = new Map<string, { counts: Counts; attempts: number; avgMs: number | null; maxMs: number | null }>();
     const row = (id: string) => {
@@ -46,7 +45,16 @@ export function statsRouter(deps: AppDeps): Router {
       return r;
     };
     for (const s of byStatus) if (s._id.status in row(s._id.webhookId).counts) row(s._id.webhookId).counts[s._id.status as keyof Counts] = s.n;
-    for (const l of latency) Object.assign(row(l._id), { attempts: l.attempts, avgMs: l.avgMs, maxMs: l.maxMs });
+    const totals = new Map<string, number>();
+    for (const n of latency) {
+      const r = row(n.webhookId);
+      for (const a of n.attempts ?? []) {
+        r.attempts++;
+        totals.set(n.webhookId, (totals.get(n.webhookId) ?? 0) + a.durationMs);
+        r.maxMs = Math.max(r.maxMs ?? 0, a.durationMs);
+      }
+    }
+    for (const [id, total] of totals) row(id).avgMs = total / row(id).attempts;
     const webhooks = await Webhook.find({ _id: { $in: [...rows.keys()] } }, { name: 1, deletedAt: 1 }).lean();
     const names = new Map(webhooks.map((w) => [w._id as string, { name: w.name, deleted: Boolean(w.deletedAt) }]));
     const data = [...rows.entries()].map(([webhookId, r]) => {
