@@ -20,8 +20,8 @@ const { h, receiver } = useHeraldAndReceiver({ env: { HERALD_TEMPORAL_UI_URL: TE
 let browser: Browser;
 let page: Page;
 const shots = process.env.HERALD_SCREENSHOTS ? path.resolve(process.env.HERALD_SCREENSHOTS) : null;
-const shot = async (name: string) => {
-  if (shots) await page.screenshot({ path: path.join(shots, `${name}.png`) });
+const shot = async (name: string, fullPage = false) => {
+  if (shots) await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage });
 };
 
 beforeAll(async () => {
@@ -72,7 +72,7 @@ test('create a webhook with a template, preview it, send an event, see it fail, 
   // An event seen before the webhook exists feeds the placeholder picker and the preview's sample.
   expect((await h.api('POST', '/v1/events', { type: 'loan.disbursed', data, entityIds: ['client-1'] })).status).toBe(202);
 
-  await page.getByRole('link', { name: 'Webhooks' }).click();
+  await page.getByRole('link', { name: 'Webhooks', exact: true }).click();
   await page.getByRole('link', { name: 'New webhook' }).click();
   await see.visible(page.getByRole('heading', { name: 'New webhook' }));
   await page.getByLabel('Name', { exact: true }).fill('CRM loans');
@@ -95,6 +95,12 @@ test('create a webhook with a template, preview it, send an event, see it fail, 
   await page.getByLabel('Backoff coefficient').fill('1');
   await page.getByLabel('Max interval (s)').fill('1');
   expect(await unlabelledControls()).toEqual([]);
+  // Basic-auth fields appear only for basic auth.
+  expect(await page.getByLabel('Username').isVisible()).toBe(false);
+  await page.getByLabel('Auth', { exact: true }).selectOption('basic');
+  expect(await page.getByLabel('Username').isVisible()).toBe(true);
+  await page.getByLabel('Auth', { exact: true }).selectOption('none');
+  await page.getByLabel('URL template').evaluate((el) => el.scrollIntoView());
   await shot('webhook-form');
   await page.getByRole('button', { name: 'Create webhook' }).click();
 
@@ -120,7 +126,7 @@ test('create a webhook with a template, preview it, send an event, see it fail, 
   const sent = await h.api('POST', '/v1/events', { type: 'loan.disbursed', data, entityIds: ['client-1'] });
   const id = sent.body.notifications.find((n: { webhookId: string }) => n.webhookId === webhook.id).id;
 
-  await page.getByRole('link', { name: 'History' }).click();
+  await page.getByRole('link', { name: 'History', exact: true }).click();
   await page.getByLabel('Webhook').selectOption({ label: 'CRM loans' });
   await page.getByRole('button', { name: 'Apply filters' }).click();
   await see.url(page, new RegExp(`webhookId=${webhook.id}`));
@@ -139,7 +145,8 @@ test('create a webhook with a template, preview it, send an event, see it fail, 
   await page.getByRole('button', { name: 'Resend' }).click();
   await see.text(page.locator('#notification-status'), 'sent', 30_000);
   await see.visible(page.getByText('Attempt 3 · manual · HTTP 200 · success'));
-  await shot('notification');
+  await page.evaluate('window.scrollTo(0, 0)');
+  await shot('notification', true);
 
   const final = await waitForStatus(h, id, ['sent']);
   expect(final.attempts.map((a: { trigger: string; statusCode: number }) => [a.trigger, a.statusCode])).toEqual([['automatic', 500], ['automatic', 500], ['manual', 200]]);
@@ -165,7 +172,7 @@ test('bulk resend by filter from the history, with progress to the end', async (
 }, 90_000);
 
 test('overview shows per-webhook success rate and latency', async () => {
-  await page.getByRole('link', { name: 'Overview' }).click();
+  await page.getByRole('link', { name: 'Overview', exact: true }).click();
   const row = page.getByRole('row', { name: /CRM loans/ });
   // 3 notifications of this webhook, all sent in the end: 100%.
   await see.contains(row, '100%');
@@ -174,7 +181,7 @@ test('overview shows per-webhook success rate and latency', async () => {
 });
 
 test('variables and sources never show a credential back', async () => {
-  await page.getByRole('link', { name: 'Variables' }).click();
+  await page.getByRole('link', { name: 'Variables', exact: true }).click();
   await page.getByLabel('Name', { exact: true }).fill('crm');
   await page.getByLabel('User', { exact: true }).fill('crm-user');
   await page.getByLabel('Pass', { exact: true }).fill('top-secret-pass');
@@ -182,7 +189,7 @@ test('variables and sources never show a credential back', async () => {
   await see.contains(page.getByRole('row', { name: /crm/ }), '{{env_var[@crm].pass}}');
   expect(await page.content()).not.toContain('top-secret-pass');
 
-  await page.getByRole('link', { name: 'Sources' }).click();
+  await page.getByRole('link', { name: 'Sources', exact: true }).click();
   await page.getByLabel('Name', { exact: true }).fill('Core banking');
   await page.getByLabel('Event type').fill('loan.disbursed');
   await page.getByLabel('Username').fill('core');
