@@ -6,7 +6,8 @@ const tseslint = require('typescript-eslint');
 const { builtinModules } = require('node:module');
 
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
-const entryPoints = ['**/main', '**/api', '**/worker', '**/cli'].map((p) => `${p}`);
+// Relative paths only: `**/worker` would also match the package `@temporalio/worker`.
+const entryPoints = ['main', 'api', 'worker', 'cli'].flatMap((p) => [`./${p}`, `../${p}`, `../../src/${p}`]);
 
 module.exports = tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bin/**', '.herald/**'] },
@@ -18,6 +19,12 @@ module.exports = tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-require-imports': 'off',
     },
+  },
+  {
+    // Type-aware: an un-awaited promise is a lost error (or, in a workflow, a lost command).
+    files: ['**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: __dirname } },
+    rules: { '@typescript-eslint/no-floating-promises': 'error', '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }] },
   },
   {
     files: ['workflows/**/*.ts'],

@@ -7,24 +7,32 @@ import type { Logger } from '../src/logger';
 import type { Models } from '../src/models';
 import type { SecretBox } from '../src/crypto/secrets';
 import type { Metrics } from '../src/metrics';
+import type { ConfigCache } from '../src/config-cache';
 import { createPrepareActivity } from './prepare';
 import { createDeliverActivity } from './deliver';
+import { createFirstAttemptActivity, createRecordStopActivity } from './first-attempt';
 import { createBulkResendActivity } from './bulk-resend';
 
 export interface ActivityDeps {
   models: Models;
-  /** One shared undici Agent per worker: keep-alive pools per origin, guarded connect. */
+  /** Webhook configuration and the communications switch, revalidated on every use. */
+  configCache: ConfigCache;
+  /** The shared undici Agent of this worker (keep-alive pools per origin, guarded connect). */
   dispatcher: Dispatcher;
   secretBox: SecretBox;
   logger: Logger;
   metrics?: Metrics;
   userAgent: string;
+  /** How long a notification's execution stays open after delivery to serve resends by signal. */
+  resendWindowSeconds: number;
 }
 
 export function createActivities(deps: ActivityDeps) {
   return {
     prepare: createPrepareActivity(deps),
+    firstAttempt: createFirstAttemptActivity(deps),
     deliver: createDeliverActivity(deps),
+    recordStop: createRecordStopActivity(deps),
     resendMatching: createBulkResendActivity(deps),
   };
 }

@@ -1,40 +1,82 @@
 /**
- * Throughput and latency of the happy path, on the real stack: `npm run bench [-- --events N
- * --webhooks W --concurrency C]`. Starts its own embedded Temporal + FerretDB on free ports (data
- * in a temp dir), one worker and the API in this process, and a receiver on 127.0.0.1 answering
- * 200. Prints numbers: ingest rate, delivered notifications per second, end-to-end latency
- * percentiles (event accepted → receiver got it), and memory.
+ * Throughput, latency and cost of the happy path on the real embedded stack: `npm run bench`
+ * (options below; README "Performance"). Starts its own Temporal dev server and FerretDB on free
+ * ports (data in a temp dir), one worker and the API in this process, and a receiver on 127.0.0.1
+ * answering 200. Phases: warm-up, throughput (C clients as fast as they can), paced (open loop at
+ * a fixed rate), single events one at a time, and a baseline (the same bodies POSTed straight to
+ * the receiver). Prints one `key: value` line per figure; `--json FILE` writes them nested.
+ *
+ * CPU is utime+stime from /proc of the three processes (this one, which also runs the load
+ * generator and the receiver, the Temporal dev server and FerretDB); memory is their RSS sampled
+ * every 100 ms. `--profile` adds counts per notification (Temporal history, MongoDB commands,
+ * connections, server metrics); `--cpu-prof-dir DIR` re-runs this under `node --cpu-prof`.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { Writable } from 'node:stream';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { loadConfig } from '../src/config';
 import { startEmbeddedStack } from '../src/embedded/stack';
 import { freePort } from '../src/embedded/child-process';
-import { loadSecrets, openConnections, appDeps } from '../src/runtime';
+import { loadSecrets, openConnections, appDeps, withEagerStart } from '../src/runtime';
 import { createLogger } from '../src/logger';
 import { createMetrics } from '../src/metrics';
 import { createApp } from '../src/app';
 import { listen } from '../src/boot';
 import { startWorker } from '../src/worker';
+import { notificationWorkflowId } from '../workflows/shared';
+import { Report } from './bench/report';
+import { summarize } from './bench/stats';
+import { cpuDelta, cpuMsByThread, cpuSnapshot, MemorySampler, type TrackedProcess } from './bench/proc';
+import { startBenchReceiver } from './bench/receiver';
+import { closedLoop, latencies, oneAtATime, paced, type Accepted, type PostEvent } from './bench/load';
+import { runBaseline } from './bench/baseline';
+import { CommandCounter } from './bench/mongo-commands';
+import { countEvents, fetchHistories } from './bench/history';
+import { diffSamples, groupBy, scrape, totalsByName, type Sample } from './bench/prometheus';
+
+const OPTIONS = {
+  events: { type: 'string', default: '2000' },
+  webhooks: { type: 'string', default: '2' },
+  concurrency: { type: 'string', default: '20' },
+  warmup: { type: 'string', default: '20' },
+  'paced-rate': { type: 'string' },
+  'paced-seconds': { type: 'string', default: '20' },
+  single: { type: 'string', default: '100' },
+  'single-gap-ms': { type: 'string', default: '50' },
+  'timeout-s': { type: 'string', default: '900' },
+  json: { type: 'string' },
+  profile: { type: 'boolean', default: false },
+  'profile-sample': { type: 'string', default: '50' },
+  'cpu-prof-dir': { type: 'string' },
+} as const;
+
+const MiB = 2 ** 20;
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      events: { type: 'string', default: '500' },
-      webhooks: { type: 'string', default: '2' },
-      concurrency: { type: 'string', default: '20' },
-    },
-  });
-  const events = Number(values.events);
-  const webhooks = Number(values.webhooks);
-  const concurrency = Number(values.concurrency);
-  const expected = events * webhooks;
+  const { values } = parseArgs({ options: OPTIONS });
+  if (values['cpu-prof-dir'] && !process.env.HERALD_BENCH_CPU_PROF) return respawnUnderCpuProf(values['cpu-prof-dir']);
+  const num = (name: keyof typeof OPTIONS) => {
+    const n = Number(values[name]);
+    if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a non-negative number, got ${String(values[name])}`);
+    return n;
+  };
+  const events = num('events');
+  const webhooks = Math.max(1, num('webhooks'));
+  const concurrency = Math.max(1, num('concurrency'));
+  const timeoutMs = num('timeout-s') * 1000;
+  const profile = values.profile;
+  const report = new Report();
+
+  report.set('machine.cores', os.cpus().length);
+  report.set('machine.node', process.version);
+  report.set('workload.events', events);
+  report.set('workload.webhooks', webhooks);
+  report.set('workload.deliveries', events * webhooks);
+  report.set('workload.concurrency', concurrency);
 
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'herald-bench-'));
   const stack = await startEmbeddedStack({
@@ -42,13 +84,17 @@ async function main(): Promise<void> {
     temporal: { port: await freePort(), namespace: 'default' },
     mongo: { port: await freePort() },
     tools: {},
-    log: (l) => process.stdout.write(`${l}\n`),
+    log: (l) => process.stderr.write(`${l}\n`),
   });
+  const procs: TrackedProcess[] = [{ name: 'node', pid: process.pid }, ...stack.processes.map((p) => ({ name: p.name, pid: p.child.pid! }))];
+  const memory = new MemorySampler(procs, 100);
+  memory.start();
   try {
     const config = loadConfig({
       PORT: '0',
       TEMPORAL_ADDRESS: stack.temporalAddress,
-      MONGODB_URI: `${stack.mongoUriBase}/herald_bench`,
+      // Command monitoring is a client option; the URI carries it so src/db.ts stays as it is.
+      MONGODB_URI: `${stack.mongoUriBase}/herald_bench${profile ? '?monitorCommands=true' : ''}`,
       HERALD_DATA_DIR: dataDir,
       HERALD_ALLOW_PRIVATE_DESTINATIONS: 'true',
       HERALD_LOG_LEVEL: 'warn',
@@ -56,80 +102,241 @@ async function main(): Promise<void> {
     const logger = createLogger(config.logLevel, new Writable({ write: (_c, _e, cb) => cb() }));
     const secrets = loadSecrets(config);
     const connections = await openConnections(config, { temporalAddress: stack.temporalAddress!, mongodbUri: config.mongodbUri! }, logger);
+    const commands = profile ? new CommandCounter(connections.db.connection) : null;
     const metrics = createMetrics();
     const bundlePath = path.join(dataDir, 'bundle.js');
-    require('node:fs').writeFileSync(bundlePath, (await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: silent() })).code);
-    const worker = await startWorker({ config, temporalAddress: stack.temporalAddress!, models: connections.db.models, secretBox: secrets.secretBox, logger, metrics, workflowBundlePath: bundlePath });
-    const server = await listen(createApp(appDeps(config, connections, secrets, logger, metrics)), 0, '127.0.0.1');
+    writeFileSync(bundlePath, (await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: silent() })).code);
+    // The same composition as `npm start` (src/main.ts): one config cache, eager workflow starts.
+    const apiDeps = appDeps(config, connections, secrets, logger, metrics);
+    const worker = await startWorker({ config, temporalAddress: stack.temporalAddress!, models: connections.db.models, secretBox: secrets.secretBox, logger, metrics, workflowBundlePath: bundlePath, configCache: apiDeps.configCache });
+    const server = await listen(createApp({ ...apiDeps, temporal: withEagerStart(apiDeps.temporal, worker.connection) }), 0, '127.0.0.1');
+    const receiver = await startBenchReceiver();
 
-    // The receiver notes when each notification arrived (webhook-id is the notification id).
-    const arrivals = new Map<string, number>();
-    let resolveAll!: () => void;
-    const allArrived = new Promise<void>((r) => (resolveAll = r));
-    const receiver = http.createServer((req, res) => {
-      req.resume();
-      req.on('end', () => {
-        arrivals.set(String(req.headers['webhook-id']), performance.now());
-        res.end('ok');
-        if (arrivals.size >= expected) resolveAll();
-      });
-    });
-    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-    const port = (receiver.address() as AddressInfo).port;
-
-    const api = async (method: string, p: string, body: unknown) => {
+    const api = async (method: string, p: string, body: unknown): Promise<any> => {
       const res = await fetch(`${server.url}${p}`, {
         method,
         headers: { authorization: `Bearer ${secrets.apiKeys[0]}`, 'content-type': 'application/json' },
         body: JSON.stringify(body),
       });
-      return res.json() as Promise<any>;
+      const json = await res.json();
+      if (res.status >= 300) throw new Error(`${method} ${p}: ${res.status} ${JSON.stringify(json)}`);
+      return json;
     };
+    // Webhook 0 also takes `bench.single`, so a single event makes exactly one notification.
     for (let i = 0; i < webhooks; i++) {
-      await api('POST', '/v1/webhooks', { name: `bench-${i}`, eventTypes: ['bench.event'], url: `http://127.0.0.1:${port}/w${i}` });
+      const eventTypes = i === 0 ? ['bench.event', 'bench.single'] : ['bench.event'];
+      await api('POST', '/v1/webhooks', { name: `bench-${i}`, eventTypes, url: `${receiver.url}/w${i}` });
+    }
+    const post: PostEvent = async (i, type) => {
+      const r = await api('POST', '/v1/events', { type, data: { i, amount: i * 10, client: `client-${i % 50}` }, entityIds: [`client-${i % 50}`] });
+      return (r.notifications as Array<{ id: string }>).map((n) => n.id);
+    };
+    const arrivedWithin = async (ids: Iterable<string>) => {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([receiver.waitFor(ids), new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
+      clearTimeout(timer);
+    };
+
+    /** Runs one phase and prints its load average before, and its CPU and memory after. */
+    const phase = async <T>(name: string, run: () => Promise<T & { deliveries: number; wallMs: number }>) => {
+      report.set(`${name}.loadavg_before`, os.loadavg().map((l) => l.toFixed(2)).join(' '));
+      const threadsBefore = profile ? cpuMsByThread(process.pid) : null;
+      memory.reset();
+      const before = cpuSnapshot(procs);
+      const startUs = process.hrtime.bigint() / 1000n;
+      const result = await run();
+      const cpu = cpuDelta(before, cpuSnapshot(procs));
+      // The same clock V8 stamps CPU profile samples with: cpu-profile-summary --window takes it.
+      report.set(`${name}.hrtime_window_us`, `${startUs}-${process.hrtime.bigint() / 1000n}`);
+      const peaks = memory.peaks('phase');
+      for (const [proc, ms] of cpu) {
+        report.set(`${name}.cpu_ms_per_delivery.${proc}`, ms / Math.max(1, result.deliveries), 2);
+        report.set(`${name}.cpu_percent_of_one_core.${proc}`, (100 * ms) / result.wallMs, 0);
+      }
+      for (const [proc, bytes] of peaks) report.set(`${name}.peak_rss_mib.${proc}`, bytes / MiB, 0);
+      if (threadsBefore) {
+        const after = cpuMsByThread(process.pid);
+        const rows = [...after].map(([t, ms]): [string, number] => [t, ms - (threadsBefore.get(t) ?? 0)]).filter(([, ms]) => ms > 0).sort((a, b) => b[1] - a[1]);
+        for (const [thread, ms] of rows) report.set(`${name}.node_thread_cpu_ms_per_delivery.${thread.replace(/\s+/g, '_')}`, ms / Math.max(1, result.deliveries), 2);
+      }
+      return result;
+    };
+    const latencyLines = (name: string, accepted: Accepted) => {
+      const lat = summarize(latencies(accepted.at, receiver.arrivals));
+      report.set(`${name}.delivered`, lat.count);
+      if (lat.count < accepted.at.size) report.set(`${name}.missing`, accepted.at.size - lat.count);
+      if (accepted.errors) report.set(`${name}.api_errors`, accepted.errors);
+      for (const k of ['p50', 'p95', 'p99', 'max'] as const) report.set(`${name}.latency_ms.${k}`, lat[k], 1);
+    };
+
+    // Warm-up: JIT, connection pools, workflow cache; not measured.
+    const warm = await closedLoop(post, num('warmup'), concurrency, 'bench.event');
+    await arrivedWithin(warm.at.keys());
+    let offset = num('warmup');
+
+    // Throughput.
+    const scrapes = profile ? await scrapeAll(stack) : null;
+    const commandsBefore = commands?.snapshot();
+    const connectionsBefore = receiver.connections;
+    receiver.keepRequests = true;
+    const throughput = await phase('throughput', async () => {
+      const t0 = performance.now();
+      const accepted = await closedLoop(post, events, concurrency, 'bench.event');
+      report.set('throughput.ingest_events_per_s', events / (accepted.ingestMs / 1000));
+      await arrivedWithin(accepted.at.keys());
+      const wallMs = performance.now() - t0;
+      const deliveries = [...accepted.at.keys()].filter((id) => receiver.arrivals.has(id)).length;
+      report.set('throughput.delivered_per_s', deliveries / (wallMs / 1000));
+      report.set('throughput.wall_ms', wallMs, 0);
+      latencyLines('throughput', accepted);
+      return { accepted, deliveries, wallMs };
+    });
+    receiver.keepRequests = false;
+    offset += events;
+
+    if (profile) {
+      const per = (n: number) => n / Math.max(1, throughput.deliveries);
+      // Connections are pooled: most open during the warm-up, so both the run's total and this phase's.
+      report.set('profile.receiver_connections_opened_total', receiver.connections, 0);
+      report.set('profile.receiver_connections_opened_in_phase', receiver.connections - connectionsBefore, 0);
+      const delta = CommandCounter.delta(commandsBefore!, commands!.snapshot());
+      report.set('profile.mongo_commands_per_delivery.total', per(delta.filter(([k]) => !k.includes(' ')).reduce((s, [, v]) => s + v, 0)), 2);
+      for (const [command, n] of delta) report.set(`profile.mongo_commands_per_delivery.${command.replace(' ', '.')}`, per(n), 2);
+      await serverMetrics(report, stack, scrapes!, per);
+      await historyProfile(report, connections.temporal.client, [...throughput.accepted.at.keys()], num('profile-sample'));
     }
 
-    const accepted = new Map<string, number>();
-    const rssBefore = process.memoryUsage().rss;
-    const t0 = performance.now();
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (next < events) {
-          const i = next++;
-          const r = await api('POST', '/v1/events', { type: 'bench.event', data: { i, amount: i * 10, client: `client-${i % 50}` }, entityIds: [`client-${i % 50}`] });
-          const at = performance.now();
-          for (const n of r.notifications) accepted.set(n.id, at);
-        }
-      }),
-    );
-    const ingestMs = performance.now() - t0;
-    await allArrived;
-    const totalMs = performance.now() - t0;
-    const latencies = [...arrivals].map(([id, at]) => at - (accepted.get(id) ?? at)).sort((a, b) => a - b);
-    const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))].toFixed(0);
-    const mem = process.memoryUsage();
+    // Paced: by default half the measured delivery rate (in deliveries/s, hence ÷ webhooks events/s).
+    const paceRate = values['paced-rate'] ? num('paced-rate') : Math.max(0.5, (Number(report.entries.find(([k]) => k === 'throughput.delivered_per_s')?.[1]) || 2) / 2 / webhooks);
+    const paceSeconds = num('paced-seconds');
+    if (paceSeconds > 0) {
+      report.set('paced.rate_events_per_s', paceRate, 2);
+      report.set('paced.rate_deliveries_per_s', paceRate * webhooks, 2);
+      await phase('paced', async () => {
+        const t0 = performance.now();
+        const accepted = await paced(post, paceRate, paceSeconds, 'bench.event', offset);
+        offset += accepted.at.size;
+        await arrivedWithin(accepted.at.keys());
+        const wallMs = performance.now() - t0;
+        latencyLines('paced', accepted);
+        return { deliveries: accepted.at.size, wallMs };
+      });
+    }
 
-    process.stdout.write(
-      [
-        '',
-        `events: ${events}, webhooks: ${webhooks}, notifications: ${expected}, API concurrency: ${concurrency}, cores: ${os.cpus().length}`,
-        `ingest: ${(events / (ingestMs / 1000)).toFixed(1)} events/s (${ingestMs.toFixed(0)} ms for all POST /v1/events)`,
-        `delivery: ${(expected / (totalMs / 1000)).toFixed(1)} notifications/s end to end (${totalMs.toFixed(0)} ms until the last one arrived)`,
-        `latency accepted → received: p50 ${pct(50)} ms, p95 ${pct(95)} ms, p99 ${pct(99)} ms, max ${pct(100)} ms`,
-        `memory (API + worker process): rss ${(mem.rss / 2 ** 20).toFixed(0)} MiB (was ${(rssBefore / 2 ** 20).toFixed(0)} MiB before the run), heap used ${(mem.heapUsed / 2 ** 20).toFixed(0)} MiB`,
-        '',
-      ].join('\n'),
-    );
+    // One event at a time (one webhook matches `bench.single`).
+    const singles = num('single');
+    if (singles > 0) {
+      await phase('single', async () => {
+        const t0 = performance.now();
+        const accepted = await oneAtATime(post, singles, num('single-gap-ms'), 'bench.single', offset, arrivedWithin);
+        offset += singles;
+        latencyLines('single', accepted);
+        return { deliveries: accepted.at.size, wallMs: performance.now() - t0 };
+      });
+    }
 
-    receiver.close();
+    // Baseline: the same bodies straight to the same receiver, same concurrency.
+    const baseline = await phase('baseline', async () => {
+      const r = await runBaseline(receiver.url, receiver.requests, concurrency);
+      report.set('baseline.requests', r.sent);
+      report.set('baseline.deliveries_per_s', r.perSecond, 0);
+      return { deliveries: r.sent, wallMs: r.ms };
+    });
+    const heraldRate = throughput.deliveries / (throughput.wallMs / 1000);
+    const baselineRate = baseline.deliveries / (baseline.wallMs / 1000);
+    report.set('ratio.herald_over_baseline', heraldRate / baselineRate, 5);
+    report.set('ratio.baseline_over_herald', baselineRate / heraldRate, 0);
+
+    for (const [proc, bytes] of memory.peaks('run')) report.set(`run.peak_rss_mib.${proc}`, bytes / MiB, 0);
+    report.set('run.loadavg_end', os.loadavg().map((l) => l.toFixed(2)).join(' '));
+
+    if (values.json) writeFileSync(values.json, `${JSON.stringify(report.toJSON(), null, 2)}\n`);
+    await receiver.close();
     await server.close();
     await worker.shutdown();
     await connections.close();
   } finally {
+    memory.stop();
     await stack.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+async function scrapeAll(stack: { temporalMetricsUrl?: string; ferretdbDebugUrl?: string }): Promise<{ temporal: Sample[]; ferretdb: Sample[] }> {
+  const [temporal, ferretdb] = await Promise.all([
+    stack.temporalMetricsUrl ? scrape(stack.temporalMetricsUrl) : [],
+    stack.ferretdbDebugUrl ? scrape(`${stack.ferretdbDebugUrl}/debug/metrics`) : [],
+  ]);
+  return { temporal, ferretdb };
+}
+
+/** Server-side counts over the throughput phase, per delivery: what the two services were asked to do. */
+async function serverMetrics(report: Report, stack: { temporalMetricsUrl?: string; ferretdbDebugUrl?: string }, before: { temporal: Sample[]; ferretdb: Sample[] }, per: (n: number) => number) {
+  const after = await scrapeAll(stack);
+  const t = diffSamples(before.temporal, after.temporal);
+  const groups: Array<[string, string]> = [
+    ['persistence_requests', 'temporal_persistence_requests'],
+    ['visibility_persistence_requests', 'temporal_visibility_requests'],
+    ['service_requests', 'temporal_service_requests'],
+    ['task_requests', 'temporal_task_requests'],
+  ];
+  for (const [metric, key] of groups) {
+    const rows = groupBy(t, metric, 'operation');
+    if (rows.length === 0) continue;
+    report.set(`profile.${key}_per_delivery.total`, per(rows.reduce((s, [, v]) => s + v, 0)), 2);
+    for (const [op, n] of rows) if (per(n) >= 0.01) report.set(`profile.${key}_per_delivery.${op}`, per(n), 2);
+  }
+  // Time inside the server's SQLite persistence calls (wall time, summed over concurrent calls).
+  const persistMs = groupBy(t, 'persistence_latency_sum', 'operation');
+  report.set('profile.temporal_persistence_ms_per_delivery.total', per(1000 * persistMs.reduce((s, [, v]) => s + v, 0)), 2);
+  for (const [op, sec] of persistMs.slice(0, 8)) report.set(`profile.temporal_persistence_ms_per_delivery.${op}`, per(1000 * sec), 2);
+  const historyBytes = t.filter((s) => s.name === 'history_size_sum').reduce((a, s) => a + s.value, 0);
+  const historyCount = t.filter((s) => s.name === 'history_size_count').reduce((a, s) => a + s.value, 0);
+  if (historyCount > 0) report.set('profile.temporal_history_bytes_avg', historyBytes / historyCount, 0);
+  // Every other counter that moved at least once per 10 deliveries, for what the groups above miss.
+  const shown = new Set(groups.map(([m]) => m));
+  for (const [name, n] of totalsByName(t)) {
+    if (shown.has(name) || name.endsWith('_count') || per(n) < 0.1) continue;
+    report.set(`profile.temporal_counter_per_delivery.${name}`, per(n), 2);
+  }
+  const f = diffSamples(before.ferretdb, after.ferretdb);
+  for (const [command, n] of groupBy(f, 'ferretdb_client_requests_total', 'command')) if (per(n) >= 0.01) report.set(`profile.ferretdb_requests_per_delivery.${command}`, per(n), 2);
+  const accepts = f.filter((s) => s.name === 'ferretdb_client_accepts_total').reduce((a, s) => a + s.value, 0);
+  report.set('profile.ferretdb_connections_accepted', accepts, 0);
+}
+
+/** History of a sample of the throughput phase's notifications, evenly spread over it. */
+async function historyProfile(report: Report, client: Parameters<typeof fetchHistories>[0], ids: string[], sample: number) {
+  const step = Math.max(1, Math.floor(ids.length / Math.max(1, sample)));
+  const chosen = ids.filter((_, i) => i % step === 0).slice(0, sample);
+  const counts = countEvents(await fetchHistories(client, chosen.map(notificationWorkflowId)));
+  const per = (n: number) => n / Math.max(1, counts.workflows);
+  report.set('profile.history.sampled_workflows', counts.workflows);
+  report.set('profile.history.events_per_notification', per(counts.events), 2);
+  report.set('profile.history.workflow_tasks_per_notification', per(counts.byType.get('WorkflowTaskCompleted') ?? 0), 2);
+  report.set('profile.history.activity_tasks_per_notification', per(counts.byType.get('ActivityTaskScheduled') ?? 0), 2);
+  report.set('profile.history.local_activity_markers_per_notification', per(counts.localActivityMarkers), 2);
+  report.set('profile.history.search_attribute_upserts_per_notification', per(counts.byType.get('UpsertWorkflowSearchAttributes') ?? 0), 2);
+  for (const [type, n] of [...counts.byType].sort((a, b) => b[1] - a[1])) report.set(`profile.history.event.${type}`, per(n), 2);
+}
+
+/** Re-runs this script under `node --cpu-prof` (same loader flags), one .cpuprofile per thread into dir. */
+function respawnUnderCpuProf(dir: string): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  const args = process.argv.slice(2);
+  const i = args.findIndex((a) => a === '--cpu-prof-dir' || a.startsWith('--cpu-prof-dir='));
+  args.splice(i, args[i].includes('=') ? 1 : 2);
+  const child = spawn(process.execPath, [...process.execArgv, '--cpu-prof', `--cpu-prof-dir=${path.resolve(dir)}`, process.argv[1], ...args], {
+    stdio: 'inherit',
+    env: { ...process.env, HERALD_BENCH_CPU_PROF: '1' },
+  });
+  return new Promise((resolve) =>
+    child.on('exit', (code) => {
+      process.stderr.write(`CPU profiles in ${path.resolve(dir)}; summary: npx tsx scripts/cpu-profile-summary.ts ${path.resolve(dir)}\n`);
+      process.exitCode = code ?? 1;
+      resolve();
+    }),
+  );
 }
 
 function silent() {
@@ -137,7 +344,11 @@ function silent() {
   return { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop };
 }
 
-main().catch((err) => {
-  process.stderr.write(`${(err as Error).stack}\n`);
-  process.exit(1);
-});
+main().then(
+  // A leftover keep-alive socket must not hold the process (nor delay the --cpu-prof write).
+  () => setTimeout(() => process.exit(), 5000).unref(),
+  (err) => {
+    process.stderr.write(`${(err as Error).stack}\n`);
+    process.exit(1);
+  },
+);

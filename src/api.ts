@@ -4,7 +4,7 @@ import { createLogger } from './logger';
 import { appDeps, loadSecrets, openConnections } from './runtime';
 import { createMetrics } from './metrics';
 import { createApp } from './app';
-import { startDispatcher } from './dispatcher';
+import { startDispatchSweeper } from './dispatch-sweeper';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit(process.env);
@@ -18,11 +18,11 @@ async function main(): Promise<void> {
   const metrics = createMetrics({ defaultMetrics: true });
   metrics.observeNotifications(connections.db.models);
   const deps = appDeps(config, connections, secrets, logger, metrics);
-  const dispatcher = startDispatcher(deps);
+  const sweeper = startDispatchSweeper(deps);
   const server = await listen(createApp(deps), config.port);
   logger.info({ url: server.url }, 'API listening');
   onShutdown(logger, async () => {
-    dispatcher.stop();
+    sweeper.stop();
     await server.close();
     await connections.close();
   });

@@ -13,6 +13,7 @@ import type { Metrics } from './metrics';
 import type { Models } from './models';
 import type { SecretBox } from './crypto/secrets';
 import type { TemporalHandle } from './temporal';
+import type { ConfigCache } from './config-cache';
 import { apiKeyAuth } from './http/auth';
 import { errorHandler, notFoundHandler } from './http/error-handler';
 import { healthRouter } from './routes/health';
@@ -42,6 +43,10 @@ export interface AppDeps {
   apiKeys: readonly string[];
   /** HMAC key for inbound direct URL signatures. */
   urlSigningKey: Buffer;
+  /** Webhook configuration for fan-out, revalidated against MongoDB on every use. */
+  configCache: ConfigCache;
+  /** `Herald/<version>`: the User-Agent rendered into every snapshot. */
+  userAgent: string;
   /** The Temporal Web UI, when known (the embedded one under `npm start`); overrides config.temporalUiUrl. */
   temporalUiUrl?: string | null;
 }

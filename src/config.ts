@@ -41,6 +41,13 @@ const apiKeys = z
   .transform((v) => (v ?? '').split(',').map((k) => k.trim()).filter(Boolean))
   .refine((keys) => keys.every((k) => k.length >= 16), 'every key must be at least 16 characters');
 
+/** `30s`, `15m`, `12h`, `7d`: a duration in seconds. */
+const duration = z
+  .string()
+  .trim()
+  .regex(/^\d+(s|m|h|d)$/, 'must be a number with a unit s, m, h or d, e.g. 7d')
+  .transform((v) => Number(v.slice(0, -1)) * { s: 1, m: 60, h: 3600, d: 86400 }[v.slice(-1) as 's' | 'm' | 'h' | 'd']);
+
 const envSchema = z.object({
   PORT: port.default(3000),
   HERALD_API_KEYS: apiKeys,
@@ -68,6 +75,7 @@ const envSchema = z.object({
   HERALD_FERRETDB_BIN: optionalString,
   HERALD_TOOLS_DIR: optionalString,
   HERALD_WORKER_METRICS_PORT: port.optional(),
+  HERALD_RESEND_WINDOW: duration.default(7 * 86400),
 });
 
 export interface Config {
@@ -89,6 +97,11 @@ export interface Config {
   tools: { temporalBin?: string; ferretdbBin?: string; cacheDir?: string };
   /** `npm run worker` serves /metrics on this port when set (the API serves its own on PORT). */
   workerMetricsPort?: number;
+  /**
+   * How long a notification's workflow stays open after its delivery round, serving resends by a
+   * plain Temporal signal (seconds). After it, resends start a new run (see src/temporal.ts).
+   */
+  resendWindowSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -121,6 +134,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     publicUrl: (e.HERALD_PUBLIC_URL ?? `http://127.0.0.1:${e.PORT}`).replace(/\/$/, ''),
     tools: { temporalBin: e.HERALD_TEMPORAL_BIN, ferretdbBin: e.HERALD_FERRETDB_BIN, cacheDir: e.HERALD_TOOLS_DIR },
     workerMetricsPort: e.HERALD_WORKER_METRICS_PORT,
+    resendWindowSeconds: e.HERALD_RESEND_WINDOW,
   };
   return deepFreeze(config);
 }

@@ -1,22 +1,17 @@
 /**
  * Event ingestion, shared by `POST /v1/events` and inbound direct URLs: store the event (the
- * unique dedupeKey index makes concurrent duplicates return the first result), fan out to every
- * matching webhook, create the notifications, then start their workflows concurrently.
+ * unique dedupeKey index makes concurrent duplicates return the first result), then fan out
+ * (src/fan-out.ts): one rendered notification per matching webhook, workflows started at once.
  *
- * Accept-then-dispatch: once the event is stored it is never lost. If Temporal cannot be reached,
- * the event stays undispatched (`dispatchedAt: null`) and the dispatcher (src/dispatcher.ts)
- * starts its workflows later; the caller still gets 202.
+ * Accept-then-dispatch: the answer (202) is given only once the event is stored, and the stored
+ * event is never lost. If the fan-out or the starts fail (MongoDB or Temporal down, a crash), the
+ * event stays undispatched (`dispatchedAt: null`) and the dispatch sweeper (src/dispatch-sweeper.ts)
+ * finishes it; a duplicate request finishes it too before answering, so its answer is complete.
  */
-import type { Logger } from './logger';
 import type { Models } from './models';
-import { eventData, type EventDoc } from './models/event';
-import { webhookCondition } from './models/webhook';
-import { createHash } from 'node:crypto';
+import type { EventDoc } from './models/event';
 import { newId } from './ids';
-import { matchesCondition } from './matching/condition';
-import { isTargeted } from './matching/targeting';
-import { notificationWorkflowId } from '../workflows/shared';
-import { startNotificationWorkflow, type TemporalHandle } from './temporal';
+import { fanOut, type FanOutDeps } from './fan-out';
 
 export interface IncomingEvent {
   id?: string;
@@ -31,11 +26,7 @@ export interface IngestResult {
   event: { id: string; type: string; notifications: Array<{ id: string; webhookId: string; status: string }> };
 }
 
-export interface IngestDeps {
-  models: Models;
-  temporal: TemporalHandle;
-  logger: Logger;
-}
+export type IngestDeps = FanOutDeps;
 
 const DUPLICATE_KEY = 11000;
 
@@ -63,116 +54,30 @@ export async function ingestEvent(
   } catch (err) {
     if ((err as { code?: number }).code !== DUPLICATE_KEY) throw err;
     // A duplicate (repeated id or Idempotency-Key): answer with the first event's result.
-    const first = await waitForFanOut(models, { $or: [{ dedupeKey }, { _id: id }] });
+    const first = await models.Event.findOne({ $or: [{ dedupeKey }, { _id: id }] }).lean();
     if (!first) throw err;
-    return { created: false, event: await describeEvent(models, first) };
+    return { created: false, event: await completeDuplicate(deps, first) };
   }
 
-  const notifications = await createNotifications(models, event);
-  await dispatchEvent(deps, event._id, notifications);
+  const { notifications } = await fanOut(deps, event).catch((err: unknown) => {
+    // Stored but not fanned out (MongoDB went away mid-way): accepted all the same, the sweeper
+    // finishes it. The answer lists no notifications: a repeat of the request will.
+    deps.logger.warn({ err, eventId: id }, 'fan-out failed; the dispatch sweeper will finish it');
+    return { notifications: [] };
+  });
   return {
     created: true,
-    event: { id, type: input.type, notifications: notifications.map((n) => ({ id: n._id, webhookId: n.webhookId, status: 'pending' })) },
+    event: { id, type: input.type, notifications: notifications.map((n) => ({ id: n._id, webhookId: n.webhookId, status: n.status })) },
   };
 }
 
-const FAN_OUT_WAIT_MS = 5000;
-const FAN_OUT_POLL_MS = 25;
-
 /**
- * A concurrent duplicate can arrive while the first request is still fanning out; answering then
- * would list no notifications, which is not "the first result". So wait (briefly, bounded) for
- * the first request to finish: `dispatchedAt` is set once its notifications exist and their
- * workflows started. Costs nothing on the happy path (no extra write). After the bound (Temporal
- * slow or down), the notifications are already stored before dispatch, so the answer is still
- * right; an old undispatched event is the dispatcher's job and is answered at once.
+ * The first request's result, complete: if its fan-out did not finish (a crash, an outage, or it
+ * is still running concurrently), finish it now (idempotent), so the answer lists every notification.
  */
-async function waitForFanOut(models: Models, filter: Record<string, unknown>) {
-  const deadline = Date.now() + FAN_OUT_WAIT_MS;
-  for (;;) {
-    const first = await models.Event.findOne(filter, { type: 1, dispatchedAt: 1, createdAt: 1 }).lean();
-    if (!first || first.dispatchedAt) return first;
-    const age = Date.now() - (first.createdAt?.getTime() ?? 0);
-    if (age > FAN_OUT_WAIT_MS || Date.now() >= deadline) return first;
-    await new Promise((r) => setTimeout(r, FAN_OUT_POLL_MS));
-  }
-}
-
-/**
- * Finds the webhooks this event goes to and creates one pending notification for each. Idempotent:
- * a notification's ID derives from (event, webhook), so the dispatcher can redo an interrupted
- * fan-out without creating a second notification for the same pair.
- */
-export async function createNotifications(models: Models, event: EventDoc & { _id: string }) {
-  const settings = await models.Setting.findById('global').lean();
-  if (settings?.webhookCommunications === 'none') return [];
-
-  const candidates = await models.Webhook.find({ enabled: true, deletedAt: null, eventTypes: { $in: [event.type, '*'] } }).lean();
-  const subject = { type: event.type, data: eventData(event), entityIds: event.entityIds };
-  const matching = candidates.filter((w) => matchesCondition(webhookCondition(w), subject));
-  if (matching.length === 0) return [];
-
-  const subs = event.entityIds.length
-    ? await models.Subscription.find({ webhookId: { $in: matching.map((w) => w._id) }, entityId: { $in: event.entityIds } }).lean()
-    : [];
-  const byWebhook = new Map<string, Map<string, boolean>>();
-  for (const s of subs) {
-    if (!byWebhook.has(s.webhookId)) byWebhook.set(s.webhookId, new Map());
-    byWebhook.get(s.webhookId)!.set(s.entityId, s.enabled);
-  }
-  const targeted = matching.filter((w) => isTargeted(w.targeting as 'opt-in' | 'opt-out', event.entityIds, byWebhook.get(w._id) ?? new Map()));
-
-  const docs = targeted.map((w) => {
-    const nid = notificationIdFor(event, w._id);
-    return {
-      _id: nid,
-      eventId: event._id,
-      eventType: event.type,
-      webhookId: w._id,
-      webhookName: w.name,
-      status: 'pending' as const,
-      workflowId: notificationWorkflowId(nid),
-    };
-  });
-  if (docs.length) {
-    try {
-      await models.Notification.insertMany(docs, { ordered: false });
-    } catch (err) {
-      const errors = (err as { writeErrors?: Array<{ code?: number; err?: { code?: number } }> }).writeErrors;
-      const onlyDuplicates = errors?.every((e) => (e.code ?? e.err?.code) === DUPLICATE_KEY);
-      if (!onlyDuplicates && (err as { code?: number }).code !== DUPLICATE_KEY) throw err;
-    }
-  }
-  // Method and URL template ride along (not stored) for the workflow's Web UI summary.
-  return docs.map((d, i) => ({ ...d, method: targeted[i].method, url: targeted[i].url }));
-}
-
-function notificationIdFor(event: { _id: string; createdAt?: Date | null }, webhookId: string): string {
-  const time = (event.createdAt ?? new Date()).getTime().toString(36).padStart(9, '0');
-  return `ntf_${time}${createHash('sha256').update(`${event._id}\n${webhookId}`).digest('hex').slice(0, 16)}`;
-}
-
-/**
- * Starts the workflows of an event's notifications, all at once, then marks the event dispatched.
- * On failure the event stays undispatched for the dispatcher to retry; nothing is thrown.
- */
-export async function dispatchEvent(
-  deps: IngestDeps,
-  eventId: string,
-  notifications: Array<{ _id: string; webhookId: string; eventType: string; method?: string | null; url?: string | null }>,
-): Promise<boolean> {
-  try {
-    await Promise.all(
-      notifications.map((n) =>
-        startNotificationWorkflow(deps.temporal, { id: n._id, webhookId: n.webhookId, eventType: n.eventType, method: n.method ?? undefined, url: n.url ?? undefined }),
-      ),
-    );
-    await deps.models.Event.updateOne({ _id: eventId }, { $set: { dispatchedAt: new Date() } });
-    return true;
-  } catch (err) {
-    deps.logger.warn({ eventId, err: (err as Error).message }, 'could not start workflows; the dispatcher will retry');
-    return false;
-  }
+async function completeDuplicate(deps: IngestDeps, first: EventDoc & { _id: string }) {
+  if (!first.dispatchedAt) await fanOut(deps, first);
+  return describeEvent(deps.models, first);
 }
 
 export async function describeEvent(models: Models, event: Pick<EventDoc, 'type'> & { _id: string }) {

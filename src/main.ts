@@ -6,10 +6,10 @@ import path from 'node:path';
 import { loadConfigOrExit, listen, onShutdown } from './boot';
 import { createLogger } from './logger';
 import { startEmbeddedStack, type EmbeddedStack } from './embedded/stack';
-import { appDeps, loadSecrets, openConnections, type Connections } from './runtime';
+import { appDeps, loadSecrets, openConnections, withEagerStart, type Connections } from './runtime';
 import { createMetrics } from './metrics';
 import { createApp } from './app';
-import { startDispatcher } from './dispatcher';
+import { startDispatchSweeper } from './dispatch-sweeper';
 import { startWorker, type RunningWorker } from './worker';
 import type { RunningServer } from './boot';
 
@@ -48,6 +48,7 @@ async function main(): Promise<void> {
     const metrics = createMetrics({ defaultMetrics: true });
     metrics.observeNotifications(connections.db.models);
 
+    const apiDeps = appDeps(config, connections, secrets, logger, metrics);
     const worker: RunningWorker = await startWorker({
       config,
       temporalAddress: addresses.temporalAddress,
@@ -55,13 +56,15 @@ async function main(): Promise<void> {
       secretBox: secrets.secretBox,
       logger,
       metrics,
+      configCache: apiDeps.configCache,
     });
     cleanup.push(() => worker.shutdown());
 
+    // The API and the worker share this process: starts are eager (see withEagerStart).
     const uiUrl = config.temporalUiUrl ?? stack?.temporalUiUrl ?? null;
-    const deps = { ...appDeps(config, connections, secrets, logger, metrics), temporalUiUrl: uiUrl };
-    const dispatcher = startDispatcher(deps);
-    cleanup.push(async () => dispatcher.stop());
+    const deps = { ...apiDeps, temporal: withEagerStart(apiDeps.temporal, worker.connection), temporalUiUrl: uiUrl };
+    const sweeper = startDispatchSweeper(deps);
+    cleanup.push(async () => sweeper.stop());
     const server: RunningServer = await listen(createApp(deps), config.port);
     cleanup.push(() => server.close());
 

@@ -7,12 +7,15 @@ import path from 'node:path';
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Config } from './config';
 import { connectDatabase, type Database } from './db';
+import { Client } from '@temporalio/client';
+import type { NativeConnection } from '@temporalio/worker';
 import { connectTemporal, ensureSearchAttributes, type TemporalHandle } from './temporal';
 import { createSecretBox, loadOrCreateKeyFile, parseEncryptionKey, type SecretBox } from './crypto/secrets';
 import type { Logger } from './logger';
 import { HERALD_VERSION } from './paths';
 import type { Metrics } from './metrics';
 import type { AppDeps } from './app';
+import { createConfigCache } from './config-cache';
 
 export { HERALD_VERSION };
 export const USER_AGENT = `Herald/${HERALD_VERSION}`;
@@ -82,5 +85,16 @@ export function appDeps(config: Readonly<Config>, connections: Connections, secr
     secretBox: secrets.secretBox,
     apiKeys: secrets.apiKeys,
     urlSigningKey: secrets.urlSigningKey,
+    configCache: createConfigCache(connections.db.models),
+    userAgent: USER_AGENT,
   };
+}
+
+/**
+ * The API's Temporal handle, switched to the in-process worker's connection when there is one
+ * (npm start): starts then request eager execution, so the first workflow task comes back in the
+ * start response and runs here, without a round trip through the task queue.
+ */
+export function withEagerStart(temporal: TemporalHandle, workerConnection: NativeConnection): TemporalHandle {
+  return { ...temporal, client: new Client({ connection: workerConnection, namespace: temporal.namespace }), eagerStart: true };
 }

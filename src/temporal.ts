@@ -10,7 +10,10 @@ import {
   notificationWorkflowId,
   resendSignal,
   SEARCH_ATTRIBUTE_NAMES,
+  stopSignal,
+  type StopArgs,
   type BulkResendFilter,
+  type DeliveryStatus,
   type NotificationWorkflowInput,
   type ResendArgs,
 } from '../workflows/shared';
@@ -18,6 +21,12 @@ import {
 export interface TemporalHandle {
   connection: Connection;
   client: Client;
+  /**
+   * The client shares a NativeConnection with a worker of this process on the task queue, so
+   * workflow starts ask for eager start: the server hands the first workflow task back in the
+   * start response and this process runs it, with no matching round trip.
+   */
+  eagerStart?: boolean;
   namespace: string;
   taskQueue: string;
   close(): Promise<void>;
@@ -53,13 +62,15 @@ export interface NotificationRef {
   id: string;
   webhookId: string;
   eventType: string;
+  /** The status it starts with: `pending`, or `failed` when it could not be rendered at fan-out. */
+  status?: DeliveryStatus;
   /** For the Web UI summary: the request method and URL (or URL template; only its host is shown). */
   method?: string;
   url?: string;
 }
 
 /** What the client calls need: an API handle, or an activity's `{client, taskQueue}`. */
-export type TemporalTarget = Pick<TemporalHandle, 'client' | 'taskQueue'>;
+export type TemporalTarget = Pick<TemporalHandle, 'client' | 'taskQueue'> & { eagerStart?: boolean };
 
 /** The host of a URL or URL template (`https://api.example.com/{{data.id}}` → `api.example.com`); never the path or query. */
 export function destinationHost(url: string | undefined): string | undefined {
@@ -89,8 +100,9 @@ export async function startNotificationWorkflow(t: TemporalTarget, n: Notificati
       args: [{ notificationId: n.id } satisfies NotificationWorkflowInput],
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      requestEagerStart: t.eagerStart === true,
       typedSearchAttributes: [
-        { key: HeraldStatus, value: 'pending' },
+        { key: HeraldStatus, value: n.status ?? 'pending' },
         { key: HeraldWebhookId, value: n.webhookId },
         { key: HeraldEventType, value: n.eventType },
       ],
@@ -104,25 +116,63 @@ export async function startNotificationWorkflow(t: TemporalTarget, n: Notificati
 }
 
 /**
- * A manual resend: signal-with-start, so it works on a running workflow (an immediate manual
- * attempt, even while the automatic round waits out a backoff) and on a closed one (a new,
- * resend-only run under the same workflow id).
+ * A manual resend. A notification's execution stays open for the resend window, so this is
+ * normally a plain signal to it. After the window (or for an execution that closed under an older
+ * version) signal-with-start opens a new, resend-only run; the closed run is then deleted from
+ * Temporal, so a visibility query never counts one notification twice with two statuses (the
+ * audit trail lives in MongoDB).
  */
 export async function signalResend(t: TemporalTarget, n: NotificationRef, args: ResendArgs = {}): Promise<void> {
+  const workflowId = notificationWorkflowId(n.id);
+  const previous = await withDeadline(t, SIGNAL_DEADLINE_MS, () => t.client.workflow.getHandle(workflowId).describe()).catch((err: Error) => {
+    if (err.name === 'WorkflowNotFoundError') return null;
+    throw err;
+  });
+  if (previous?.status.name === 'RUNNING') {
+    await withDeadline(t, SIGNAL_DEADLINE_MS, () => t.client.workflow.getHandle(workflowId, previous.runId).signal(resendSignal, args)).catch(async (err: Error) => {
+      // It closed in between (its window just ended): fall through to a new run.
+      if (err.name !== 'WorkflowNotFoundError') throw err;
+      await resendInNewRun(t, n, args, previous.runId);
+    });
+    return;
+  }
+  await resendInNewRun(t, n, args, previous?.runId ?? null);
+}
+
+async function resendInNewRun(t: TemporalTarget, n: NotificationRef, args: ResendArgs, closedRunId: string | null): Promise<void> {
+  const workflowId = notificationWorkflowId(n.id);
   await withDeadline(t, SIGNAL_DEADLINE_MS, () => t.client.workflow.signalWithStart(NOTIFICATION_WORKFLOW, {
     taskQueue: t.taskQueue,
-    workflowId: notificationWorkflowId(n.id),
+    workflowId,
     args: [{ notificationId: n.id, resendOnly: true } satisfies NotificationWorkflowInput],
     signal: resendSignal,
     signalArgs: [args],
     workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
     typedSearchAttributes: [
+      { key: HeraldStatus, value: n.status ?? 'failed' },
       { key: HeraldWebhookId, value: n.webhookId },
       { key: HeraldEventType, value: n.eventType },
     ],
     staticSummary: notificationSummary(n, 'resend: '),
     staticDetails: `notification ${n.id} · webhook ${n.webhookId}${args.reason ? ` · reason: ${args.reason}` : ''}`,
   }));
+  if (closedRunId) await deleteClosedRun(t, workflowId, closedRunId);
+}
+
+async function deleteClosedRun(t: TemporalTarget, workflowId: string, runId: string): Promise<void> {
+  await withDeadline(t, SIGNAL_DEADLINE_MS, () =>
+    t.client.workflowService.deleteWorkflowExecution({ namespace: t.client.options.namespace, workflowExecution: { workflowId, runId } }),
+  ).catch((err: Error) => {
+    // Already gone (retention) is fine; anything else only leaves a stale closed run behind.
+    if (!/not found/i.test(err.message)) throw err;
+  });
+}
+
+/** Stops a notification's automatic round (see workflows/notification.ts). A closed execution has nothing to stop. */
+export async function signalStop(t: TemporalTarget, notificationId: string, args: StopArgs): Promise<void> {
+  await withDeadline(t, SIGNAL_DEADLINE_MS, () => t.client.workflow.getHandle(notificationWorkflowId(notificationId)).signal(stopSignal, args)).catch((err: Error) => {
+    if (err.name !== 'WorkflowNotFoundError') throw err;
+  });
 }
 
 const START_DEADLINE_MS = 5_000;

@@ -14,6 +14,7 @@ import type { SecretBox } from './crypto/secrets';
 import { createGuardedConnector } from './delivery/destination';
 import { USER_AGENT } from './runtime';
 import { WORKFLOW_BUNDLE_PATH } from './paths';
+import { createConfigCache, type ConfigCache } from './config-cache';
 
 export interface WorkerDeps {
   config: Readonly<Config>;
@@ -24,12 +25,16 @@ export interface WorkerDeps {
   metrics?: Metrics;
   /** A prebuilt workflow bundle (npm run build, or the test setup); otherwise bundled at start. */
   workflowBundlePath?: string;
+  /** Shared with the API in one process (npm start); otherwise the worker makes its own. */
+  configCache?: ConfigCache;
   /** Overrides for tests (e.g. fewer concurrent tasks). */
   options?: Partial<WorkerOptions>;
 }
 
 export interface RunningWorker {
   worker: Worker;
+  /** The worker's connection: a Client on it can start workflows eagerly on this worker. */
+  connection: NativeConnection;
   done: Promise<void>;
   shutdown(): Promise<void>;
 }
@@ -76,6 +81,8 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
       logger: deps.logger,
       metrics: deps.metrics,
       userAgent: USER_AGENT,
+      configCache: deps.configCache ?? createConfigCache(deps.models),
+      resendWindowSeconds: deps.config.resendWindowSeconds,
     }),
     ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath: require.resolve('../workflows') }),
     // Let in-flight attempts finish on shutdown: an attempt cut off mid-request would be retried anyway,
@@ -89,6 +96,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
   });
   return {
     worker,
+    connection,
     done,
     async shutdown() {
       if (worker.getState() === 'RUNNING') worker.shutdown();

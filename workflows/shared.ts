@@ -16,7 +16,8 @@ export const HeraldStatus = defineSearchAttributeKey('HeraldStatus', SearchAttri
 export const HeraldWebhookId = defineSearchAttributeKey('HeraldWebhookId', SearchAttributeType.KEYWORD);
 export const HeraldEventType = defineSearchAttributeKey('HeraldEventType', SearchAttributeType.KEYWORD);
 
-export type DeliveryStatus = 'pending' | 'retrying' | 'sent' | 'failed';
+import type { DeliveryStatus, StopReason } from './status';
+export type { DeliveryStatus, StopReason } from './status';
 export type AttemptTrigger = 'automatic' | 'manual';
 
 export interface NotificationWorkflowInput {
@@ -26,6 +27,8 @@ export interface NotificationWorkflowInput {
    * had closed: skip the automatic round and only serve the resend signal(s).
    */
   resendOnly?: boolean;
+  /** A run continued-as-new keeps its original resend window (ISO time); otherwise it starts at the run's start. */
+  windowEndsAt?: string;
 }
 
 export interface ResendArgs {
@@ -42,6 +45,8 @@ export interface RetrySchedule {
 
 /** What prepare returns to the workflow: the schedule and a few words for the Web UI. */
 export interface PrepareResult {
+  /** How long the execution stays open after delivery to serve resends by plain signal (set by the worker). */
+  resendWindowSeconds?: number;
   status: DeliveryStatus;
   webhookId: string;
   eventType: string;
@@ -97,6 +102,44 @@ export interface NotificationState {
 }
 
 export const resendSignal = defineSignal<[ResendArgs?]>('resend');
+/** Stops the automatic round (webhook deleted or disabled, communications off): the notification ends `cancelled`. */
+export const stopSignal = defineSignal<[StopArgs]>('stop');
+
+export interface StopArgs {
+  reason: StopReason;
+}
+
+/** The first automatic attempt, made by a local activity in the workflow's first task. */
+export interface FirstAttemptInput {
+  notificationId: string;
+  idempotencyKey: string;
+  /** Only load the notification (resend-only or continued runs): no attempt. */
+  noAttempt?: boolean;
+}
+
+export type AttemptOutcome =
+  | {
+      kind: 'attempted';
+      status: DeliveryStatus;
+      attempt: AttemptSummary;
+      /** The round is over (sent, attempts exhausted, blocked). */
+      final: boolean;
+      /** Seconds until the next automatic attempt, when not final. */
+      nextDelaySeconds: number | null;
+      /** When that is (ISO), as recorded in MongoDB. */
+      nextAttemptAt: string | null;
+    }
+  | { kind: 'stopped'; reason: StopReason };
+
+export interface FirstAttemptResult {
+  prep: PrepareResult;
+  outcome: AttemptOutcome | null;
+}
+
+export interface RecordStopInput {
+  notificationId: string;
+  reason: StopReason;
+}
 /** Sent by the deliver activity so the workflow (and the Web UI) see each failed attempt. */
 export const attemptRecordedSignal = defineSignal<[AttemptReport]>('attemptRecorded');
 export const statusQuery = defineQuery<NotificationState>('status');
@@ -129,6 +172,6 @@ export interface BulkResendResult {
 }
 
 /** Error types the deliver activity throws that must not be retried. */
-export const NON_RETRYABLE_ERRORS = ['BlockedDestination', 'RenderFailure', 'AttemptsExhausted', 'NotificationGone'] as const;
+export const NON_RETRYABLE_ERRORS = ['BlockedDestination', 'RenderFailure', 'AttemptsExhausted', 'NotificationGone', 'DeliveryStopped'] as const;
 /** Thrown for a failed delivery attempt that Temporal should retry. */
 export const ATTEMPT_FAILED_ERROR = 'AttemptFailed';

@@ -8,6 +8,7 @@ import type { Models } from '../models';
 import { notificationQuery, type NotificationFilter } from '../models/notification-filter';
 import { signalResend, type TemporalTarget } from '../temporal';
 import type { ResendArgs } from '../../workflows/shared';
+import { canResend } from '../../workflows/status';
 
 export interface ResendProgress {
   /** The last notification id handled: resume with `_id < cursor`. */
@@ -54,13 +55,13 @@ export async function resendMany(
       const slice = page.slice(i, i + concurrency);
       await Promise.all(
         slice.map(async (n) => {
-          if (!n.request && n.status === 'failed') {
+          if (!canResend({ status: n.status, hasSnapshot: Boolean(n.request) })) {
             progress.skipped++;
             return;
           }
           await signalResend(
             temporal,
-            { id: n._id, webhookId: n.webhookId, eventType: n.eventType, method: n.request?.method, url: n.request?.url },
+            { id: n._id, webhookId: n.webhookId, eventType: n.eventType, status: n.status, method: n.request?.method, url: n.request?.url },
             opts.args ?? {},
           );
           progress.resent++;

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { promises as fs } from 'node:fs';
 import mongoose from 'mongoose';
-import { assertPortFree, startProcess, waitUntilReady, type ManagedProcess } from './child-process';
+import { assertPortFree, freePort, startProcess, waitUntilReady, type ManagedProcess } from './child-process';
 
 export interface FerretDbOptions {
   bin: string;
@@ -13,6 +13,8 @@ export interface FerretDbOptions {
 export interface RunningFerretDb {
   /** Without a database name: callers append their own (`/herald`, or one per test file). */
   uriBase: string;
+  /** FerretDB's debug handler (Prometheus metrics at /debug/metrics). */
+  debugUrl: string;
   process: ManagedProcess;
 }
 
@@ -20,12 +22,13 @@ export async function startFerretDb(opts: FerretDbOptions): Promise<RunningFerre
   const dir = path.join(opts.dataDir, 'ferretdb');
   await fs.mkdir(dir, { recursive: true });
   await assertPortFree(opts.port, 'HERALD_MONGO_PORT');
+  const debugPort = await freePort();
   const proc = startProcess('ferretdb', opts.bin, [
     '--handler=sqlite',
     `--sqlite-url=file:${dir}/`,
     `--listen-addr=127.0.0.1:${opts.port}`,
     '--telemetry=disable',
-    '--debug-addr=127.0.0.1:0',
+    `--debug-addr=127.0.0.1:${debugPort}`,
     `--state-dir=${dir}`,
     '--log-level=error',
   ]);
@@ -34,7 +37,7 @@ export async function startFerretDb(opts: FerretDbOptions): Promise<RunningFerre
     await proc.stop();
     throw err;
   });
-  return { uriBase, process: proc };
+  return { uriBase, debugUrl: `http://127.0.0.1:${debugPort}`, process: proc };
 }
 
 /** A real `ping` over the wire protocol: only FerretDB itself answers it. */

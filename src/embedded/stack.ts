@@ -21,6 +21,11 @@ export interface EmbeddedStack {
   temporalUiUrl?: string | null;
   /** mongodb://host:port without a database name. */
   mongoUriBase?: string;
+  /** Prometheus endpoints of the services it started (the bench reads them). */
+  temporalMetricsUrl?: string;
+  ferretdbDebugUrl?: string;
+  /** The child processes it started, for CPU and memory accounting by their pid. */
+  processes: ReadonlyArray<Pick<ManagedProcess, 'name' | 'child'>>;
   stop(): Promise<void>;
 }
 
@@ -29,7 +34,7 @@ export async function startEmbeddedStack(opts: EmbeddedStackOptions): Promise<Em
   const stop = async () => {
     await Promise.all(started.splice(0).map((p) => p.stop()));
   };
-  const stack: EmbeddedStack = { stop };
+  const stack: EmbeddedStack = { stop, processes: started };
   try {
     // Resolve (and if needed build) both binaries before starting either service.
     const [temporalBin, ferretdbBin] = await Promise.all([
@@ -50,6 +55,8 @@ export async function startEmbeddedStack(opts: EmbeddedStackOptions): Promise<Em
     stack.temporalAddress = temporal?.address;
     stack.temporalUiUrl = temporal?.uiUrl;
     stack.mongoUriBase = mongo?.uriBase;
+    stack.temporalMetricsUrl = temporal?.metricsUrl;
+    stack.ferretdbDebugUrl = mongo?.debugUrl;
     return stack;
   } catch (err) {
     await stop();

@@ -17,12 +17,15 @@ export interface TemporalServerOptions {
 export interface RunningTemporal {
   address: string;
   uiUrl: string | null;
+  /** The server's Prometheus endpoint (the bench scrapes it to count persistence operations). */
+  metricsUrl: string;
   process: ManagedProcess;
 }
 
 export async function startTemporalServer(opts: TemporalServerOptions): Promise<RunningTemporal> {
   await fs.mkdir(opts.dataDir, { recursive: true });
   await assertPortFree(opts.port, 'HERALD_TEMPORAL_PORT');
+  const metricsPort = await freePort();
   if (opts.uiPort) await assertPortFree(opts.uiPort, 'HERALD_TEMPORAL_UI_PORT');
   const args = [
     'server', 'start-dev',
@@ -37,10 +40,13 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
     '--sqlite-pragma', 'journal_mode=wal',
     '--sqlite-pragma', 'synchronous=normal',
     '--dynamic-config-value', 'system.enableActivityEagerExecution=true',
+    // Eager workflow start: a start from a process that also runs a worker gets the first workflow
+    // task back in the start response (see withEagerStart in src/runtime.ts).
+    '--dynamic-config-value', 'system.enableEagerWorkflowStart=true',
     // The HTTP API and metrics ports default to random ones; pin them to free ports we chose so
     // two stacks (npm start beside npm test) never race for the same one.
     '--http-port', String(await freePort()),
-    '--metrics-port', String(await freePort()),
+    '--metrics-port', String(metricsPort),
     ...SEARCH_ATTRIBUTE_NAMES.flatMap((name) => ['--search-attribute', `${name}=Keyword`]),
   ];
   if (opts.uiPort) args.push('--ui-port', String(opts.uiPort), '--ui-ip', '127.0.0.1');
@@ -54,6 +60,7 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
   return {
     address,
     uiUrl: opts.uiPort ? `http://127.0.0.1:${opts.uiPort}` : null,
+    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
     process: proc,
   };
 }

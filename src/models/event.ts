@@ -20,6 +20,8 @@ export const eventSchema = new Schema(
     dedupeKey: { type: String, required: true },
     source: { type: String, default: null },
     dispatchedAt: { type: Date, default: null },
+    /** Notifications its fan-out created (set with dispatchedAt): 0 means it matched no webhook. */
+    notificationCount: { type: Number, default: null },
   },
   { timestamps: true, minimize: false, versionKey: false },
 );

@@ -5,8 +5,10 @@
  */
 import { Schema, type Connection, type InferSchemaType, type Model } from 'mongoose';
 
-export const NOTIFICATION_STATUSES = ['pending', 'retrying', 'sent', 'failed'] as const;
-export type NotificationStatus = (typeof NOTIFICATION_STATUSES)[number];
+import { DELIVERY_STATUSES, STOP_REASONS, type DeliveryStatus } from '../../workflows/status';
+
+export const NOTIFICATION_STATUSES = DELIVERY_STATUSES;
+export type NotificationStatus = DeliveryStatus;
 
 // `configuration`: Herald could not build the request (a credential names an undefined variable).
 export const ATTEMPT_ERROR_KINDS = ['http_status', 'timeout', 'connection', 'tls', 'blocked', 'configuration'] as const;
@@ -57,6 +59,12 @@ export const notificationSchema = new Schema(
     nextAttemptAt: { type: Date, default: null },
     sentAt: { type: Date, default: null },
     failedAt: { type: Date, default: null },
+    /** Set when automatic attempts were stopped (status `cancelled`): why, and when. */
+    cancelReason: { type: String, enum: [...STOP_REASONS, null], default: null },
+    cancelledAt: { type: Date, default: null },
+    /** The event's entities and the rendered URL's host, so the history answers "everything about loan-7". */
+    entityIds: { type: [String], default: [] },
+    destinationHost: { type: String, default: null },
     workflowId: { type: String, required: true },
   },
   { timestamps: true, minimize: false, versionKey: false },

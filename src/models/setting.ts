@@ -5,6 +5,8 @@ export const settingSchema = new Schema(
   {
     _id: { type: String, required: true },
     webhookCommunications: { type: String, enum: ['enabled', 'none'], default: 'enabled' },
+    /** Bumped by every configuration write (see config-version.ts): caches revalidate against it. */
+    configVersion: { type: Number, default: 0 },
   },
   { timestamps: true, versionKey: false },
 );

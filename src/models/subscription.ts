@@ -1,5 +1,6 @@
 /** Per-entity switches of a webhook: on (opt-in) or off (opt-out). One document per pair. */
 import { Schema, type Connection, type InferSchemaType, type Model } from 'mongoose';
+import { bumpsConfigVersion } from './config-version';
 
 export const subscriptionSchema = new Schema(
   {
@@ -11,6 +12,8 @@ export const subscriptionSchema = new Schema(
 );
 
 subscriptionSchema.index({ webhookId: 1, entityId: 1 }, { unique: true });
+
+subscriptionSchema.plugin(bumpsConfigVersion);
 
 export type SubscriptionDoc = InferSchemaType<typeof subscriptionSchema>;
 export type SubscriptionModel = Model<SubscriptionDoc>;

@@ -4,6 +4,7 @@
  * (`deletedAt`) so its notifications keep their name and their resends can still sign.
  */
 import { Schema, type Connection, type InferSchemaType, type Model } from 'mongoose';
+import { bumpsConfigVersion } from './config-version';
 
 export const RETRY_DEFAULTS = Object.freeze({
   maxAttempts: 12,
@@ -61,6 +62,8 @@ export const webhookSchema = new Schema(
 
 // Event fan-out looks webhooks up by event type.
 webhookSchema.index({ eventTypes: 1 });
+
+webhookSchema.plugin(bumpsConfigVersion);
 
 export type WebhookDoc = InferSchemaType<typeof webhookSchema>;
 

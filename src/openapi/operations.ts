@@ -195,7 +195,7 @@ export const OPERATIONS: Operation[] = [
         description: 'ok',
         body: {
           name: 'WebhookStats', schema: r.webhookStatsResponse,
-          example: { since: T, data: [{ webhookId: webhookExample.id, webhookName: webhookExample.name, deleted: false, notifications: { total: 10, pending: 0, retrying: 1, sent: 8, failed: 1 }, successRate: 8 / 9, attempts: 14, avgLatencyMs: 87, maxLatencyMs: 1203 }] },
+          example: { since: T, data: [{ webhookId: webhookExample.id, webhookName: webhookExample.name, deleted: false, notifications: { total: 10, pending: 0, retrying: 1, sent: 8, failed: 1, cancelled: 0 }, successRate: 8 / 9, attempts: 14, avgLatencyMs: 87, maxLatencyMs: 1203 }] },
         },
       },
       400: invalid,

@@ -164,7 +164,7 @@ export const webhookStatsResponse = z
         webhookId: z.string(),
         webhookName: z.string().nullable(),
         deleted: z.boolean(),
-        notifications: z.object({ total: z.number().int(), pending: z.number().int(), retrying: z.number().int(), sent: z.number().int(), failed: z.number().int() }),
+        notifications: z.object({ total: z.number().int(), ...Object.fromEntries(NOTIFICATION_STATUSES.map((s) => [s, z.number().int()])) }),
         successRate: z.number().min(0).max(1).nullable().meta({ description: 'sent / (sent + failed); null when none finished' }),
         attempts: z.number().int(),
         avgLatencyMs: z.number().nullable(),

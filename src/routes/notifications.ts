@@ -15,6 +15,7 @@ import { notificationQuery } from '../models/notification-filter';
 import { resendQuery } from '../delivery/resend';
 import { signalResend, startBulkResend } from '../temporal';
 import { bulkResendWorkflowId, type BulkResendResult } from '../../workflows/shared';
+import { canResend } from '../../workflows/status';
 
 const isoDate = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' }).transform((s) => new Date(s));
 const status = z.enum(NOTIFICATION_STATUSES, { message: `must be one of ${NOTIFICATION_STATUSES.join(', ')}` });
@@ -122,11 +123,11 @@ export function notificationsRouter(deps: AppDeps): Router {
     const args = parseBody(resendOneSchema, req.body);
     const doc = await Notification.findById(req.params.id, { webhookId: 1, eventType: 1, status: 1, workflowId: 1, 'request.method': 1, 'request.url': 1 }).lean();
     if (!doc) throw notFound('Notification');
-    if (!doc.request && doc.status === 'failed') {
+    if (!canResend({ status: doc.status, hasSnapshot: Boolean(doc.request) })) {
       throw new HeraldError(409, ErrorCodes.conflict, 'This notification has no rendered request to resend (its template failed to render)');
     }
     try {
-      await signalResend(deps.temporal, { id: doc._id, webhookId: doc.webhookId, eventType: doc.eventType, method: doc.request?.method, url: doc.request?.url }, args);
+      await signalResend(deps.temporal, { id: doc._id, webhookId: doc.webhookId, eventType: doc.eventType, status: doc.status, method: doc.request?.method, url: doc.request?.url }, args);
     } catch (err) {
       deps.logger.warn({ err: (err as Error).message, notificationId: doc._id }, 'could not signal a resend');
       throw unavailable('Temporal is unreachable; the resend was not accepted, try again');
@@ -153,6 +154,10 @@ export function notificationView(n: NotificationDoc & { _id: string; createdAt?:
     updatedAt: n.updatedAt,
     sentAt: n.sentAt,
     failedAt: n.failedAt,
+    cancelledAt: n.cancelledAt ?? null,
+    cancelReason: n.cancelReason ?? null,
+    entityIds: n.entityIds ?? [],
+    destinationHost: n.destinationHost ?? null,
     workflowId: n.workflowId,
     warnings: opts.summary ? undefined : n.warnings,
   };

@@ -7,8 +7,8 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { AppDeps } from '../app';
 import { parseBody } from '../http/validate';
-
-const GLOBAL = 'global';
+import { stopInBackground } from '../delivery/stop';
+import { SETTINGS_ID as GLOBAL } from '../models/config-version';
 
 const DEFAULTS = { webhookCommunications: 'enabled' as const };
 
@@ -35,8 +35,9 @@ export function settingsRouter(deps: AppDeps): Router {
 
   router.put('/', async (req, res) => {
     const input = parseBody(settingsSchema, req.body);
-    const doc = await models.Setting.findOneAndUpdate({ _id: GLOBAL }, { $set: input }, { upsert: true, new: true }).lean();
+    const doc = await models.Setting.findOneAndUpdate({ _id: GLOBAL }, { $set: input, $inc: { configVersion: 1 } }, { upsert: true, new: true }).lean();
     deps.logger.info({ settings: input }, 'settings changed');
+    if (input.webhookCommunications === 'none') stopInBackground(deps, {}, 'communications_off');
     res.json(view(doc));
   });
 

@@ -38,11 +38,14 @@ export function statsRouter(deps: AppDeps): Router {
       // $max in $group. Bounded to the newest LATENCY_SAMPLE notifications of the window.
       Notification.find(match.$match, { webhookId: 1, 'attempts.durationMs': 1 }).sort({ _id: -1 }).limit(LATENCY_SAMPLE).lean(),
     ]);
-    const rows = new Map<string, { counts: Counts; attempts: number; avgMs: number | null; maxMs: number | null }>();
-    const row = (id: string) => {
-      let r = rows.get(id);
-      if (!r) rows.set(id, (r = { counts: { pending: 0, retrying: 0, sent: 0, failed: 0 }, attempts: 0, avgMs: null, maxMs: null }));
-      return r;
+    type Row = { counts: Counts; attempts: number; avgMs: number | null; maxMs: number | null };
+    const rows = new Map<string, Row>();
+    const row = (id: string): Row => {
+      const found = rows.get(id);
+      if (found) return found;
+      const created: Row = { counts: Object.fromEntries(NOTIFICATION_STATUSES.map((st) => [st, 0])) as Counts, attempts: 0, avgMs: null, maxMs: null };
+      rows.set(id, created);
+      return created;
     };
     for (const s of byStatus) if (s._id.status in row(s._id.webhookId).counts) row(s._id.webhookId).counts[s._id.status as keyof Counts] = s.n;
     const totals = new Map<string, number>();

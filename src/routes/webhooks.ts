@@ -11,6 +11,7 @@ import { conditionJson, webhookCondition, type WebhookDoc } from '../models/webh
 import { previewSchema, previewWebhook } from './webhook-preview';
 import { sealCredential } from '../delivery/credentials';
 import { httpsOnlyIssues } from '../delivery/destination';
+import { stopInBackground } from '../delivery/stop';
 import { createWebhookSchema, mergeRuleFields, patchWebhookSchema, splitHeaders, validateWebhookRules, webhookFields } from './webhook-schema';
 
 export function webhooksRouter(deps: AppDeps): Router {
@@ -72,7 +73,10 @@ export function webhooksRouter(deps: AppDeps): Router {
         { $set: set },
         { new: true },
       ).lean();
-      if (updated) return void res.json({ ...webhookView(updated), warnings });
+      if (updated) {
+        if (current.enabled && updated.enabled === false) stopInBackground(deps, { webhookId: updated._id }, 'webhook_disabled');
+        return void res.json({ ...webhookView(updated), warnings });
+      }
       if (attempt >= 5) throw new HeraldError(409, ErrorCodes.conflict, 'The webhook is being changed concurrently; try again');
     }
   });
@@ -89,6 +93,7 @@ export function webhooksRouter(deps: AppDeps): Router {
   router.delete('/:id', async (req, res) => {
     const r = await models.Webhook.updateOne({ _id: req.params.id, deletedAt: null }, { $set: { deletedAt: new Date(), enabled: false } });
     if (r.matchedCount === 0) throw notFound('Webhook');
+    stopInBackground(deps, { webhookId: req.params.id }, 'webhook_deleted');
     res.status(204).end();
   });
 

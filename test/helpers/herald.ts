@@ -14,6 +14,8 @@ import { listen, type RunningServer } from '../../src/boot';
 import { createSecretBox, generateEncryptionKey, parseEncryptionKey } from '../../src/crypto/secrets';
 import { startWorker, type RunningWorker } from '../../src/worker';
 import { startReceiver, type Receiver, type Responder } from './receiver';
+import { createConfigCache } from '../../src/config-cache';
+import { USER_AGENT } from '../../src/runtime';
 
 export const TEST_API_KEY = 'test-key-0123456789abcdef';
 
@@ -64,6 +66,8 @@ export async function startTestHerald(opts: { env?: Record<string, string>; work
     secretBox,
     apiKeys: config.apiKeys,
     urlSigningKey: randomBytes(32),
+    configCache: createConfigCache(db.models),
+    userAgent: USER_AGENT,
   };
   const server: RunningServer = await listen(createApp(deps), 0, '127.0.0.1');
 
@@ -138,6 +142,20 @@ export async function waitForStatus(h: TestHerald, id: string, statuses: string[
     const r = await h.api('GET', `/v1/notifications/${id}`);
     return r.status === 200 && statuses.includes(r.body.status) ? r.body : null;
   }, timeoutMs, `notification ${id} to be ${statuses.join('|')}`);
+}
+
+/**
+ * A notification's automatic round is over: its workflow has no pending activity and its status
+ * query reports a final status. (The execution itself stays open for the resend window.)
+ */
+export async function roundOver(h: TestHerald, workflowId: string, timeoutMs = 30_000) {
+  const handle = h.temporal.client.workflow.getHandle(workflowId);
+  return eventually(async () => {
+    const description = await handle.describe();
+    if (description.raw.pendingActivities?.length) return null;
+    const state = await handle.query<{ status: string; attempts: number; manualResends: number }>('status');
+    return ['sent', 'failed', 'cancelled'].includes(state.status) ? state : null;
+  }, timeoutMs, `the round of ${workflowId} to end`);
 }
 
 /** Fast retries for tests: about 1 s apart. */

@@ -14,7 +14,7 @@ import { startReceiver, type Receiver } from '../helpers/receiver';
 import { FAST_RETRY, startTestHerald, waitForStatus, type TestHerald } from '../helpers/herald';
 import { createApp } from '../../src/app';
 import { listen } from '../../src/boot';
-import { startDispatcher } from '../../src/dispatcher';
+import { startDispatchSweeper } from '../../src/dispatch-sweeper';
 import type { TemporalHandle } from '../../src/temporal';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -104,7 +104,9 @@ test('a worker killed with SIGKILL mid-delivery is replaced and the notification
 
   second.child.kill('SIGTERM');
   await exited(second.child);
-});
+  // A worker dies mid first attempt: the workflow task times out (10 s), its sticky queue too, then
+  // the replacement (which bundles at start) takes it over.
+}, 120_000);
 
 test('an event accepted while Temporal is unreachable is answered 202 at once and dispatched later', async () => {
   await h.startWorker();
@@ -141,15 +143,15 @@ test('an event accepted while Temporal is unreachable is answered 202 at once an
     const missing = await h.temporal.client.workflow.getHandle(`notification-${id}`).describe().catch((err: Error) => err.name);
     expect(missing).toBe('WorkflowNotFoundError');
 
-    // Temporal is back (the real handle): the dispatcher finishes the job on its own timer.
-    const dispatcher = startDispatcher({ models: h.models, temporal: h.temporal, logger: h.deps.logger }, { intervalMs: 200, graceMs: 0 });
+    // Temporal is back (the real handle): the sweeper finishes the job on its own timer.
+    const sweeper = startDispatchSweeper(h.deps, { intervalMs: 200, graceMs: 0 });
     try {
       const final = await waitForStatus(h, id, ['sent']);
       expect(final.attempts).toHaveLength(1);
       expect(receiver.requests.filter((r) => r.url === '/later')).toHaveLength(1);
       expect((await h.models.Event.findById(body.id).lean())!.dispatchedAt).toEqual(expect.any(Date));
     } finally {
-      dispatcher.stop();
+      sweeper.stop();
     }
   } finally {
     await server.close();

@@ -1,8 +1,8 @@
 /**
  * The embedded stack on its own: data survives a restart, and a start-up that fails halfway leaves
- * no child process behind.
+ * no child process behind, and it tells which processes and metrics endpoints it runs.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -48,4 +48,24 @@ test('when one service cannot start, the other is stopped too and the error says
   } finally {
     blocker.close();
   }
+});
+
+test('the stack names its child processes and serves both services\' Prometheus metrics (the bench reads them)', async () => {
+  const stack = await startEmbeddedStack({ dataDir, temporal: { port: await freePort(), namespace: 'default' }, mongo: { port: await freePort() }, tools: {} });
+  try {
+    expect(stack.processes.map((p) => p.name).sort()).toEqual(['ferretdb', 'temporal']);
+    for (const p of stack.processes) {
+      // The pid is the service itself (setpriv execs it), so /proc accounting measures the right process.
+      expect(readFileSync(`/proc/${p.child.pid}/cmdline`, 'utf8')).toContain(p.name === 'temporal' ? 'start-dev' : '--handler=sqlite');
+    }
+    const temporal = await fetch(stack.temporalMetricsUrl!);
+    expect(temporal.status).toBe(200);
+    expect(await temporal.text()).toMatch(/^persistence_requests\{/m);
+    const ferretdb = await fetch(`${stack.ferretdbDebugUrl}/debug/metrics`);
+    expect(ferretdb.status).toBe(200);
+    expect(await ferretdb.text()).toMatch(/^ferretdb_/m);
+  } finally {
+    await stack.stop();
+  }
+  expect(stack.processes).toHaveLength(0);
 });

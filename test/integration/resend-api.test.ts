@@ -6,7 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { eventually, FAST_RETRY, waitForStatus, useHeraldAndReceiver } from '../helpers/herald';
+import { eventually, FAST_RETRY, roundOver, waitForStatus, useHeraldAndReceiver } from '../helpers/herald';
 import { signalResend } from '../../src/temporal';
 import { ensureTool } from '../../src/embedded/tools';
 
@@ -59,17 +59,41 @@ test('a resend after the webhook template changed sends the original snapshot wi
   expect(after.attempts[0].idempotencyKey).toBe(original.headers[IDEMPOTENCY]);
 });
 
-test('a resend of a failed notification through Temporal signal-with-start (its workflow closed) delivers it', async () => {
+test('a failed notification is resent by a plain Temporal signal: its execution stays open for the resend window', async () => {
+  receiver.respond((req) => (req.url === '/plain' ? { status: hits('/plain').length <= 1 ? 500 : 200 } : { status: 200 }));
+  const { eventType } = await createWebhook('/plain', { retry: ONE_ATTEMPT });
+  const id = await postEvent(eventType);
+  await waitForStatus(h, id, ['failed']);
+  const handle = h.temporal.client.workflow.getHandle(`notification-${id}`);
+  expect(await roundOver(h, `notification-${id}`)).toMatchObject({ status: 'failed', attempts: 1 });
+  expect((await handle.describe()).status.name).toBe('RUNNING');
+
+  // What `temporal workflow signal --name resend` or the Web UI does: a plain signal, no start.
+  await handle.signal('resend', { reason: 'plain signal' });
+  const final = await waitForStatus(h, id, ['sent']);
+  expect(final.attempts.map((a: { trigger: string; statusCode: number }) => [a.trigger, a.statusCode])).toEqual([
+    ['automatic', 500],
+    ['manual', 200],
+  ]);
+  const typed = await eventually(async () => {
+    const attrs = (await handle.describe()).typedSearchAttributes.getAll().map((p) => [p.key.name, p.value]);
+    return attrs.some(([k, v]) => k === 'HeraldStatus' && v === 'sent') ? attrs : null;
+  }, 10_000, 'HeraldStatus to become sent');
+  expect(typed).toEqual(expect.arrayContaining([['HeraldStatus', 'sent']]));
+});
+
+test('after the window (execution closed) a resend starts a new run and deletes the closed one: one execution, one status', async () => {
   receiver.respond((req) => (req.url === '/signal' ? { status: hits('/signal').length <= 1 ? 500 : 200 } : { status: 200 }));
   const { webhook, eventType } = await createWebhook('/signal', { retry: ONE_ATTEMPT });
   const id = await postEvent(eventType);
   await waitForStatus(h, id, ['failed']);
-  // MongoDB says failed as soon as the attempt is recorded; wait for the workflow itself to close.
-  const handle = h.temporal.client.workflow.getHandle(`notification-${id}`);
-  expect(await handle.result()).toMatchObject({ status: 'failed', attempts: 1 });
-  expect((await handle.describe()).status.name).toBe('COMPLETED');
+  await roundOver(h, `notification-${id}`);
+  // Close it as the end of the window would (terminating keeps HeraldStatus=failed on the closed run).
+  const closed = h.temporal.client.workflow.getHandle(`notification-${id}`);
+  const closedRunId = (await closed.describe()).runId;
+  await closed.terminate('the resend window ended');
 
-  await signalResend(h.temporal, { id, webhookId: webhook.id, eventType }, { reason: 'by signal' });
+  await signalResend(h.temporal, { id, webhookId: webhook.id, eventType, status: 'failed' }, { reason: 'by signal' });
   const final = await waitForStatus(h, id, ['sent']);
   expect(final.attempts.map((a: { trigger: string; statusCode: number }) => [a.trigger, a.statusCode])).toEqual([
     ['automatic', 500],
@@ -77,11 +101,19 @@ test('a resend of a failed notification through Temporal signal-with-start (its 
   ]);
   expect(final.failedAt).toBeNull();
   expect(final.sentAt).toEqual(expect.any(String));
-  // The resend-only run ends after its one attempt, with the search attribute updated.
   const run = h.temporal.client.workflow.getHandle(`notification-${id}`);
-  await run.result();
-  const attrs = (await run.describe()).typedSearchAttributes.getAll().map((p) => [p.key.name, p.value]);
-  expect(attrs).toEqual(expect.arrayContaining([['HeraldStatus', 'sent']]));
+  const current = await eventually(async () => {
+    const d = await run.describe();
+    return d.typedSearchAttributes.getAll().some((p) => p.key.name === 'HeraldStatus' && p.value === 'sent') ? d : null;
+  }, 10_000, 'the new run to show sent');
+  expect(current.runId).not.toBe(closedRunId);
+  // The closed run is gone, so a visibility query sees this notification once, as sent.
+  // (Deletion runs as a server task: it may take a moment.)
+  const gone = await eventually(async () => {
+    const name = await h.temporal.client.workflow.getHandle(`notification-${id}`, closedRunId).describe().then(() => null, (err: Error) => err.name);
+    return name === 'WorkflowNotFoundError' ? name : null;
+  }, 60_000, 'the closed run to be deleted');
+  expect(gone).toBe('WorkflowNotFoundError');
 });
 
 test('a resend while the notification waits out a long backoff makes an immediate manual attempt and ends the round', async () => {
@@ -102,9 +134,8 @@ test('a resend while the notification waits out a long backoff makes an immediat
   ]);
   expect(final.attempts[1].idempotencyKey).not.toBe(final.attempts[0].idempotencyKey);
   expect(final.nextAttemptAt).toBeNull();
-  // The manual success cancelled the waiting round: the workflow is over, no automatic attempt follows.
-  const result = await handle.result();
-  expect(result).toMatchObject({ status: 'sent', manualResends: 1 });
+  // The manual success cancelled the waiting round: no automatic attempt follows.
+  expect(await roundOver(h, `notification-${id}`)).toMatchObject({ status: 'sent', manualResends: 1 });
   expect(hits('/waiting')).toHaveLength(2);
 });
 

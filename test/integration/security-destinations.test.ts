@@ -4,7 +4,7 @@
  * save): the authoritative check is at connect time, on the address actually dialed. Each blocked
  * notification ends `failed` after one attempt of kind `blocked`, and the receiver gets nothing.
  */
-import { startTestHerald, waitForStatus, type TestHerald, useHeraldAndReceiver } from '../helpers/herald';
+import { roundOver, startTestHerald, waitForStatus, type TestHerald, useHeraldAndReceiver } from '../helpers/herald';
 
 const { h, receiver } = useHeraldAndReceiver({ env: { HERALD_ALLOW_PRIVATE_DESTINATIONS: 'false' } });
 
@@ -54,11 +54,9 @@ test('loopback, unspecified, decimal-encoded, metadata and private destinations 
   const one = event.body.notifications.find((n: { webhookId: string }) => webhooks[n.webhookId] === '169.254.169.254');
   const detail = await h.api('GET', `/v1/notifications/${one.id}`);
   expect(detail.body.attempts[0].error.message).toMatch(/cloud metadata endpoint/);
-  // Blocked is final: the workflow is closed, no retry is scheduled.
+  // Blocked is final: the round is over, no retry is scheduled.
   expect(detail.body.nextAttemptAt).toBeNull();
-  const handle = h.temporal.client.workflow.getHandle(detail.body.workflowId);
-  expect(await handle.result()).toMatchObject({ status: 'failed', attempts: 1 });
-  expect((await handle.describe()).status.name).toBe('COMPLETED');
+  expect(await roundOver(h, detail.body.workflowId)).toMatchObject({ status: 'failed', attempts: 1 });
 
   // The preview warns before anything is sent, with the same rule.
   const metadataWebhook = Object.keys(webhooks).find((id) => webhooks[id] === '169.254.169.254')!;

@@ -1,18 +1,19 @@
 /**
- * Finishes the job for events that were stored but whose workflows were not all started (Temporal
- * was unreachable, or the API process died in between). Runs in every API process; starting a
- * workflow twice is harmless (see startNotificationWorkflow), so several dispatchers may overlap.
+ * Finishes the job for events that were stored but whose fan-out or workflow starts did not
+ * complete (MongoDB or Temporal unreachable, or the API process died in between). Runs in every API
+ * process; fan-out and starts are idempotent (src/fan-out.ts), so several sweepers may overlap.
+ * (Not to be confused with undici's Dispatcher, the HTTP connection pool of the deliveries.)
  */
-import type { IngestDeps } from './ingest';
-import { createNotifications, dispatchEvent } from './ingest';
+import type { FanOutDeps } from './fan-out';
+import { fanOut } from './fan-out';
 
-export interface Dispatcher {
+export interface DispatchSweeper {
   /** One pass: dispatch events older than `graceMs` that are still undispatched. */
   sweep(): Promise<number>;
   stop(): void;
 }
 
-export function startDispatcher(deps: IngestDeps, opts: { intervalMs?: number; graceMs?: number } = {}): Dispatcher {
+export function startDispatchSweeper(deps: FanOutDeps, opts: { intervalMs?: number; graceMs?: number } = {}): DispatchSweeper {
   const intervalMs = opts.intervalMs ?? 5000;
   const graceMs = opts.graceMs ?? 10_000;
   let running = false;
@@ -26,13 +27,12 @@ export function startDispatcher(deps: IngestDeps, opts: { intervalMs?: number; g
       let done = 0;
       for (const e of events) {
         // Redo the fan-out too: the process may have died before creating every notification.
-        const notifications = await createNotifications(deps.models, e);
-        if (await dispatchEvent(deps, e._id, notifications)) done++;
+        if ((await fanOut(deps, e)).dispatched) done++;
         else break; // Temporal is still unreachable; try again next tick.
       }
       return done;
     } catch (err) {
-      deps.logger.warn({ err: (err as Error).message }, 'dispatcher sweep failed');
+      deps.logger.warn({ err }, 'dispatch sweep failed; retrying next tick');
       return 0;
     } finally {
       running = false;

@@ -1,0 +1,131 @@
+/**
+ * Fan-out: an accepted event becomes one notification per matching webhook, each rendered once
+ * here (the request snapshot is stored with the notification, so delivery only reads and sends),
+ * and each notification's workflow is started. Both steps are idempotent, so the dispatch sweeper
+ * and a duplicate request can redo an interrupted fan-out: a notification's ID derives from
+ * (event, webhook), inserts of existing ones are ignored (the first snapshot wins), and a start of
+ * a started workflow is a no-op.
+ */
+import { createHash } from 'node:crypto';
+import type { Logger } from './logger';
+import type { Models } from './models';
+import type { ConfigCache, CachedWebhook } from './config-cache';
+import { eventData, type EventDoc } from './models/event';
+import { webhookCondition } from './models/webhook';
+import { matchesCondition } from './matching/condition';
+import { isTargeted } from './matching/targeting';
+import { renderSnapshot } from './render/snapshot';
+import { notificationWorkflowId } from '../workflows/shared';
+import type { DeliveryStatus } from '../workflows/status';
+import { destinationHost, startNotificationWorkflow, type TemporalTarget } from './temporal';
+
+export interface FanOutDeps {
+  models: Models;
+  configCache: ConfigCache;
+  temporal: TemporalTarget;
+  logger: Logger;
+  userAgent: string;
+}
+
+export type StoredEvent = Pick<EventDoc, 'type' | 'dataJson' | 'entityIds' | 'occurredAt'> & { _id: string; createdAt?: Date | null };
+
+export interface CreatedNotification {
+  _id: string;
+  webhookId: string;
+  eventType: string;
+  status: DeliveryStatus;
+  method: string;
+  url: string;
+}
+
+const DUPLICATE_KEY = 11000;
+
+/** The webhooks an event goes to: enabled, subscribed to its type, condition and targeting met. */
+export async function matchingWebhooks(deps: Pick<FanOutDeps, 'models' | 'configCache'>, event: StoredEvent): Promise<CachedWebhook[]> {
+  const config = await deps.configCache.current();
+  if (config.communications === 'none') return [];
+  const subject = { type: event.type, data: eventData(event), entityIds: event.entityIds ?? [] };
+  const matching = config.active.filter(
+    (w) => (w.eventTypes.includes(event.type) || w.eventTypes.includes('*')) && matchesCondition(webhookCondition(w), subject),
+  );
+  // Per-entity switches: looked up only for webhooks that have any (opt-in ones always need them).
+  const needSubs = subject.entityIds.length ? matching.filter((w) => config.withSubscriptions.has(w._id)) : [];
+  const subs = needSubs.length
+    ? await deps.models.Subscription.find({ webhookId: { $in: needSubs.map((w) => w._id) }, entityId: { $in: subject.entityIds } }).lean()
+    : [];
+  const byWebhook = new Map<string, Map<string, boolean>>();
+  for (const s of subs) {
+    if (!byWebhook.has(s.webhookId)) byWebhook.set(s.webhookId, new Map());
+    byWebhook.get(s.webhookId)!.set(s.entityId, s.enabled);
+  }
+  return matching.filter((w) => isTargeted(w.targeting as 'opt-in' | 'opt-out', subject.entityIds, byWebhook.get(w._id) ?? new Map()));
+}
+
+/** Creates (idempotently) one notification per matching webhook, with its rendered snapshot. */
+export async function createNotifications(deps: Pick<FanOutDeps, 'models' | 'configCache' | 'userAgent'>, event: StoredEvent): Promise<CreatedNotification[]> {
+  const targeted = await matchingWebhooks(deps, event);
+  if (targeted.length === 0) return [];
+  const docs = targeted.map((w) => notificationDoc(deps, event, w));
+  try {
+    await deps.models.Notification.insertMany(docs, { ordered: false });
+  } catch (err) {
+    const errors = (err as { writeErrors?: Array<{ code?: number; err?: { code?: number } }> }).writeErrors;
+    const onlyDuplicates = errors?.every((e) => (e.code ?? e.err?.code) === DUPLICATE_KEY);
+    if (!onlyDuplicates && (err as { code?: number }).code !== DUPLICATE_KEY) throw err;
+  }
+  return docs.map((d, i) => ({ _id: d._id, webhookId: d.webhookId, eventType: d.eventType, status: d.status, method: targeted[i].method ?? 'POST', url: targeted[i].url }));
+}
+
+function notificationDoc(deps: Pick<FanOutDeps, 'userAgent'>, event: StoredEvent, w: CachedWebhook) {
+  const nid = notificationIdFor(event, w._id);
+  const base = {
+    _id: nid,
+    eventId: event._id,
+    eventType: event.type,
+    entityIds: event.entityIds ?? [],
+    webhookId: w._id,
+    webhookName: w.name,
+    workflowId: notificationWorkflowId(nid),
+  };
+  try {
+    const { request, warnings } = renderSnapshot({ webhook: w, event, notificationId: nid, userAgent: deps.userAgent });
+    return { ...base, status: 'pending' as DeliveryStatus, request, warnings, destinationHost: destinationHost(request.url) ?? null };
+  } catch (err) {
+    // A template that cannot render for this event never will: the notification is failed at
+    // once, with the reason, and its workflow starts failed (so Temporal and the API agree).
+    const failedAt = new Date();
+    return { ...base, status: 'failed' as DeliveryStatus, request: null, warnings: [`render failed: ${(err as Error).message}`], failedAt };
+  }
+}
+
+export function notificationIdFor(event: { _id: string; createdAt?: Date | null }, webhookId: string): string {
+  const time = (event.createdAt ?? new Date()).getTime().toString(36).padStart(9, '0');
+  return `ntf_${time}${createHash('sha256').update(`${event._id}\n${webhookId}`).digest('hex').slice(0, 16)}`;
+}
+
+/**
+ * Starts the workflows of an event's notifications, all at once, then marks the event dispatched.
+ * On failure the event stays undispatched for the sweeper to retry; nothing is thrown.
+ */
+export async function dispatchEvent(deps: Pick<FanOutDeps, 'models' | 'temporal' | 'logger'>, eventId: string, notifications: CreatedNotification[]): Promise<boolean> {
+  try {
+    await Promise.all(notifications.map((n) => startNotificationWorkflow(deps.temporal, { id: n._id, webhookId: n.webhookId, eventType: n.eventType, status: n.status, method: n.method, url: n.url })));
+  } catch (err) {
+    deps.logger.warn({ err, eventId }, 'could not start workflows; the dispatch sweeper will retry');
+    return false;
+  }
+  try {
+    await deps.models.Event.updateOne({ _id: eventId }, { $set: { dispatchedAt: new Date(), notificationCount: notifications.length } });
+  } catch (err) {
+    // The workflows run; the sweeper will redo this harmless step.
+    deps.logger.warn({ err, eventId }, 'could not mark the event dispatched');
+  }
+  return true;
+}
+
+/** Fan-out and dispatch in one: what the API does for a new event and the sweeper for a left-over one. */
+export async function fanOut(deps: FanOutDeps, event: StoredEvent): Promise<{ notifications: CreatedNotification[]; dispatched: boolean }> {
+  const notifications = await createNotifications(deps, event);
+  const dispatched = await dispatchEvent(deps, event._id, notifications);
+  return { notifications, dispatched };
+}

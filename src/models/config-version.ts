@@ -1,0 +1,34 @@
+/**
+ * Every process caches the webhook configuration (src/config-cache.ts) and revalidates it with one
+ * indexed read of the settings document, whose `configVersion` changes on every write that can
+ * change who receives what: webhooks, subscriptions and settings. This plugin is the one place that
+ * bumps it, after any write through the models, so no route can forget to.
+ */
+import type { Schema, Model } from 'mongoose';
+
+export const SETTINGS_ID = 'global';
+
+const WRITES = ['save', 'insertMany', 'updateOne', 'updateMany', 'findOneAndUpdate', 'findOneAndDelete', 'deleteOne', 'deleteMany', 'replaceOne'] as const;
+
+/** Bumps `settings.configVersion` after every write to the collection the schema belongs to. */
+export function bumpsConfigVersion(schema: Schema): void {
+  for (const op of WRITES) {
+    // Mongoose passes the query (or the document, for save/insertMany) as `this`.
+    schema.post(op as 'save', async function (this: unknown) {
+      await bumpConfigVersion(modelOf(this));
+    });
+  }
+}
+
+export async function bumpConfigVersion(anyModel: Model<unknown>): Promise<void> {
+  // No timestamps: the settings' updatedAt says when an operator changed them, not the webhooks.
+  await anyModel.db.model('Setting').updateOne({ _id: SETTINGS_ID }, { $inc: { configVersion: 1 } }, { upsert: true, timestamps: false });
+}
+
+function modelOf(self: unknown): Model<unknown> {
+  const s = self as { model?: Model<unknown>; constructor?: Model<unknown> };
+  // A query carries its model; a document's constructor is its model; insertMany's `this` is the model.
+  if (s.model && typeof s.model === 'function' && 'db' in s.model) return s.model;
+  if (typeof self === 'function' && 'db' in (self as object)) return self as Model<unknown>;
+  return s.constructor as Model<unknown>;
+}
