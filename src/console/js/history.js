@@ -4,7 +4,7 @@ import { api, query } from './api.js';
 import { h, field, select, render, flash, errorBox, formatDate, statusBadge, headersTable, prettyBody, pollWhile } from './dom.js';
 
 const FILTERS = ['status', 'webhookId', 'eventType', 'entityId', 'since', 'until'];
-const STATUSES = ['pending', 'retrying', 'sent', 'failed'];
+const STATUSES = ['pending', 'retrying', 'sent', 'failed', 'cancelled'];
 
 // <input type="datetime-local"> speaks local time without a zone; the API wants ISO with one.
 const toIso = (local) => (local ? new Date(local).toISOString() : '');
