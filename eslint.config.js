@@ -51,6 +51,16 @@ module.exports = tseslint.config(
     },
   },
   {
+    // The console runs in the browser as plain ES modules (no build step).
+    files: ['src/console/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        ['document', 'window', 'location', 'sessionStorage', 'fetch', 'URL', 'URLSearchParams', 'Event', 'Node', 'confirm', 'setTimeout'].map((g) => [g, 'readonly']),
+      ),
+    },
+  },
+  {
     files: ['test/**/*.ts', 'scripts/**/*.ts'],
     rules: { '@typescript-eslint/no-non-null-assertion': 'off', '@typescript-eslint/no-explicit-any': 'off' },
   },

@@ -3,6 +3,7 @@
  * do). Order matters: security headers, undecodable paths refused, unauthenticated probes, then
  * `/v1` behind the API key with a bounded JSON body parser (size and depth), then the one error handler.
  */
+import path from 'node:path';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import type { Config } from './config';
@@ -26,6 +27,11 @@ import { webhookSecretsRouter } from './routes/webhook-secrets';
 import { variablesRouter } from './routes/variables';
 import { sourcesRouter } from './routes/sources';
 import { inboundRouter } from './routes/inbound';
+import { openApiRouter } from './routes/openapi';
+import { infoRouter } from './routes/info';
+import { eventTypesRouter } from './routes/event-types';
+import { statsRouter } from './routes/stats';
+import { PROJECT_ROOT } from './paths';
 
 export interface AppDeps {
   config: Readonly<Config>;
@@ -42,7 +48,29 @@ export interface AppDeps {
   configCache: ConfigCache;
   /** `Herald/<version>`: the User-Agent rendered into every snapshot. */
   userAgent: string;
+  /** The Temporal Web UI, when known (the embedded one under `npm start`); overrides config.temporalUiUrl. */
+  temporalUiUrl?: string | null;
 }
+
+/** The console's static files (plain HTML, CSS and JS modules: nothing to build). */
+export const CONSOLE_DIR = path.join(PROJECT_ROOT, 'src', 'console');
+
+// Same-origin only, and no upgrade-insecure-requests (helmet's default): a console served over
+// plain http on an internal network must still load its own scripts.
+const consoleCsp = helmet.contentSecurityPolicy({
+  useDefaults: false,
+  directives: {
+    defaultSrc: ["'self'"],
+    scriptSrc: ["'self'"],
+    styleSrc: ["'self'"],
+    imgSrc: ["'self'", 'data:'],
+    connectSrc: ["'self'"],
+    formAction: ["'self'"],
+    frameAncestors: ["'none'"],
+    baseUri: ["'self'"],
+    objectSrc: ["'none'"],
+  },
+});
 
 export function createApp(deps: AppDeps): Express {
   const app = express();
@@ -51,6 +79,9 @@ export function createApp(deps: AppDeps): Express {
   app.use(helmet());
   app.use(rejectMalformedPath());
   app.use(healthRouter(deps));
+  app.use(openApiRouter());
+  // The console: static files only; it calls /v1 with the API key the user signs in with.
+  app.use('/console', consoleCsp, express.static(CONSOLE_DIR, { index: 'index.html' }));
   // Inbound direct URLs: no API key (the signed URL, optionally basic auth), their own body parser.
   app.use('/in', inboundRouter(deps));
 
@@ -66,6 +97,9 @@ export function createApp(deps: AppDeps): Express {
   v1.use('/notifications', notificationsRouter(deps));
   v1.use('/sources', sourcesRouter(deps));
   v1.use('/variables', variablesRouter(deps));
+  v1.use('/event-types', eventTypesRouter(deps));
+  v1.use('/stats', statsRouter(deps));
+  v1.use('/info', infoRouter(deps));
   app.use('/v1', v1);
 
   app.use(notFoundHandler());

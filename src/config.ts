@@ -70,6 +70,7 @@ const envSchema = z.object({
     .default(1048576),
   HERALD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   HERALD_PUBLIC_URL: optionalString,
+  HERALD_TEMPORAL_UI_URL: z.string().trim().regex(/^(https?:\/\/\S+)?$/, 'must be an http(s) URL').optional(),
   HERALD_TEMPORAL_BIN: optionalString,
   HERALD_FERRETDB_BIN: optionalString,
   HERALD_TOOLS_DIR: optionalString,
@@ -91,6 +92,8 @@ export interface Config {
   logLevel: string;
   /** Base URL used to print inbound direct URLs; defaults to http://127.0.0.1:<PORT>. */
   publicUrl: string;
+  /** The Temporal Web UI, for links from the console; `npm start` knows the embedded one. */
+  temporalUiUrl?: string;
   tools: { temporalBin?: string; ferretdbBin?: string; cacheDir?: string };
   /** `npm run worker` serves /metrics on this port when set (the API serves its own on PORT). */
   workerMetricsPort?: number;
@@ -127,6 +130,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     encryptionKey: e.HERALD_ENCRYPTION_KEY,
     maxBodyBytes: e.HERALD_MAX_BODY_BYTES,
     logLevel: e.HERALD_LOG_LEVEL,
+    temporalUiUrl: e.HERALD_TEMPORAL_UI_URL ? e.HERALD_TEMPORAL_UI_URL.replace(/\/$/, '') : undefined,
     publicUrl: (e.HERALD_PUBLIC_URL ?? `http://127.0.0.1:${e.PORT}`).replace(/\/$/, ''),
     tools: { temporalBin: e.HERALD_TEMPORAL_BIN, ferretdbBin: e.HERALD_FERRETDB_BIN, cacheDir: e.HERALD_TOOLS_DIR },
     workerMetricsPort: e.HERALD_WORKER_METRICS_PORT,

@@ -71,18 +71,20 @@ async function main(): Promise<void> {
     cleanup.push(() => worker.shutdown());
 
     // The API and the worker share this process: starts are eager (see withEagerStart).
-    const deps = { ...apiDeps, temporal: withEagerStart(apiDeps.temporal, worker.connection) };
+    const uiUrl = config.temporalUiUrl ?? stack?.temporalUiUrl ?? null;
+    const deps = { ...apiDeps, temporal: withEagerStart(apiDeps.temporal, worker.connection), temporalUiUrl: uiUrl };
     const sweeper = startDispatchSweeper(deps);
     cleanup.push(async () => sweeper.stop());
     const server: RunningServer = await listen(createApp(deps), config.port);
     cleanup.push(() => server.close());
 
-    const uiUrl = stack?.temporalUiUrl ?? null;
     process.stdout.write(
       [
         '',
         `Herald is running.`,
         `  API:              ${server.url}  (try: curl ${server.url}/readyz)`,
+        `  Console:          ${server.url}/console/  (sign in with the API key)`,
+        `  OpenAPI:          ${server.url}/openapi.json`,
         `  API key:          ${secrets.apiKeys[0]}${secrets.generatedApiKey ? `  (generated, saved in ${path.join(config.dataDir, 'api-key')})` : ''}`,
         `  Temporal Web UI:  ${uiUrl ?? `(external Temporal at ${addresses.temporalAddress})`}`,
         `  Data:             ${config.dataDir}`,

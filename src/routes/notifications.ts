@@ -33,9 +33,9 @@ export const notificationFilterSchema = z.object({
   until: isoDate.optional(),
 });
 
-const resendOneSchema = z.object({ reason: z.string().max(500, 'must be at most 500 characters').optional() }).strict();
+export const resendOneSchema = z.object({ reason: z.string().max(500, 'must be at most 500 characters').optional() }).strict();
 
-const bulkResendSchema = z
+export const bulkResendSchema = z
   .object({
     status: status.optional(),
     webhookId: z.string().min(1).optional(),

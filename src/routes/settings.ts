@@ -13,7 +13,7 @@ import { SETTINGS_ID as GLOBAL } from '../models/config-version';
 const DEFAULTS = { webhookCommunications: 'enabled' as const };
 
 // PUT takes the whole settings object (today one field); unknown fields are a 400, not ignored.
-const putSchema = z
+export const settingsSchema = z
   .object({
     webhookCommunications: z.enum(['enabled', 'none'], { message: 'must be "enabled" or "none"' }),
   })
@@ -34,7 +34,7 @@ export function settingsRouter(deps: AppDeps): Router {
   });
 
   router.put('/', async (req, res) => {
-    const input = parseBody(putSchema, req.body);
+    const input = parseBody(settingsSchema, req.body);
     const doc = await models.Setting.findOneAndUpdate({ _id: GLOBAL }, { $set: input, $inc: { configVersion: 1 } }, { upsert: true, new: true }).lean();
     deps.logger.info({ settings: input }, 'settings changed');
     if (input.webhookCommunications === 'none') stopInBackground(deps, {}, 'communications_off');

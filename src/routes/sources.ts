@@ -28,8 +28,8 @@ const fields = {
   eventType: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
 };
 
-const createSourceSchema = z.object({ ...fields, basicAuth: basicAuthSchema.nullable().default(null) }).strict();
-const patchSourceSchema = z.object({ ...fields, basicAuth: basicAuthSchema.nullable() }).partial().strict();
+export const createSourceSchema = z.object({ ...fields, basicAuth: basicAuthSchema.nullable().default(null) }).strict();
+export const patchSourceSchema = z.object({ ...fields, basicAuth: basicAuthSchema.nullable() }).partial().strict();
 
 type SourceRecord = SourceDoc & { _id: string; createdAt?: Date; updatedAt?: Date };
 

@@ -16,9 +16,9 @@ import { loadWebhook } from './webhooks';
 // The same rule as an event's entityIds, so every entity an event can name can be switched.
 const entityIdSchema = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
 
-const putSchema = z.object({ enabled: z.boolean({ message: 'must be true or false' }) }).strict();
+export const subscriptionSchema = z.object({ enabled: z.boolean({ message: 'must be true or false' }) }).strict();
 
-const listQuery = z
+export const subscriptionListQuery = z
   .object({
     limit: z.coerce.number().int('must be a whole number').min(1, 'must be at least 1').max(200, 'must be at most 200').default(50),
     cursor: z
@@ -64,13 +64,13 @@ export function subscriptionsRouter(deps: AppDeps): Router {
 
   router.put('/:id/subscriptions/:entityId', async (req, res) => {
     const { entityId } = parseBody(z.object({ entityId: entityIdSchema }), { entityId: req.params.entityId });
-    const { enabled } = parseBody(putSchema, req.body);
+    const { enabled } = parseBody(subscriptionSchema, req.body);
     const webhook = await loadWebhook(deps, req.params.id);
     res.json(view(await upsertSwitch(models, webhook._id, entityId, enabled)));
   });
 
   router.get('/:id/subscriptions', async (req, res) => {
-    const q = parseQuery(listQuery, req.query);
+    const q = parseQuery(subscriptionListQuery, req.query);
     const webhook = await loadWebhook(deps, req.params.id);
     const filter: Record<string, unknown> = { webhookId: webhook._id };
     if (q.cursor !== undefined) filter.entityId = { $gt: q.cursor };

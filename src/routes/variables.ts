@@ -13,9 +13,9 @@ import { VARIABLE_NAME } from '../delivery/credentials';
 import type { VariableDoc } from '../models/variable';
 
 const value = z.string().min(1, 'must not be empty').max(1024, 'must be at most 1024 characters');
-const variableSchema = z.object({ user: value, pass: value }).strict();
+export const variableSchema = z.object({ user: value, pass: value }).strict();
 const nameSchema = z.object({ name: z.string().regex(VARIABLE_NAME, 'must be 1-100 letters, digits, _ . or -') });
-const listQuery = z
+export const variableListQuery = z
   .object({
     limit: z.coerce.number().int('must be a whole number').min(1, 'must be at least 1').max(200, 'must be at most 200').default(50),
     cursor: z.string().regex(VARIABLE_NAME, 'must be a cursor returned by a previous page').optional(),
@@ -27,7 +27,7 @@ export function variablesRouter(deps: AppDeps): Router {
   const router = Router();
 
   router.get('/', async (req, res) => {
-    const q = parseQuery(listQuery, req.query);
+    const q = parseQuery(variableListQuery, req.query);
     const docs = await models.Variable.find(q.cursor ? { _id: { $gt: q.cursor } } : {}, { user: 0, pass: 0 })
       .sort({ _id: 1 })
       .limit(q.limit + 1)

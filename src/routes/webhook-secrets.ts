@@ -24,7 +24,7 @@ const providedSecret = z
     return n >= 24 && n <= 64;
   }, 'must encode 24 to 64 bytes');
 
-const rotateSchema = z.object({ secret: providedSecret.optional() }).strict();
+export const rotateSecretSchema = z.object({ secret: providedSecret.optional() }).strict();
 
 export function webhookSecretsRouter(deps: AppDeps): Router {
   const { models, secretBox } = deps;
@@ -43,7 +43,7 @@ export function webhookSecretsRouter(deps: AppDeps): Router {
   });
 
   router.post('/:id/secret/rotate', async (req, res) => {
-    const input = parseBody(rotateSchema, req.body);
+    const input = parseBody(rotateSecretSchema, req.body);
     const webhook = await loadWebhook(deps, req.params.id);
     const secret = input.secret ?? generateSecret();
     const previousExpiresAt = new Date(Date.now() + ROTATION_OVERLAP_MS);

@@ -13,6 +13,7 @@ export interface Started {
   apiUrl: string;
   apiKey: string;
   uiUrl: string;
+  consoleUrl: string;
 }
 
 export async function startHerald(env: NodeJS.ProcessEnv): Promise<Started> {
@@ -36,7 +37,7 @@ export async function startHerald(env: NodeJS.ProcessEnv): Promise<Started> {
     proc.once('exit', (code) => reject(new Error(`exited with ${code}:\n${out}`)));
   });
   const line = (label: string) => new RegExp(`${label}:\\s+(\\S+)`).exec(out)?.[1] ?? '';
-  return { proc, output: () => out, apiUrl: line('API'), apiKey: line('API key'), uiUrl: line('Temporal Web UI') };
+  return { proc, output: () => out, apiUrl: line('API'), apiKey: line('API key'), uiUrl: line('Temporal Web UI'), consoleUrl: line('Console') };
 }
 
 /** The embedded services among the process's children, by command name. */

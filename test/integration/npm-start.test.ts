@@ -44,6 +44,13 @@ test('prints the URLs and the key, stops everything on SIGINT, and keeps its dat
   expect(first.apiKey).toBe(readFileSync(path.join(dataDir, 'api-key'), 'utf8').trim());
   expect((await fetch(`${first.apiUrl}/readyz`)).status).toBe(200);
   expect((await fetch(first.uiUrl)).status).toBe(200);
+  // The console is served by the same process, and knows the Web UI for its workflow links.
+  expect(first.consoleUrl).toBe(`${first.apiUrl}/console/`);
+  const page = await fetch(first.consoleUrl);
+  expect(page.status).toBe(200);
+  expect(await page.text()).toContain('<script type="module" src="js/app.js">');
+  const info = await fetch(`${first.apiUrl}/v1/info`, { headers: { authorization: `Bearer ${first.apiKey}` } });
+  expect(((await info.json()) as { temporalUiUrl: string }).temporalUiUrl).toBe(first.uiUrl);
 
   const auth = { authorization: `Bearer ${first.apiKey}`, 'content-type': 'application/json' };
   const created = await fetch(`${first.apiUrl}/v1/webhooks`, {

@@ -28,3 +28,9 @@ test('every problem is listed in one error', () => {
 test('comma-separated API keys are trimmed', () => {
   expect(loadConfig({ HERALD_API_KEYS: ' aaaaaaaaaaaaaaaa , bbbbbbbbbbbbbbbb ' }).apiKeys).toEqual(['aaaaaaaaaaaaaaaa', 'bbbbbbbbbbbbbbbb']);
 });
+
+test('HERALD_TEMPORAL_UI_URL is optional, an http(s) URL, kept without a trailing slash', () => {
+  expect(loadConfig({}).temporalUiUrl).toBeUndefined();
+  expect(loadConfig({ HERALD_TEMPORAL_UI_URL: 'http://temporal.internal:8080/' }).temporalUiUrl).toBe('http://temporal.internal:8080');
+  expect(() => loadConfig({ HERALD_TEMPORAL_UI_URL: 'temporal:8080' })).toThrow('HERALD_TEMPORAL_UI_URL: must be an http(s) URL');
+});

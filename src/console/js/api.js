@@ -1,0 +1,51 @@
+// The API client: the key lives in sessionStorage only (gone when the tab closes), never in a cookie.
+const KEY = 'herald.apiKey';
+
+export const apiKey = () => sessionStorage.getItem(KEY);
+export const setApiKey = (key) => sessionStorage.setItem(KEY, key);
+export const clearApiKey = () => sessionStorage.removeItem(KEY);
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    super(body?.error?.message ?? `HTTP ${status}`);
+    this.status = status;
+    this.code = body?.error?.code;
+    this.details = body?.error?.details ?? [];
+  }
+}
+
+// Relative to /console/, so a Herald behind a path prefix still works.
+const base = new URL('../', document.baseURI);
+
+/** `opts.signingIn`: a 401 is the answer to show, not a reason to go back to the sign-in screen. */
+export async function api(method, path, body, opts = {}) {
+  const res = await fetch(new URL(path.replace(/^\//, ''), base), {
+    method,
+    headers: {
+      authorization: `Bearer ${apiKey() ?? ''}`,
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = text;
+  }
+  if (res.status === 401 && path.startsWith('/v1/') && !opts.signingIn) {
+    clearApiKey();
+    location.hash = '#/sign-in';
+  }
+  if (!res.ok) throw new ApiError(res.status, data);
+  return data;
+}
+
+/** `{a: 1, b: undefined}` → `?a=1`: only the filters that are set. */
+export function query(params) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}

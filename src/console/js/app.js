@@ -1,0 +1,90 @@
+// The console's entry: sign-in, the hash router, and the shared page frame.
+import { api, apiKey, setApiKey, clearApiKey } from './api.js';
+import { h, field, render, clearFlash, errorBox } from './dom.js';
+import { overviewView } from './overview.js';
+import { webhooksView, webhookFormView } from './webhooks.js';
+import { historyView, notificationView } from './history.js';
+import { sourcesView } from './sources.js';
+import { variablesView } from './variables.js';
+
+// [pattern, view, title]; views get (params, query) and render into <main>.
+const routes = [
+  [/^\/$/, overviewView, 'Overview'],
+  [/^\/webhooks$/, webhooksView, 'Webhooks'],
+  [/^\/webhooks\/new$/, () => webhookFormView(null), 'New webhook'],
+  [/^\/webhooks\/([^/]+)$/, ([id]) => webhookFormView(id), 'Webhook'],
+  [/^\/notifications$/, (_p, q) => historyView(q), 'History'],
+  [/^\/notifications\/([^/]+)$/, ([id]) => notificationView(id), 'Notification'],
+  [/^\/sources$/, sourcesView, 'Sources'],
+  [/^\/variables$/, variablesView, 'Variables'],
+];
+
+function signInView() {
+  const key = h('input', { type: 'password', name: 'apiKey', required: true, autocomplete: 'off', spellcheck: 'false' });
+  const out = h('div');
+  const form = h('form', { class: 'card narrow', onsubmit: async (e) => {
+    e.preventDefault();
+    setApiKey(key.value.trim());
+    try {
+      await api('GET', '/v1/info', undefined, { signingIn: true });
+      // Back where the user was going (a deep link), or to the overview.
+      if (location.hash && location.hash !== '#/sign-in') route();
+      else location.hash = '#/';
+    } catch (err) {
+      clearApiKey();
+      out.replaceChildren(errorBox(err.status === 401 ? { message: 'That API key was not accepted.' } : err));
+      key.focus();
+    }
+  } },
+  h('h1', {}, 'Sign in'),
+  h('p', {}, 'Use a Herald API key (HERALD_API_KEYS, or the one ', h('code', {}, 'npm start'), ' printed). It is kept for this browser tab only.'),
+  field('API key', key),
+  h('button', { type: 'submit' }, 'Sign in'),
+  out);
+  render(form);
+  key.focus();
+}
+
+async function route() {
+  const [path, search] = (location.hash.slice(1) || '/').split('?');
+  const signedIn = Boolean(apiKey());
+  document.getElementById('nav').hidden = !signedIn;
+  document.getElementById('sign-out').hidden = !signedIn;
+  if (!signedIn || path === '/sign-in') {
+    document.title = 'Sign in · Herald';
+    return signInView();
+  }
+  for (const a of document.querySelectorAll('#nav a')) {
+    const target = a.getAttribute('href').slice(1);
+    const current = target === '/' ? path === '/' : path.startsWith(target);
+    if (current) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+  const match = routes.map(([re, view, title]) => [path.match(re), view, title]).find(([m]) => m);
+  if (!match) return render(h('h1', {}, 'Not found'), h('p', {}, h('a', { href: '#/' }, 'Back to the overview')));
+  const [m, view, title] = match;
+  document.title = `${title} · Herald`;
+  try {
+    await view(m.slice(1).map(decodeURIComponent), new URLSearchParams(search ?? ''));
+  } catch (err) {
+    render(h('h1', {}, title), errorBox(err));
+  }
+  // Move focus to the new content so keyboard and screen-reader users land on it.
+  document.getElementById('main').focus({ preventScroll: true });
+}
+
+document.getElementById('sign-out').addEventListener('click', () => {
+  clearApiKey();
+  clearFlash();
+  location.hash = '#/sign-in';
+});
+
+let lastPath = null;
+window.addEventListener('hashchange', () => {
+  const path = location.hash.split('?')[0];
+  if (path !== lastPath) clearFlash({ unlessFresh: true });
+  lastPath = path;
+  route();
+});
+route();
+

@@ -1,0 +1,304 @@
+/**
+ * Every operation of the HTTP API, described by the zod schemas the routes validate with (request
+ * bodies and query strings) and by src/openapi/responses.ts (answers). document.ts turns this list
+ * into OpenAPI 3.1; test/unit/openapi.test.ts checks every example against its schema, and
+ * test/integration/openapi.test.ts that every route the app registers is listed here.
+ */
+import { z } from 'zod';
+import { createWebhookSchema, patchWebhookSchema } from '../routes/webhook-schema';
+import { previewSchema } from '../routes/webhook-preview';
+import { rotateSecretSchema } from '../routes/webhook-secrets';
+import { subscriptionListQuery, subscriptionSchema } from '../routes/subscriptions';
+import { settingsSchema } from '../routes/settings';
+import { eventSchema } from '../routes/events';
+import { bulkResendSchema, notificationFilterSchema, resendOneSchema } from '../routes/notifications';
+import { createSourceSchema, patchSourceSchema } from '../routes/sources';
+import { variableListQuery, variableSchema } from '../routes/variables';
+import { eventTypesQuery } from '../routes/event-types';
+import { webhookStatsQuery } from '../routes/stats';
+import { pageQuery } from '../http/pagination';
+import * as r from './responses';
+
+export interface Body {
+  /** The name under components/schemas. */
+  name: string;
+  schema: z.ZodType;
+  example?: unknown;
+}
+
+export interface Operation {
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
+  /** OpenAPI style: `/v1/webhooks/{id}`. */
+  path: string;
+  tag: string;
+  summary: string;
+  description?: string;
+  /** false: no API key (probes, inbound direct URLs, this document). */
+  auth?: boolean;
+  query?: z.ZodObject;
+  body?: Body;
+  /** Extra request headers worth documenting. */
+  headers?: Array<{ name: string; description: string }>;
+  responses: Record<number, { description: string; body?: Body; contentType?: string }>;
+}
+
+// Shared examples, valid for their schemas (checked by the unit test).
+const T = '2026-11-30T10:00:00.000Z';
+const webhookExample = {
+  id: 'wh_0mk2f9a3b4c5d6e7',
+  name: 'Loan disbursed to the CRM',
+  enabled: true,
+  eventTypes: ['loan.disbursed'],
+  condition: { 'data.amount': { $gte: 1000 } },
+  targeting: 'opt-out',
+  url: 'https://crm.example.com/loans/{{data.loanId}}/events',
+  method: 'POST',
+  contentType: 'application/json',
+  bodyTemplate: '{"loan": "{{data.loanId}}", "amount": {{json data.amount}}}',
+  payloadVersion: '2026-11-01',
+  headers: { 'X-Tenant': 'acme-bank' },
+  auth: { type: 'basic', username: 'crm' },
+  idempotencyKey: true,
+  signing: { enabled: true },
+  retry: { maxAttempts: 12, initialIntervalSeconds: 10, backoffCoefficient: 2, maxIntervalSeconds: 7200 },
+  timeoutSeconds: 15,
+  createdAt: T,
+  updatedAt: T,
+};
+const request = {
+  method: 'POST',
+  url: 'https://crm.example.com/loans/loan-7/events',
+  headers: { 'X-Tenant': 'acme-bank', 'content-type': 'application/json', 'user-agent': 'Herald/0.1.0', authorization: 'Basic [redacted]' },
+  body: '{"loan": "loan-7", "amount": 2500.5}',
+};
+const notificationExample = {
+  id: 'ntf_0mk2f9c1d2e3f4a5',
+  eventId: 'evt_0mk2f9b7c8d9e0f1',
+  eventType: 'loan.disbursed',
+  webhookId: webhookExample.id,
+  webhookName: webhookExample.name,
+  status: 'sent',
+  request,
+  attempts: [
+    {
+      number: 1,
+      trigger: 'automatic',
+      idempotencyKey: '6f1c2b7e-8f0a-4f59-9d5e-1c0a7e3b2d41',
+      startedAt: T,
+      finishedAt: T,
+      durationMs: 41,
+      statusCode: 503,
+      responseHeaders: { 'content-type': 'text/plain' },
+      responseBody: 'down for maintenance',
+      error: { kind: 'http_status', message: 'HTTP 503' },
+    },
+    { number: 2, trigger: 'manual', idempotencyKey: '0b9a9a51-2f5e-4d7b-8f0e-2e9f3c4d5a6b', startedAt: T, finishedAt: T, durationMs: 12, statusCode: 200, responseHeaders: {}, responseBody: 'ok' },
+  ],
+  attemptCount: 2,
+  nextAttemptAt: null,
+  createdAt: T,
+  updatedAt: T,
+  sentAt: T,
+  failedAt: null,
+  workflowId: 'notification-ntf_0mk2f9c1d2e3f4a5',
+  warnings: [],
+};
+const { attempts: _a, warnings: _w, ...summaryBase } = notificationExample;
+const sourceExample = {
+  id: 'src_0mk2fa0b1c2d3e4f',
+  name: 'Core banking',
+  eventType: 'loan.disbursed',
+  basicAuth: { username: 'core' },
+  directUrl: 'http://127.0.0.1:3000/in/src_0mk2fa0b1c2d3e4f/9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
+  createdAt: T,
+  updatedAt: T,
+};
+const eventInput = { type: 'loan.disbursed', entityIds: ['client-1', 'loan-7'], data: { loanId: 'loan-7', client: { id: 'client-1', name: 'Ana' }, amount: 2500.5, currency: 'EUR' } };
+const accepted = { id: 'evt_0mk2f9b7c8d9e0f1', type: 'loan.disbursed', notifications: [{ id: notificationExample.id, webhookId: webhookExample.id, status: 'pending' }] };
+
+const err = (description: string) => ({ description, body: { name: 'Error', schema: r.errorResponse } });
+const invalid = err('validation failed: every bad field in `error.details`');
+const notFound = err('not found');
+
+const idPath = (what: string) => `/v1/${what}/{id}`;
+
+export const OPERATIONS: Operation[] = [
+  // Probes and the contract itself
+  { method: 'get', path: '/healthz', tag: 'Operations', summary: 'The process is up', auth: false, responses: { 200: { description: 'up', body: { name: 'Health', schema: r.healthResponse, example: { status: 'ok' } } } } },
+  {
+    method: 'get', path: '/readyz', tag: 'Operations', summary: 'MongoDB and Temporal are reachable', auth: false,
+    responses: {
+      200: { description: 'ready', body: { name: 'Ready', schema: r.readyResponse, example: { status: 'ready', checks: { mongodb: true, temporal: true } } } },
+      503: { description: 'not ready', body: { name: 'Ready', schema: r.readyResponse } },
+    },
+  },
+  { method: 'get', path: '/metrics', tag: 'Operations', summary: 'Prometheus metrics', auth: false, responses: { 200: { description: 'Prometheus text format', contentType: 'text/plain' } } },
+  { method: 'get', path: '/openapi.json', tag: 'Operations', summary: 'This document', auth: false, responses: { 200: { description: 'OpenAPI 3.1' } } },
+  {
+    method: 'get', path: '/v1/info', tag: 'Operations', summary: 'Version, Temporal namespace and Web UI URL',
+    responses: { 200: { description: 'ok', body: { name: 'Info', schema: r.infoResponse, example: { version: '0.1.0', temporalNamespace: 'default', temporalUiUrl: 'http://127.0.0.1:8233', allowPrivateDestinations: false } } } },
+  },
+
+  // Webhooks
+  {
+    method: 'post', path: '/v1/webhooks', tag: 'Webhooks', summary: 'Create a webhook',
+    body: {
+      name: 'WebhookCreate', schema: createWebhookSchema,
+      example: { name: 'Loan disbursed to the CRM', eventTypes: ['loan.disbursed'], url: 'https://crm.example.com/loans/{{data.loanId}}/events', headers: { 'X-Tenant': 'acme-bank' }, bodyTemplate: '{"loan": "{{data.loanId}}", "amount": {{json data.amount}}}' },
+    },
+    responses: { 201: { description: 'created; `warnings` lists ignored reserved headers', body: { name: 'WebhookWithWarnings', schema: r.webhookWithWarnings, example: { ...webhookExample, warnings: [] } } }, 400: invalid },
+  },
+  {
+    method: 'get', path: '/v1/webhooks', tag: 'Webhooks', summary: 'List webhooks (newest first)', query: pageQuery,
+    responses: { 200: { description: 'a page', body: { name: 'WebhookList', schema: r.listOf(r.webhookResponse), example: { data: [webhookExample], nextCursor: null } } } },
+  },
+  { method: 'get', path: idPath('webhooks'), tag: 'Webhooks', summary: 'Read a webhook', responses: { 200: { description: 'ok', body: { name: 'Webhook', schema: r.webhookResponse, example: webhookExample } }, 404: notFound } },
+  {
+    method: 'patch', path: idPath('webhooks'), tag: 'Webhooks', summary: 'Change a webhook (any subset of fields; the whole result is validated)',
+    body: { name: 'WebhookPatch', schema: patchWebhookSchema, example: { enabled: false, retry: { maxAttempts: 5 } } },
+    responses: { 200: { description: 'changed', body: { name: 'WebhookWithWarnings', schema: r.webhookWithWarnings } }, 400: invalid, 404: notFound },
+  },
+  { method: 'delete', path: idPath('webhooks'), tag: 'Webhooks', summary: 'Delete a webhook', responses: { 204: { description: 'deleted' }, 404: notFound } },
+  {
+    method: 'post', path: '/v1/webhooks/{id}/preview', tag: 'Webhooks', summary: 'Render the request an event would produce; sends nothing',
+    body: { name: 'PreviewRequest', schema: previewSchema, example: { event: eventInput } },
+    responses: {
+      200: { description: 'the rendered request', body: { name: 'Preview', schema: r.previewResponse, example: { ...request, warnings: [] } } },
+      400: invalid, 404: notFound, 422: err('the stored templates do not render for this event'),
+    },
+  },
+  {
+    method: 'get', path: '/v1/webhooks/{id}/secret', tag: 'Webhooks', summary: 'The signing secret (Standard Webhooks)',
+    responses: { 200: { description: 'ok', body: { name: 'SigningSecret', schema: r.secretResponse, example: { secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', previousSecretExpiresAt: null } } }, 404: notFound },
+  },
+  {
+    method: 'post', path: '/v1/webhooks/{id}/secret/rotate', tag: 'Webhooks', summary: 'Rotate the signing secret (the old one keeps signing for 24 h)',
+    body: { name: 'SecretRotate', schema: rotateSecretSchema, example: {} },
+    responses: { 200: { description: 'the new secret', body: { name: 'SigningSecret', schema: r.secretResponse } }, 400: invalid, 404: notFound, 409: err('rotated concurrently') },
+  },
+  {
+    method: 'get', path: '/v1/webhooks/{id}/subscriptions', tag: 'Webhooks', summary: 'Per-entity switches (by entity id)', query: subscriptionListQuery,
+    responses: { 200: { description: 'a page', body: { name: 'SubscriptionList', schema: r.listOf(r.subscriptionResponse), example: { data: [{ webhookId: webhookExample.id, entityId: 'client-1', enabled: true, createdAt: T, updatedAt: T }], nextCursor: null } } }, 404: notFound },
+  },
+  {
+    method: 'put', path: '/v1/webhooks/{id}/subscriptions/{entityId}', tag: 'Webhooks', summary: 'Switch an entity on or off',
+    body: { name: 'SubscriptionPut', schema: subscriptionSchema, example: { enabled: true } },
+    responses: { 200: { description: 'the switch', body: { name: 'Subscription', schema: r.subscriptionResponse } }, 400: invalid, 404: notFound },
+  },
+  { method: 'get', path: '/v1/webhooks/{id}/subscriptions/{entityId}', tag: 'Webhooks', summary: 'One switch', responses: { 200: { description: 'the switch', body: { name: 'Subscription', schema: r.subscriptionResponse } }, 404: notFound } },
+  { method: 'delete', path: '/v1/webhooks/{id}/subscriptions/{entityId}', tag: 'Webhooks', summary: 'Remove a switch (back to the default)', responses: { 204: { description: 'removed' }, 404: notFound } },
+  {
+    method: 'get', path: '/v1/stats/webhooks', tag: 'Webhooks', summary: 'Per-webhook notifications by status, success rate and attempt latency', query: webhookStatsQuery,
+    description: 'Over notifications created since `since` (default: the last 24 hours).',
+    responses: {
+      200: {
+        description: 'ok',
+        body: {
+          name: 'WebhookStats', schema: r.webhookStatsResponse,
+          example: { since: T, data: [{ webhookId: webhookExample.id, webhookName: webhookExample.name, deleted: false, notifications: { total: 10, pending: 0, retrying: 1, sent: 8, failed: 1, cancelled: 0 }, successRate: 8 / 9, attempts: 14, avgLatencyMs: 87, maxLatencyMs: 1203 }] },
+        },
+      },
+      400: invalid,
+    },
+  },
+
+  // Settings
+  { method: 'get', path: '/v1/settings', tag: 'Settings', summary: 'Instance settings', responses: { 200: { description: 'ok', body: { name: 'Settings', schema: r.settingsResponse, example: { webhookCommunications: 'enabled', updatedAt: null } } } } },
+  {
+    method: 'put', path: '/v1/settings', tag: 'Settings', summary: 'Replace the settings (the Webhook Communications switch)',
+    body: { name: 'SettingsPut', schema: settingsSchema, example: { webhookCommunications: 'none' } },
+    responses: { 200: { description: 'the settings', body: { name: 'Settings', schema: r.settingsResponse } }, 400: invalid },
+  },
+
+  // Events
+  {
+    method: 'post', path: '/v1/events', tag: 'Events', summary: 'Accept an event: one notification per matching webhook',
+    headers: [{ name: 'Idempotency-Key', description: 'a repeat returns the first result (200) and creates nothing' }],
+    body: { name: 'EventCreate', schema: eventSchema, example: eventInput },
+    responses: {
+      202: { description: 'accepted', body: { name: 'EventAccepted', schema: r.eventAccepted, example: accepted } },
+      200: { description: 'a duplicate: the first result', body: { name: 'EventAccepted', schema: r.eventAccepted } },
+      400: invalid,
+    },
+  },
+  {
+    method: 'get', path: idPath('events'), tag: 'Events', summary: 'An event and its notifications',
+    responses: { 200: { description: 'ok', body: { name: 'Event', schema: r.eventResponse, example: { ...accepted, data: eventInput.data, entityIds: eventInput.entityIds, occurredAt: T, createdAt: T, dispatchedAt: T } } }, 404: notFound },
+  },
+  {
+    method: 'get', path: '/v1/event-types', tag: 'Events', summary: 'Event types seen and their data paths (from the newest events)', query: eventTypesQuery,
+    responses: {
+      200: { description: 'ok', body: { name: 'EventTypes', schema: r.eventTypesResponse, example: { data: [{ type: 'loan.disbursed', count: 3, lastSeenAt: T, latestEventId: 'evt_0mk2f9b7c8d9e0f1', dataPaths: ['amount', 'client', 'client.id', 'client.name', 'currency', 'loanId'] }], sampled: 3 } } },
+      400: invalid,
+    },
+  },
+
+  // Notifications
+  {
+    method: 'get', path: '/v1/notifications', tag: 'Notifications', summary: 'The communication history (newest first)', query: notificationFilterSchema.extend(pageQuery.shape),
+    responses: { 200: { description: 'a page', body: { name: 'NotificationList', schema: r.listOf(r.notificationSummary), example: { data: [{ ...summaryBase, request: { method: request.method, url: request.url } }], nextCursor: null } } }, 400: invalid },
+  },
+  { method: 'get', path: idPath('notifications'), tag: 'Notifications', summary: 'A notification: the exact request and every attempt', responses: { 200: { description: 'ok', body: { name: 'Notification', schema: r.notificationResponse, example: notificationExample } }, 404: notFound } },
+  {
+    method: 'post', path: '/v1/notifications/{id}/resend', tag: 'Notifications', summary: 'Resend the stored request once, with a new idempotency key',
+    body: { name: 'ResendOne', schema: resendOneSchema, example: { reason: 'receiver fixed' } },
+    responses: {
+      202: { description: 'accepted', body: { name: 'ResendAccepted', schema: r.resendAccepted, example: { id: notificationExample.id, workflowId: notificationExample.workflowId, status: 'accepted' } } },
+      400: invalid, 404: notFound, 409: err('nothing to resend (the template failed to render)'), 503: err('Temporal unreachable'),
+    },
+  },
+  {
+    method: 'post', path: '/v1/notifications/resend', tag: 'Notifications', summary: 'Resend every notification matching a filter (a job)',
+    body: { name: 'BulkResend', schema: bulkResendSchema, example: { status: 'failed', webhookId: webhookExample.id, since: T } },
+    responses: {
+      202: { description: 'the job started', body: { name: 'BulkResendAccepted', schema: r.bulkResendAccepted, example: { matched: 5, resent: 5, jobId: 'job_0mk2fb1c2d3e4f5a' } } },
+      400: invalid, 503: err('Temporal unreachable'),
+    },
+  },
+  {
+    method: 'get', path: '/v1/notifications/resend/{jobId}', tag: 'Notifications', summary: 'A bulk resend job: progress and result',
+    responses: {
+      200: { description: 'ok', body: { name: 'BulkResendJob', schema: r.bulkResendJob, example: { jobId: 'job_0mk2fb1c2d3e4f5a', status: 'completed', startedAt: T, closedAt: T, result: { matched: 5, resent: 5, skipped: 0 } } } },
+      404: notFound,
+    },
+  },
+
+  // Inbound sources
+  {
+    method: 'post', path: '/v1/sources', tag: 'Sources', summary: 'Create an inbound source (returns its direct URL)',
+    body: { name: 'SourceCreate', schema: createSourceSchema, example: { name: 'Core banking', eventType: 'loan.disbursed', basicAuth: { username: 'core', password: '{{env_var[@core].pass}}' } } },
+    responses: { 201: { description: 'created', body: { name: 'Source', schema: r.sourceResponse, example: sourceExample } }, 400: invalid },
+  },
+  { method: 'get', path: '/v1/sources', tag: 'Sources', summary: 'List sources', query: pageQuery, responses: { 200: { description: 'a page', body: { name: 'SourceList', schema: r.listOf(r.sourceResponse), example: { data: [sourceExample], nextCursor: null } } } } },
+  { method: 'get', path: idPath('sources'), tag: 'Sources', summary: 'Read a source', responses: { 200: { description: 'ok', body: { name: 'Source', schema: r.sourceResponse } }, 404: notFound } },
+  {
+    method: 'patch', path: idPath('sources'), tag: 'Sources', summary: 'Change a source (`basicAuth: null` switches auth off)',
+    body: { name: 'SourcePatch', schema: patchSourceSchema, example: { basicAuth: null } },
+    responses: { 200: { description: 'changed', body: { name: 'Source', schema: r.sourceResponse } }, 400: invalid, 404: notFound },
+  },
+  { method: 'delete', path: idPath('sources'), tag: 'Sources', summary: 'Delete a source', responses: { 204: { description: 'deleted' }, 404: notFound } },
+  {
+    method: 'post', path: '/in/{sourceId}/{signature}', tag: 'Sources', summary: 'Inbound direct URL: the JSON body becomes an event', auth: false,
+    description: 'No API key: the signed URL is the credential, optionally with basic auth. A wrong signature is a 404.',
+    headers: [{ name: 'Idempotency-Key', description: 'or `webhook-id`: a repeat returns the first result' }],
+    body: { name: 'InboundBody', schema: z.record(z.string(), z.unknown()), example: { loanId: 'loan-7', amount: 2500.5 } },
+    responses: {
+      202: { description: 'accepted', body: { name: 'InboundAccepted', schema: r.inboundAccepted, example: { eventId: 'evt_0mk2f9b7c8d9e0f1' } } },
+      200: { description: 'a duplicate: the first result', body: { name: 'InboundAccepted', schema: r.inboundAccepted } },
+      400: invalid, 401: err('basic auth on and missing or wrong: `access_denied`'), 404: notFound,
+    },
+  },
+
+  // Variables
+  {
+    method: 'get', path: '/v1/variables', tag: 'Variables', summary: 'List variables (names only, never values)', query: variableListQuery,
+    responses: { 200: { description: 'a page', body: { name: 'VariableList', schema: r.listOf(r.variableResponse), example: { data: [{ name: 'core', references: { user: '{{env_var[@core].user}}', pass: '{{env_var[@core].pass}}' }, createdAt: T, updatedAt: T }], nextCursor: null } } }, 400: invalid },
+  },
+  {
+    method: 'put', path: '/v1/variables/{name}', tag: 'Variables', summary: 'Create or replace a variable (write-only)',
+    body: { name: 'VariablePut', schema: variableSchema, example: { user: 'core', pass: 's3cret-pass' } },
+    responses: { 200: { description: 'replaced', body: { name: 'Variable', schema: r.variableResponse } }, 201: { description: 'created', body: { name: 'Variable', schema: r.variableResponse } }, 400: invalid },
+  },
+  { method: 'get', path: '/v1/variables/{name}', tag: 'Variables', summary: 'Read a variable (name and dates only)', responses: { 200: { description: 'ok', body: { name: 'Variable', schema: r.variableResponse } }, 400: invalid, 404: notFound } },
+  { method: 'delete', path: '/v1/variables/{name}', tag: 'Variables', summary: 'Delete a variable', responses: { 204: { description: 'deleted' }, 400: invalid, 404: notFound } },
+];

@@ -1,0 +1,187 @@
+/**
+ * The shapes the API answers with, as zod schemas for the OpenAPI document. Requests are
+ * documented from the very schemas the routes validate with (src/routes/*); responses are built by
+ * view functions, so these are checked against real answers by test/integration/openapi.test.ts.
+ */
+import { z } from 'zod';
+import { NOTIFICATION_STATUSES, ATTEMPT_ERROR_KINDS } from '../models/notification';
+
+const dateTime = z.iso.datetime({ offset: true });
+const nullableDateTime = dateTime.nullable();
+const stringMap = z.record(z.string(), z.string());
+
+export const errorResponse = z
+  .object({
+    error: z.object({
+      code: z.string().meta({ description: 'stable code: validation_error, malformed_json, payload_too_large, unauthorized, access_denied, not_found, conflict, service_unavailable, internal_error' }),
+      message: z.string(),
+      details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    }),
+  })
+  ;
+
+const retry = z.object({ maxAttempts: z.number().int(), initialIntervalSeconds: z.number(), backoffCoefficient: z.number(), maxIntervalSeconds: z.number() });
+
+export const webhookResponse = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    enabled: z.boolean(),
+    eventTypes: z.array(z.string()),
+    condition: z.record(z.string(), z.unknown()).nullable(),
+    targeting: z.enum(['opt-out', 'opt-in']),
+    url: z.string(),
+    method: z.enum(['POST', 'PUT', 'PATCH']),
+    contentType: z.enum(['application/json', 'application/xml', 'text/plain']),
+    bodyTemplate: z.string().nullable(),
+    payloadVersion: z.string(),
+    headers: stringMap,
+    auth: z.union([z.object({ type: z.literal('none') }), z.object({ type: z.literal('basic'), username: z.string() })]).meta({ description: 'the password is write-only' }),
+    idempotencyKey: z.boolean(),
+    signing: z.object({ enabled: z.boolean() }),
+    retry,
+    timeoutSeconds: z.number().int(),
+    health: z.record(z.string(), z.unknown()).optional().meta({ description: 'circuit state, when the endpoint-health feature is present' }),
+    createdAt: dateTime,
+    updatedAt: dateTime,
+  })
+  ;
+
+export const webhookWithWarnings = webhookResponse
+  .extend({ warnings: z.array(z.string()).meta({ description: 'reserved static headers that were ignored' }) })
+  ;
+
+export const previewResponse = z
+  .object({ method: z.string(), url: z.string(), headers: stringMap, body: z.string(), warnings: z.array(z.string()) })
+  ;
+
+export const subscriptionResponse = z
+  .object({ webhookId: z.string(), entityId: z.string(), enabled: z.boolean(), createdAt: dateTime, updatedAt: dateTime })
+  ;
+
+export const secretResponse = z.object({ secret: z.string().regex(/^whsec_/), previousSecretExpiresAt: nullableDateTime });
+
+export const settingsResponse = z.object({ webhookCommunications: z.enum(['enabled', 'none']), updatedAt: nullableDateTime });
+
+const notificationRef = z.object({ id: z.string(), webhookId: z.string(), status: z.enum(NOTIFICATION_STATUSES) });
+
+export const eventAccepted = z.object({ id: z.string(), type: z.string(), notifications: z.array(notificationRef) });
+
+export const eventResponse = eventAccepted
+  .extend({ data: z.record(z.string(), z.unknown()), entityIds: z.array(z.string()), occurredAt: dateTime, createdAt: dateTime, dispatchedAt: nullableDateTime })
+  ;
+
+const request = z.object({ method: z.string(), url: z.string(), headers: stringMap, body: z.string() });
+
+export const attemptResponse = z
+  .object({
+    number: z.number().int(),
+    trigger: z.enum(['automatic', 'manual']),
+    idempotencyKey: z.string(),
+    startedAt: dateTime,
+    finishedAt: dateTime,
+    durationMs: z.number(),
+    statusCode: z.number().int().optional(),
+    responseHeaders: stringMap.optional(),
+    responseBody: z.string().optional().meta({ description: 'the first 16 KiB' }),
+    error: z.object({ kind: z.enum(ATTEMPT_ERROR_KINDS), message: z.string() }).optional(),
+  })
+  ;
+
+const notificationBase = {
+  id: z.string(),
+  eventId: z.string(),
+  eventType: z.string(),
+  webhookId: z.string(),
+  webhookName: z.string(),
+  status: z.enum(NOTIFICATION_STATUSES),
+  attemptCount: z.number().int(),
+  nextAttemptAt: nullableDateTime,
+  createdAt: dateTime,
+  updatedAt: dateTime,
+  sentAt: nullableDateTime,
+  failedAt: nullableDateTime,
+  workflowId: z.string(),
+};
+
+export const notificationResponse = z
+  .object({
+    ...notificationBase,
+    request: request.nullable().meta({ description: 'the snapshot rendered once at send-out, credentials redacted' }),
+    attempts: z.array(attemptResponse),
+    warnings: z.array(z.string()),
+  })
+  ;
+
+export const notificationSummary = z
+  .object({ ...notificationBase, request: z.object({ method: z.string(), url: z.string() }).nullable() })
+  ;
+
+export const resendAccepted = z.object({ id: z.string(), workflowId: z.string(), status: z.literal('accepted') });
+
+export const bulkResendAccepted = z.object({ matched: z.number().int(), resent: z.number().int(), jobId: z.string().nullable() });
+
+export const bulkResendJob = z
+  .object({
+    jobId: z.string(),
+    status: z.enum(['running', 'completed', 'failed']),
+    startedAt: dateTime,
+    closedAt: nullableDateTime,
+    result: z.object({ matched: z.number().int(), resent: z.number().int(), skipped: z.number().int() }).nullable(),
+  })
+  ;
+
+export const sourceResponse = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    eventType: z.string(),
+    basicAuth: z.object({ username: z.string() }).nullable().meta({ description: 'the password is write-only' }),
+    directUrl: z.string(),
+    createdAt: dateTime,
+    updatedAt: dateTime,
+  })
+  ;
+
+export const variableResponse = z
+  .object({ name: z.string(), references: z.object({ user: z.string(), pass: z.string() }), createdAt: dateTime, updatedAt: dateTime })
+  ;
+
+export const inboundAccepted = z.object({ eventId: z.string() });
+
+export const eventTypesResponse = z
+  .object({
+    data: z.array(z.object({ type: z.string(), count: z.number().int(), lastSeenAt: nullableDateTime, latestEventId: z.string(), dataPaths: z.array(z.string()) })),
+    sampled: z.number().int().meta({ description: 'how many of the newest events were read' }),
+  })
+  ;
+
+export const webhookStatsResponse = z
+  .object({
+    since: dateTime,
+    data: z.array(
+      z.object({
+        webhookId: z.string(),
+        webhookName: z.string().nullable(),
+        deleted: z.boolean(),
+        notifications: z.object({ total: z.number().int(), ...Object.fromEntries(NOTIFICATION_STATUSES.map((s) => [s, z.number().int()])) }),
+        successRate: z.number().min(0).max(1).nullable().meta({ description: 'sent / (sent + failed); null when none finished' }),
+        attempts: z.number().int(),
+        avgLatencyMs: z.number().nullable(),
+        maxLatencyMs: z.number().nullable(),
+      }),
+    ),
+  })
+  ;
+
+export const infoResponse = z
+  .object({ version: z.string(), temporalNamespace: z.string(), temporalUiUrl: z.string().nullable(), allowPrivateDestinations: z.boolean() })
+  ;
+
+export const healthResponse = z.object({ status: z.literal('ok') });
+export const readyResponse = z.object({ status: z.enum(['ready', 'not_ready']), checks: z.object({ mongodb: z.boolean(), temporal: z.boolean() }) });
+
+/** `{data, nextCursor}`: every list. */
+export function listOf<T extends z.ZodType>(item: T) {
+  return z.object({ data: z.array(item), nextCursor: z.string().nullable() });
+}

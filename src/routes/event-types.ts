@@ -1,0 +1,70 @@
+/**
+ * `GET /v1/event-types`: the event types Herald has seen and the data paths each carried, for the
+ * console's placeholder picker. Derived from a sample of the newest events (not a scan of the
+ * whole collection), so it stays cheap however long the history is.
+ */
+import { Router } from 'express';
+import { z } from 'zod';
+import type { AppDeps } from '../app';
+import { parseQuery } from '../http/validate';
+import { eventData } from '../models/event';
+
+export const eventTypesQuery = z
+  .object({
+    sample: z.coerce.number().int('must be a whole number').min(1, 'must be at least 1').max(2000, 'must be at most 2000').default(500),
+  })
+  .strict();
+
+// A deeply nested or very wide payload must not produce thousands of picker entries.
+const MAX_PATHS_PER_TYPE = 200;
+const MAX_DEPTH = 6;
+
+/**
+ * Handlebars paths of a data object: `amount`, `client`, `client.name`, and for arrays the array
+ * itself plus its first element's paths as `items.[0].sku` (Handlebars' segment-literal syntax).
+ */
+export function dataPaths(data: unknown, prefix = '', depth = 0, out = new Set<string>()): Set<string> {
+  if (depth >= MAX_DEPTH || out.size >= MAX_PATHS_PER_TYPE || data === null || typeof data !== 'object') return out;
+  if (Array.isArray(data)) {
+    if (data.length > 0) dataPaths(data[0], `${prefix}.[0]`, depth + 1, out);
+    return out;
+  }
+  for (const [key, value] of Object.entries(data)) {
+    if (out.size >= MAX_PATHS_PER_TYPE) break;
+    // A key Handlebars cannot name as a plain segment is written as a segment literal.
+    const segment = /^[A-Za-z_$][\w$-]*$/.test(key) ? key : `[${key.replace(/]/g, '')}]`;
+    const path = prefix ? `${prefix}.${segment}` : segment;
+    out.add(path);
+    dataPaths(value, path, depth + 1, out);
+  }
+  return out;
+}
+
+export function eventTypesRouter(deps: AppDeps): Router {
+  const router = Router();
+
+  router.get('/', async (req, res) => {
+    const q = parseQuery(eventTypesQuery, req.query);
+    const events = await deps.models.Event.find({}, { _id: 1, type: 1, dataJson: 1, createdAt: 1 }).sort({ _id: -1 }).limit(q.sample).lean();
+    const byType = new Map<string, { type: string; count: number; lastSeenAt: Date | undefined; latestEventId: string; paths: Set<string> }>();
+    for (const e of events) {
+      let entry = byType.get(e.type);
+      if (!entry) byType.set(e.type, (entry = { type: e.type, count: 0, lastSeenAt: e.createdAt, latestEventId: e._id, paths: new Set() }));
+      entry.count++;
+      let data: unknown = {};
+      try {
+        data = eventData(e);
+      } catch {
+        // stored before dataJson was validated JSON: no paths to offer
+      }
+      dataPaths(data, '', 0, entry.paths);
+    }
+    res.json({
+      // latestEventId: the console reads that event to fill its preview with real data.
+      data: [...byType.values()].map((t) => ({ type: t.type, count: t.count, lastSeenAt: t.lastSeenAt ?? null, latestEventId: t.latestEventId, dataPaths: [...t.paths].sort() })),
+      sampled: events.length,
+    });
+  });
+
+  return router;
+}
