@@ -77,6 +77,12 @@ lat_count 8
       ['CreateWorkflowExecution', 2],
       ['(none)', 1],
     ]);
+    expect(groupBy(d, 'persistence_requests', ['service_name', 'operation'])).toEqual([
+      ['history.UpdateWorkflowExecution', 15],
+      ['history.AppendHistoryNodes', 5],
+      ['history.CreateWorkflowExecution', 2],
+      ['frontend.(none)', 1],
+    ]);
     expect(totalsByName(d)).toEqual([
       ['persistence_requests', 23],
       ['lat_count', 8],
