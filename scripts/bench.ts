@@ -211,7 +211,8 @@ async function main(): Promise<void> {
     }
 
     // Paced: by default half the measured delivery rate (in deliveries/s, hence ÷ webhooks events/s).
-    const paceRate = values['paced-rate'] ? num('paced-rate') : Math.max(0.5, (Number(report.entries.find(([k]) => k === 'throughput.delivered_per_s')?.[1]) || 2) / 2 / webhooks);
+    const heraldRate = throughput.deliveries / (throughput.wallMs / 1000);
+    const paceRate = values['paced-rate'] ? num('paced-rate') : Math.max(0.5, heraldRate / 2 / webhooks);
     const paceSeconds = num('paced-seconds');
     if (paceSeconds > 0) {
       report.set('paced.rate_events_per_s', paceRate, 2);
@@ -246,7 +247,6 @@ async function main(): Promise<void> {
       report.set('baseline.deliveries_per_s', r.perSecond, 0);
       return { deliveries: r.sent, wallMs: r.ms };
     });
-    const heraldRate = throughput.deliveries / (throughput.wallMs / 1000);
     const baselineRate = baseline.deliveries / (baseline.wallMs / 1000);
     report.set('ratio.herald_over_baseline', heraldRate / baselineRate, 5);
     report.set('ratio.baseline_over_herald', baselineRate / heraldRate, 0);
