@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Writable } from 'node:stream';
-import { bundleWorkflowCode } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, makeTelemetryFilterString, Runtime } from '@temporalio/worker';
 import { loadConfig } from '../src/config';
 import { startEmbeddedStack } from '../src/embedded/stack';
 import { freePort } from '../src/embedded/child-process';
@@ -104,6 +104,12 @@ async function main(): Promise<void> {
     const connections = await openConnections(config, { temporalAddress: stack.temporalAddress!, mongodbUri: config.mongodbUri! }, logger);
     const commands = profile ? new CommandCounter(connections.db.connection) : null;
     const metrics = createMetrics();
+    // The SDK's warnings (e.g. "workflow task duration exceeded 5 seconds" under load) go to
+    // stderr, keeping stdout to the figures; startWorker then finds the runtime installed.
+    Runtime.install({
+      logger: new DefaultLogger('WARN', (e) => process.stderr.write(`${e.level} ${e.message}\n`)),
+      telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} } },
+    });
     const bundlePath = path.join(dataDir, 'bundle.js');
     writeFileSync(bundlePath, (await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: silent() })).code);
     // The same composition as `npm start` (src/main.ts): one config cache, eager workflow starts.
@@ -207,7 +213,8 @@ async function main(): Promise<void> {
     }
 
     // Paced: by default half the measured delivery rate (in deliveries/s, hence ÷ webhooks events/s).
-    const paceRate = values['paced-rate'] ? num('paced-rate') : Math.max(0.5, (Number(report.entries.find(([k]) => k === 'throughput.delivered_per_s')?.[1]) || 2) / 2 / webhooks);
+    const heraldRate = throughput.deliveries / (throughput.wallMs / 1000);
+    const paceRate = values['paced-rate'] ? num('paced-rate') : Math.max(0.5, heraldRate / 2 / webhooks);
     const paceSeconds = num('paced-seconds');
     if (paceSeconds > 0) {
       report.set('paced.rate_events_per_s', paceRate, 2);
@@ -242,7 +249,6 @@ async function main(): Promise<void> {
       report.set('baseline.deliveries_per_s', r.perSecond, 0);
       return { deliveries: r.sent, wallMs: r.ms };
     });
-    const heraldRate = throughput.deliveries / (throughput.wallMs / 1000);
     const baselineRate = baseline.deliveries / (baseline.wallMs / 1000);
     report.set('ratio.herald_over_baseline', heraldRate / baselineRate, 5);
     report.set('ratio.baseline_over_herald', baselineRate / heraldRate, 0);
@@ -280,14 +286,15 @@ async function serverMetrics(report: Report, stack: { temporalMetricsUrl?: strin
     ['service_requests', 'temporal_service_requests'],
     ['task_requests', 'temporal_task_requests'],
   ];
+  // By service and operation: one client call is counted by each service it passes (frontend, history, matching).
   for (const [metric, key] of groups) {
-    const rows = groupBy(t, metric, 'operation');
+    const rows = groupBy(t, metric, ['service_name', 'operation']);
     if (rows.length === 0) continue;
     report.set(`profile.${key}_per_delivery.total`, per(rows.reduce((s, [, v]) => s + v, 0)), 2);
     for (const [op, n] of rows) if (per(n) >= 0.01) report.set(`profile.${key}_per_delivery.${op}`, per(n), 2);
   }
   // Time inside the server's SQLite persistence calls (wall time, summed over concurrent calls).
-  const persistMs = groupBy(t, 'persistence_latency_sum', 'operation');
+  const persistMs = groupBy(t, 'persistence_latency_sum', ['service_name', 'operation']);
   report.set('profile.temporal_persistence_ms_per_delivery.total', per(1000 * persistMs.reduce((s, [, v]) => s + v, 0)), 2);
   for (const [op, sec] of persistMs.slice(0, 8)) report.set(`profile.temporal_persistence_ms_per_delivery.${op}`, per(1000 * sec), 2);
   const historyBytes = t.filter((s) => s.name === 'history_size_sum').reduce((a, s) => a + s.value, 0);

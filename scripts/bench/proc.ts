@@ -40,7 +40,12 @@ export function cpuMs(pid: number): number {
   }
 }
 
-/** CPU milliseconds per thread name (`comm`) of one process: where inside Node the time goes. */
+/**
+ * CPU milliseconds per thread of one process, grouped by thread name (`comm`): where inside Node
+ * the time goes. The main thread (tid = pid) is `main`; Node's other JS threads (worker threads,
+ * such as the SDK's workflow thread) inherit the name `node`; Temporal core's threads are named by
+ * Rust (`tokio-runtime-w`, `workflow-proces`...).
+ */
 export function cpuMsByThread(pid: number): Map<string, number> {
   const out = new Map<string, number>();
   let tids: string[] = [];
@@ -52,7 +57,8 @@ export function cpuMsByThread(pid: number): Map<string, number> {
   for (const tid of tids) {
     try {
       const { comm, utime, stime } = parseStat(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'));
-      out.set(comm, (out.get(comm) ?? 0) + ((utime + stime) * 1000) / CLK_TCK);
+      const name = tid === String(pid) ? 'main' : comm;
+      out.set(name, (out.get(name) ?? 0) + ((utime + stime) * 1000) / CLK_TCK);
     } catch {
       // The thread ended between the listing and the read.
     }

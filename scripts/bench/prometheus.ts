@@ -46,14 +46,15 @@ export function diffSamples(before: readonly Sample[], after: readonly Sample[])
 }
 
 /**
- * Sums a metric's deltas grouped by one label (series without it go under `(none)`): e.g.
- * persistence_requests by `operation`. Largest first.
+ * Sums a metric's deltas grouped by one label or several joined by `.` (a missing label reads
+ * `(none)`): e.g. persistence_requests by `service_name` and `operation`. Largest first.
  */
-export function groupBy(samples: readonly Sample[], name: string, label: string): Array<[string, number]> {
+export function groupBy(samples: readonly Sample[], name: string, label: string | readonly string[]): Array<[string, number]> {
+  const labels = typeof label === 'string' ? [label] : label;
   const sums = new Map<string, number>();
   for (const s of samples) {
     if (s.name !== name) continue;
-    const key = s.labels[label] ?? '(none)';
+    const key = labels.map((l) => s.labels[l] ?? '(none)').join('.');
     sums.set(key, (sums.get(key) ?? 0) + s.value);
   }
   return [...sums].filter(([, v]) => v !== 0).sort((a, b) => b[1] - a[1]);

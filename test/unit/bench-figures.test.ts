@@ -8,7 +8,7 @@ import { nest, Report } from '../../scripts/bench/report';
 import { diffSamples, groupBy, parsePrometheus, totalsByName } from '../../scripts/bench/prometheus';
 import { addSelfTimes, packageOf, top, type CpuProfile } from '../../scripts/bench/cpu-profile';
 import { countEvents, eventTypeName } from '../../scripts/bench/history';
-import { cpuDelta, parseStat } from '../../scripts/bench/proc';
+import { cpuDelta, cpuMsByThread, parseStat } from '../../scripts/bench/proc';
 
 describe('percentiles', () => {
   test('nearest rank over 1..100', () => {
@@ -76,6 +76,12 @@ lat_count 8
       ['AppendHistoryNodes', 5],
       ['CreateWorkflowExecution', 2],
       ['(none)', 1],
+    ]);
+    expect(groupBy(d, 'persistence_requests', ['service_name', 'operation'])).toEqual([
+      ['history.UpdateWorkflowExecution', 15],
+      ['history.AppendHistoryNodes', 5],
+      ['history.CreateWorkflowExecution', 2],
+      ['frontend.(none)', 1],
     ]);
     expect(totalsByName(d)).toEqual([
       ['persistence_requests', 23],
@@ -158,6 +164,14 @@ describe('/proc accounting', () => {
   test('reads utime and stime after a comm that holds spaces and parens', () => {
     const stat = '4242 (tokio (rt) w) S 1 2 3 4 5 6 7 8 9 10 1234 567 0 0 20 0 9 0 100 200 300';
     expect(parseStat(stat)).toEqual({ comm: 'tokio (rt) w', utime: 1234, stime: 567 });
+  });
+
+  test('per-thread CPU names the main thread apart from the other threads called node', () => {
+    let x = 0;
+    for (let i = 0; i < 2e7; i++) x += i % 7;
+    expect(x).toBeGreaterThan(0);
+    const threads = cpuMsByThread(process.pid);
+    expect(threads.get('main')).toBeGreaterThan(0);
   });
 
   test('cpu deltas per process and in total', () => {
