@@ -88,6 +88,10 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     // Let in-flight attempts finish on shutdown: an attempt cut off mid-request would be retried anyway,
     // but finishing it avoids a duplicate delivery.
     shutdownGraceTime: '30 seconds',
+    // Notifications stay open for the resend window but are idle after their round: keeping every
+    // one in the cache grew the heap past 1 GB in the bench and spent the CPU on garbage collection.
+    // An evicted workflow is replayed from its short history if a resend signal ever comes.
+    maxCachedWorkflows: 250,
     ...deps.options,
   });
   const done = worker.run().finally(async () => {
