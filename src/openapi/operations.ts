@@ -10,7 +10,7 @@ import { previewSchema } from '../routes/webhook-preview';
 import { rotateSecretSchema } from '../routes/webhook-secrets';
 import { subscriptionListQuery, subscriptionSchema } from '../routes/subscriptions';
 import { settingsSchema } from '../routes/settings';
-import { eventSchema } from '../routes/events';
+import { eventListQuery, eventSchema, replaySchema } from '../routes/events';
 import { bulkResendSchema, notificationFilterSchema, resendOneSchema } from '../routes/notifications';
 import { createSourceSchema, patchSourceSchema } from '../routes/sources';
 import { variableListQuery, variableSchema } from '../routes/variables';
@@ -224,6 +224,23 @@ export const OPERATIONS: Operation[] = [
   {
     method: 'get', path: idPath('events'), tag: 'Events', summary: 'An event and its notifications',
     responses: { 200: { description: 'ok', body: { name: 'Event', schema: r.eventResponse, example: { ...accepted, data: eventInput.data, entityIds: eventInput.entityIds, occurredAt: T, createdAt: T, dispatchedAt: T } } }, 404: notFound },
+  },
+  {
+    method: 'get', path: '/v1/events', tag: 'Events', summary: 'Stored events, newest first (`matched=false`: created no notification)', query: eventListQuery,
+    responses: { 200: { description: 'a page', body: { name: 'EventList', schema: r.listOf(r.eventListItem) } }, 400: invalid },
+  },
+  {
+    method: 'post', path: '/v1/events/replay', tag: 'Events', summary: 'Replay the fan-out of every stored event matching a filter (a job)',
+    body: { name: 'ReplayFilter', schema: replaySchema, example: { matched: false, since: T } },
+    responses: { 202: { description: 'the job started', body: { name: 'ReplayAccepted', schema: r.replayAccepted, example: { jobId: 'job_0mk2fb1c2d3e4f5a', events: 12 } } }, 400: invalid, 409: err('communications are "none"'), 503: err('Temporal unreachable') },
+  },
+  {
+    method: 'post', path: '/v1/events/{id}/replay', tag: 'Events', summary: "Replay one event's fan-out against the current webhooks (a job)",
+    responses: { 202: { description: 'the job started', body: { name: 'ReplayAccepted', schema: r.replayAccepted } }, 404: notFound, 409: err('communications are "none"'), 503: err('Temporal unreachable') },
+  },
+  {
+    method: 'get', path: '/v1/events/replay/{jobId}', tag: 'Events', summary: 'A replay job: progress and result',
+    responses: { 200: { description: 'ok', body: { name: 'ReplayJob', schema: r.replayJob, example: { jobId: 'job_0mk2fb1c2d3e4f5a', status: 'completed', startedAt: T, closedAt: T, result: { events: 12, created: 9, eventsWithNew: 9 } } } }, 404: notFound },
   },
   {
     method: 'get', path: '/v1/event-types', tag: 'Events', summary: 'Event types seen and their data paths (from the newest events)', query: eventTypesQuery,

@@ -147,6 +147,29 @@ export const variableResponse = z
   .object({ name: z.string(), references: z.object({ user: z.string(), pass: z.string() }), createdAt: dateTime, updatedAt: dateTime })
   ;
 
+export const eventListItem = z.object({
+  id: z.string(),
+  type: z.string(),
+  entityIds: z.array(z.string()),
+  data: z.record(z.string(), z.unknown()),
+  occurredAt: dateTime,
+  createdAt: dateTime,
+  dispatchedAt: nullableDateTime,
+  source: z.string().nullable(),
+  notificationCount: z.number().int(),
+  matched: z.boolean(),
+});
+
+export const replayAccepted = z.object({ jobId: z.string().nullable(), events: z.number().int() });
+
+export const replayJob = z.object({
+  jobId: z.string(),
+  status: z.enum(['running', 'completed', 'failed']),
+  startedAt: dateTime,
+  closedAt: nullableDateTime,
+  result: z.object({ events: z.number().int(), created: z.number().int(), eventsWithNew: z.number().int() }).nullable(),
+});
+
 export const inboundAccepted = z.object({ eventId: z.string() });
 
 export const eventTypesResponse = z

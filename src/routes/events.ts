@@ -49,7 +49,7 @@ export const eventListQuery = z.object({
     .optional(),
 });
 
-const replaySchema = z
+export const replaySchema = z
   .object({ ...eventFilterFields, matched: z.boolean({ message: 'must be true or false' }).optional() })
   .strict()
   // An empty filter would replay the whole history against today's webhooks: almost always a mistake.
