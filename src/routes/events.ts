@@ -4,6 +4,7 @@
  * (`/replay`), done by a replay workflow so a long history never times out the request.
  */
 import { Router } from 'express';
+import { jobView } from '../http/job-view';
 import { z } from 'zod';
 import type { AppDeps } from '../app';
 import { ErrorCodes, HeraldError, notFound, unavailable } from '../errors';
@@ -78,23 +79,7 @@ export function eventsRouter(deps: AppDeps): Router {
   });
 
   router.get('/replay/:jobId', async (req, res) => {
-    const handle = deps.temporal.client.workflow.getHandle(replayWorkflowId(req.params.jobId));
-    let description;
-    try {
-      description = await handle.describe();
-    } catch (err) {
-      if ((err as Error).name === 'WorkflowNotFoundError') throw notFound('Replay job');
-      throw err;
-    }
-    const state = description.status.name;
-    const result = state === 'COMPLETED' ? ((await handle.result()) as ReplayResult) : null;
-    res.json({
-      jobId: req.params.jobId,
-      status: state === 'RUNNING' ? 'running' : state === 'COMPLETED' ? 'completed' : 'failed',
-      startedAt: description.startTime,
-      closedAt: description.closeTime ?? null,
-      result,
-    });
+    res.json(await jobView<ReplayResult>(deps.temporal, replayWorkflowId(req.params.jobId), req.params.jobId, 'Replay job'));
   });
 
   router.post('/:id/replay', async (req, res) => {

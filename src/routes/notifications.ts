@@ -4,6 +4,7 @@
  * thousands of matches never time out the request).
  */
 import { Router } from 'express';
+import { jobView } from '../http/job-view';
 import { z } from 'zod';
 import type { AppDeps } from '../app';
 import { HeraldError, ErrorCodes, notFound, unavailable } from '../errors';
@@ -98,23 +99,7 @@ export function notificationsRouter(deps: AppDeps): Router {
   });
 
   router.get('/resend/:jobId', async (req, res) => {
-    const handle = deps.temporal.client.workflow.getHandle(bulkResendWorkflowId(req.params.jobId));
-    let description;
-    try {
-      description = await handle.describe();
-    } catch (err) {
-      if ((err as Error).name === 'WorkflowNotFoundError') throw notFound('Resend job');
-      throw err;
-    }
-    const state = description.status.name;
-    const result = state === 'COMPLETED' ? await handle.result() as BulkResendResult : null;
-    res.json({
-      jobId: req.params.jobId,
-      status: state === 'RUNNING' ? 'running' : state === 'COMPLETED' ? 'completed' : 'failed',
-      startedAt: description.startTime,
-      closedAt: description.closeTime ?? null,
-      result,
-    });
+    res.json(await jobView<BulkResendResult>(deps.temporal, bulkResendWorkflowId(req.params.jobId), req.params.jobId, 'Resend job'));
   });
 
   router.get('/:id', async (req, res) => {
