@@ -18,7 +18,9 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit(process.env);
   const logger = createLogger(config.logLevel);
   const cleanup: Array<() => Promise<void>> = [];
+  let shuttingDown = false;
   const stopAll = async () => {
+    shuttingDown = true;
     for (const fn of cleanup.splice(0).reverse()) await fn().catch((err) => logger.error({ err }, 'shutdown step failed'));
   };
   onShutdown(logger, stopAll);
@@ -93,6 +95,9 @@ async function main(): Promise<void> {
       ].join('\n'),
     );
     worker.done.catch(async (err) => {
+      // During a requested shutdown the worker may end with an error (its polls cut off): that is
+      // not a failure of Herald, and exiting 1 here would race the clean exit.
+      if (shuttingDown) return;
       logger.error({ err }, 'worker stopped unexpectedly');
       await stopAll();
       process.exit(1);
