@@ -24,6 +24,12 @@ async function main(): Promise<void> {
     for (const fn of cleanup.splice(0).reverse()) await fn().catch((err) => logger.error({ err }, 'shutdown step failed'));
   };
   onShutdown(logger, stopAll);
+  // A connection cut off by a requested shutdown may reject a pending call nobody awaits any more:
+  // log it (with its stack) instead of letting Node turn a clean stop into exit code 1.
+  process.on('unhandledRejection', (err) => {
+    if (!shuttingDown) throw err;
+    logger.warn({ err }, 'a call was cut off by the shutdown');
+  });
 
   try {
     let stack: EmbeddedStack | undefined;
