@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { DefaultLogger, NativeConnection, Worker, Runtime, makeTelemetryFilterString, type WorkerOptions } from '@temporalio/worker';
 import { Agent } from 'undici';
 import { createActivities } from '../activities';
+import { createEndpointHealth } from './flow-control/endpoint-health';
 import type { Config } from './config';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
@@ -83,6 +84,12 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
       userAgent: USER_AGENT,
       configCache: deps.configCache ?? createConfigCache(deps.models),
       resendWindowSeconds: deps.config.resendWindowSeconds,
+      health: createEndpointHealth({
+        models: deps.models,
+        logger: deps.logger,
+        defaults: deps.config.circuit,
+        onChange: async (change) => deps.metrics?.recordHealthChange(change.type),
+      }),
     }),
     ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath: require.resolve('../workflows') }),
     // Let in-flight attempts finish on shutdown: an attempt cut off mid-request would be retried anyway,
