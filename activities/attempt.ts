@@ -17,6 +17,7 @@ import { recordAttempt, type NewAttempt } from '../src/delivery/record-attempt';
 import { resolveStoredCredential, unresolvedCredentialAttempt } from '../src/delivery/credentials';
 import type { CachedWebhook, ConfigView } from '../src/config-cache';
 import type { NotificationDoc } from '../src/models/notification';
+import { emitNotificationFailed } from './operational-events';
 
 /** The notification fields an attempt reads: one indexed read. */
 export const ATTEMPT_PROJECTION = {
@@ -122,6 +123,12 @@ export async function makeAttempt(
     nextAttemptAt: keepsRound ? undefined : nextAttemptAt,
   });
   deps.metrics?.recordStatusChange(recorded.previousStatus, recorded.status);
+  // The automatic round ended failed: tell the operators subscribed to herald.notification.failed
+  // (never throws; deduplicated per round, so a rerun of this activity emits into the same event).
+  if (automatic && final && recorded.status === 'failed') {
+    const n = { notificationId: input.notificationId, webhookId: notification.webhookId, webhookName: webhook.name, eventId: notification.eventId, eventType: notification.eventType };
+    await emitNotificationFailed(deps, { ...n, idempotencyKey: input.idempotencyKey, attempts: recorded.number }, result);
+  }
 
   const summary: AttemptSummary = {
     number: recorded.number,
