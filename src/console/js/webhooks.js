@@ -234,7 +234,8 @@ function previewPanel(w, eventTypes) {
     entities.value = ev.entityIds.join(', ');
     data.value = JSON.stringify(ev.data, null, 2);
   };
-  if (seen) loadSample(seen.latestEventId).catch(() => {});
+  // An operational type not seen yet has no event to sample.
+  if (seen?.latestEventId) loadSample(seen.latestEventId).catch(() => {});
   const form = h('form', { class: 'card', 'aria-labelledby': 'preview-h', onsubmit: async (e) => {
     e.preventDefault();
     let parsed;
