@@ -64,7 +64,7 @@ function headersEditor(initial) {
 function placeholderPicker(eventTypes, targets) {
   let target = targets[targets.length - 1];
   for (const t of targets) t.addEventListener('focus', () => (target = t));
-  const typeSelect = select('pickerType', eventTypes.map((t) => [t.type, `${t.type} (${t.count} seen)`]));
+  const typeSelect = select('pickerType', eventTypes.map((t) => [t.type, `${t.type} (${t.operational ? 'Herald operational event, ' : ''}${t.count} seen)`]));
   const buttons = h('div', { class: 'chips', role: 'group', 'aria-label': 'Placeholders' });
   const insert = (text) => {
     const start = target.selectionStart ?? target.value.length;
