@@ -19,6 +19,7 @@ import type { CachedWebhook, ConfigView } from '../src/config-cache';
 import { enterGate } from '../src/flow-control/gate';
 import { healthSignal } from '../src/flow-control/circuit';
 import type { NotificationDoc } from '../src/models/notification';
+import { emitNotificationFailed } from './operational-events';
 
 /** The notification fields an attempt reads: one indexed read. */
 export const ATTEMPT_PROJECTION = {
@@ -122,6 +123,12 @@ export async function makeAttempt(
   deps.metrics?.recordStatusChange(recorded.previousStatus, recorded.status);
   const signal = healthSignal(result);
   if (signal) await deps.health.record(webhook, signal, { now: result.finishedAt });
+  // The automatic round ended failed: tell the operators subscribed to herald.notification.failed
+  // (never throws; deduplicated per round, so a rerun of this activity emits into the same event).
+  if (automatic && final && recorded.status === 'failed') {
+    const n = { notificationId: input.notificationId, webhookId: notification.webhookId, webhookName: webhook.name, eventId: notification.eventId, eventType: notification.eventType };
+    await emitNotificationFailed(deps, { ...n, idempotencyKey: input.idempotencyKey, attempts: recorded.number }, result);
+  }
 
   const summary: AttemptSummary = {
     number: recorded.number,

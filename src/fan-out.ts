@@ -13,6 +13,7 @@ import type { ConfigCache, CachedWebhook } from './config-cache';
 import { eventData, type EventDoc } from './models/event';
 import { webhookCondition } from './models/webhook';
 import { matchesCondition } from './matching/condition';
+import { matchesEventType } from './matching/event-type';
 import { isTargeted } from './matching/targeting';
 import { renderSnapshot } from './render/snapshot';
 import { assertRenderedSize } from './render/request-size';
@@ -41,13 +42,13 @@ export interface CreatedNotification {
 
 const DUPLICATE_KEY = 11000;
 
-/** The webhooks an event goes to: enabled, subscribed to its type, condition and targeting met. */
+/** The webhooks an event goes to: enabled, subscribed to its type (`*` never covers `herald.*`), condition and targeting met. */
 export async function matchingWebhooks(deps: Pick<FanOutDeps, 'models' | 'configCache'>, event: StoredEvent): Promise<CachedWebhook[]> {
   const config = await deps.configCache.current();
   if (config.communications === 'none') return [];
   const subject = { type: event.type, data: eventData(event), entityIds: event.entityIds ?? [] };
   const matching = config.active.filter(
-    (w) => (w.eventTypes.includes(event.type) || w.eventTypes.includes('*')) && matchesCondition(webhookCondition(w), subject),
+    (w) => matchesEventType(w.eventTypes, event.type) && matchesCondition(webhookCondition(w), subject),
   );
   // Per-entity switches: looked up only for webhooks that have any (opt-in ones always need them).
   const needSubs = subject.entityIds.length ? matching.filter((w) => config.withSubscriptions.has(w._id)) : [];

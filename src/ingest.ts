@@ -33,11 +33,13 @@ const DUPLICATE_KEY = 11000;
 export async function ingestEvent(
   deps: IngestDeps,
   input: IncomingEvent,
-  opts: { idempotencyKey?: string; source?: string } = {},
+  opts: { idempotencyKey?: string; source?: string; dedupeKey?: string } = {},
 ): Promise<IngestResult> {
   const { models } = deps;
   const id = input.id ?? newId('evt');
-  const dedupeKey = opts.idempotencyKey ? `key:${opts.idempotencyKey}` : `id:${id}`;
+  // `dedupeKey` given whole: Herald's own events (src/operational-events.ts) use a namespace no
+  // client Idempotency-Key or event id can reach.
+  const dedupeKey = opts.dedupeKey ?? (opts.idempotencyKey ? `key:${opts.idempotencyKey}` : `id:${id}`);
   let event: EventDoc & { _id: string };
   try {
     const created = await models.Event.create({

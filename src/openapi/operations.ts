@@ -18,6 +18,7 @@ import { eventTypesQuery } from '../routes/event-types';
 import { webhookStatsQuery } from '../routes/stats';
 import { pageQuery } from '../http/pagination';
 import * as r from './responses';
+import { OPERATIONAL_EVENT_TYPES, OPERATIONAL_EVENTS } from '../operational-events';
 
 export interface Body {
   /** The name under components/schemas. */
@@ -229,6 +230,7 @@ export const OPERATIONS: Operation[] = [
   // Events
   {
     method: 'post', path: '/v1/events', tag: 'Events', summary: 'Accept an event: one notification per matching webhook',
+    description: `A \`type\` starting with \`herald.\` is refused (400): that namespace is Herald's own operational events (${OPERATIONAL_EVENT_TYPES.join(', ')}).`,
     headers: [{ name: 'Idempotency-Key', description: 'a repeat returns the first result (200) and creates nothing' }],
     body: { name: 'EventCreate', schema: eventSchema, example: eventInput },
     responses: {
@@ -260,8 +262,22 @@ export const OPERATIONS: Operation[] = [
   },
   {
     method: 'get', path: '/v1/event-types', tag: 'Events', summary: 'Event types seen and their data paths (from the newest events)', query: eventTypesQuery,
+    description: `Herald's operational event types are always listed (\`operational: true\`), seen or not: ${OPERATIONAL_EVENT_TYPES.map((t) => `\`${t}\` (${OPERATIONAL_EVENTS[t].description})`).join('; ')}. A webhook receives them only by listing them by name: \`"*"\` does not match them.`,
     responses: {
-      200: { description: 'ok', body: { name: 'EventTypes', schema: r.eventTypesResponse, example: { data: [{ type: 'loan.disbursed', count: 3, lastSeenAt: T, latestEventId: 'evt_0mk2f9b7c8d9e0f1', dataPaths: ['amount', 'client', 'client.id', 'client.name', 'currency', 'loanId'] }], sampled: 3 } } },
+      200: {
+        description: 'ok',
+        body: {
+          name: 'EventTypes',
+          schema: r.eventTypesResponse,
+          example: {
+            data: [
+              { type: 'loan.disbursed', count: 3, lastSeenAt: T, latestEventId: 'evt_0mk2f9b7c8d9e0f1', dataPaths: ['amount', 'client', 'client.id', 'client.name', 'currency', 'loanId'], operational: false },
+              { type: 'herald.notification.failed', count: 0, lastSeenAt: null, latestEventId: null, dataPaths: ['attempts', 'eventId', 'eventType', 'lastAttempt', 'lastAttempt.errorKind', 'lastAttempt.finishedAt', 'lastAttempt.statusCode', 'notificationId', 'webhookId', 'webhookName'], operational: true },
+            ],
+            sampled: 3,
+          },
+        },
+      },
       400: invalid,
     },
   },
@@ -312,7 +328,7 @@ export const OPERATIONS: Operation[] = [
   { method: 'delete', path: idPath('sources'), tag: 'Sources', summary: 'Delete a source', responses: { 204: { description: 'deleted' }, 404: notFound } },
   {
     method: 'post', path: '/in/{sourceId}/{signature}', tag: 'Sources', summary: 'Inbound direct URL: the JSON body becomes an event', auth: false,
-    description: 'No API key: the signed URL is the credential, optionally with basic auth. A wrong signature is a 404.',
+    description: "No API key: the signed URL is the credential, optionally with basic auth. A wrong signature is a 404. A source whose `eventType` is in Herald's reserved `herald.` namespace (saved before the rule) gets a 400.",
     headers: [{ name: 'Idempotency-Key', description: 'or `webhook-id`: a repeat returns the first result' }],
     body: { name: 'InboundBody', schema: z.record(z.string(), z.unknown()), example: { loanId: 'loan-7', amount: 2500.5 } },
     responses: {

@@ -196,7 +196,16 @@ export const inboundAccepted = z.object({ eventId: z.string() });
 
 export const eventTypesResponse = z
   .object({
-    data: z.array(z.object({ type: z.string(), count: z.number().int(), lastSeenAt: nullableDateTime, latestEventId: z.string(), dataPaths: z.array(z.string()) })),
+    data: z.array(
+      z.object({
+        type: z.string(),
+        count: z.number().int(),
+        lastSeenAt: nullableDateTime,
+        latestEventId: z.string().nullable().meta({ description: 'null: an operational type not seen yet' }),
+        dataPaths: z.array(z.string()),
+        operational: z.boolean().meta({ description: "one of Herald's own operational event types (herald.*): listed even if never seen; matched only by name, never by \"*\"" }),
+      }),
+    ),
     sampled: z.number().int().meta({ description: 'how many of the newest events were read' }),
   })
   ;

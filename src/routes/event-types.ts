@@ -1,13 +1,16 @@
 /**
  * `GET /v1/event-types`: the event types Herald has seen and the data paths each carried, for the
  * console's placeholder picker. Derived from a sample of the newest events (not a scan of the
- * whole collection), so it stays cheap however long the history is.
+ * whole collection), so it stays cheap however long the history is. Herald's operational event
+ * types are always listed (`operational: true`), seen or not, with the paths of their documented
+ * data, so an operator can subscribe to one before it ever happened.
  */
 import { Router } from 'express';
 import { z } from 'zod';
 import type { AppDeps } from '../app';
 import { parseQuery } from '../http/validate';
 import { eventData } from '../models/event';
+import { OPERATIONAL_EVENT_TYPES, OPERATIONAL_EVENTS, isOperationalEventType } from '../operational-events';
 
 export const eventTypesQuery = z
   .object({
@@ -59,9 +62,25 @@ export function eventTypesRouter(deps: AppDeps): Router {
       }
       dataPaths(data, '', 0, entry.paths);
     }
+    const seen = [...byType.values()].map((t) => ({
+      type: t.type,
+      count: t.count,
+      lastSeenAt: t.lastSeenAt ?? null,
+      latestEventId: t.latestEventId as string | null,
+      dataPaths: [...t.paths].sort(),
+      operational: isOperationalEventType(t.type),
+    }));
+    const unseen = OPERATIONAL_EVENT_TYPES.filter((type) => !byType.has(type)).map((type) => ({
+      type,
+      count: 0,
+      lastSeenAt: null,
+      latestEventId: null,
+      dataPaths: [...dataPaths(OPERATIONAL_EVENTS[type].sample)].sort(),
+      operational: true,
+    }));
     res.json({
-      // latestEventId: the console reads that event to fill its preview with real data.
-      data: [...byType.values()].map((t) => ({ type: t.type, count: t.count, lastSeenAt: t.lastSeenAt ?? null, latestEventId: t.latestEventId, dataPaths: [...t.paths].sort() })),
+      // latestEventId: the console reads that event to fill its preview with real data (null: none seen yet).
+      data: [...seen, ...unseen],
       sampled: events.length,
     });
   });

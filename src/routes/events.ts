@@ -14,18 +14,25 @@ import { newId } from '../ids';
 import { eventData } from '../models/event';
 import { decodeEventCursor, encodeEventCursor, eventQuery, findEvents, isEmptyEventFilter, type EventFilter, type StoredEvent } from '../models/event-filter';
 import { replayFilterInput, startReplay } from '../replay';
+import { isReservedEventType, RESERVED_TYPE_MESSAGE } from '../matching/event-type';
 import { replayWorkflowId, type ReplayResult } from '../../workflows/shared';
 
-export const eventSchema = z
-  .object({
-    id: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters').regex(/^[\w.:-]+$/, 'may contain only letters, digits and _ . : -').optional(),
-    // "*" is the wildcard of a webhook's eventTypes, never an event's own type.
-    type: z.string({ message: 'is required' }).trim().min(1, 'is required').max(200, 'must be at most 200 characters').refine((t) => t !== '*', 'must not be "*" (the wildcard of webhook eventTypes)'),
-    data: z.record(z.string(), z.unknown(), { message: 'must be a JSON object' }).default({}),
-    entityIds: z.array(z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters')).max(100, 'must list at most 100 entities').default([]),
-    occurredAt: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' }).transform((s) => new Date(s)).optional(),
-  })
-  .strict();
+// "*" is the wildcard of a webhook's eventTypes, never an event's own type.
+const eventType = z.string({ message: 'is required' }).trim().min(1, 'is required').max(200, 'must be at most 200 characters').refine((t) => t !== '*', 'must not be "*" (the wildcard of webhook eventTypes)');
+
+const eventShape = {
+  id: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters').regex(/^[\w.:-]+$/, 'may contain only letters, digits and _ . : -').optional(),
+  type: eventType,
+  data: z.record(z.string(), z.unknown(), { message: 'must be a JSON object' }).default({}),
+  entityIds: z.array(z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters')).max(100, 'must list at most 100 entities').default([]),
+  occurredAt: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' }).transform((s) => new Date(s)).optional(),
+};
+
+/** An event as a client sends it: `herald.*` types are Herald's own operational events, never accepted. */
+export const eventSchema = z.object({ ...eventShape, type: eventType.refine((t) => !isReservedEventType(t), RESERVED_TYPE_MESSAGE) }).strict();
+
+/** A sample event for a webhook preview: operational types allowed (an operator previews an alert template). */
+export const previewEventSchema = z.object(eventShape).strict();
 
 const idempotencyKeyHeader = z.string().trim().min(1).max(255);
 

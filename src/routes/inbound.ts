@@ -15,6 +15,7 @@ import { checkBasicAuth, UNKNOWN_VARIABLE, type UnknownVariableError } from '../
 import { ingestEvent } from '../ingest';
 import { limitJsonDepth } from '../http/request-limits';
 import type { SourceDoc } from '../models/source';
+import { isReservedEventType, RESERVED_TYPE_MESSAGE } from '../matching/event-type';
 
 export const WWW_AUTHENTICATE = 'Basic realm="Herald inbound", charset="UTF-8"';
 
@@ -58,6 +59,10 @@ export function inboundRouter(deps: AppDeps): Router {
     const body: unknown = req.body ?? {};
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw validationError([{ path: '', message: 'the body must be a JSON object' }]);
+    }
+    if (isReservedEventType(source.eventType)) {
+      // Only a source saved before the rule can have one: its events would pass as Herald's own.
+      throw validationError([{ path: 'eventType', message: `the source's eventType ${RESERVED_TYPE_MESSAGE}; change it with PATCH /v1/sources/${source._id}` }]);
     }
     const key = req.header('idempotency-key') ?? req.header('webhook-id');
     if (key !== undefined && (key.trim() === '' || key.length > 255)) {

@@ -14,6 +14,7 @@ import { afterCursor, page, pageQuery } from '../http/pagination';
 import { sealCredential } from '../delivery/credentials';
 import type { SourceDoc } from '../models/source';
 import { sourceUrlSignature } from './inbound';
+import { isReservedEventType, RESERVED_TYPE_MESSAGE } from '../matching/event-type';
 
 const credential = z.string().min(1, 'must not be empty').max(1024, 'must be at most 1024 characters');
 const basicAuthSchema = z
@@ -25,7 +26,9 @@ const basicAuthSchema = z
 
 const fields = {
   name: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
-  eventType: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
+  // The events a source pushes are client events: Herald's own `herald.*` types are refused here
+  // (and again at the direct URL, for a source saved before the rule).
+  eventType: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters').refine((t) => !isReservedEventType(t), RESERVED_TYPE_MESSAGE),
 };
 
 export const createSourceSchema = z.object({ ...fields, basicAuth: basicAuthSchema.nullable().default(null) }).strict();

@@ -14,10 +14,11 @@ import { renderSnapshot } from '../render/snapshot';
 import { checkUrlDestination } from '../delivery/destination';
 import { evaluateCondition } from '../matching/condition';
 import { isTargeted, type Targeting } from '../matching/targeting';
+import { isReservedEventType, matchesEventType } from '../matching/event-type';
 import { USER_AGENT } from '../runtime';
-import { eventSchema } from './events';
+import { previewEventSchema } from './events';
 
-export const previewSchema = z.object({ event: eventSchema }).strict();
+export const previewSchema = z.object({ event: previewEventSchema }).strict();
 type PreviewEvent = z.output<typeof previewSchema>['event'];
 
 export interface Preview {
@@ -67,8 +68,12 @@ async function deliveryWarnings(models: Models, webhook: WebhookDoc & { _id: str
   const settings = await models.Setting.findById('global').lean();
   if (settings?.webhookCommunications === 'none') warnings.push('settings.webhookCommunications is "none": no notification would be created');
   if (!webhook.enabled) warnings.push('the webhook is disabled: no notification would be created');
-  if (!webhook.eventTypes.includes('*') && !webhook.eventTypes.includes(event.type)) {
-    warnings.push(`event type "${event.type}" is not in eventTypes: no notification would be created`);
+  if (!matchesEventType(webhook.eventTypes, event.type)) {
+    warnings.push(
+      isReservedEventType(event.type)
+        ? `event type "${event.type}" is an operational event: only a webhook listing it by name receives it ("*" does not): no notification would be created`
+        : `event type "${event.type}" is not in eventTypes: no notification would be created`,
+    );
   }
   const subject = { type: event.type, data: event.data, entityIds: event.entityIds };
   const condition = evaluateCondition(webhookCondition(webhook), subject);

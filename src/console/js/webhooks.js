@@ -64,7 +64,7 @@ function headersEditor(initial) {
 function placeholderPicker(eventTypes, targets) {
   let target = targets[targets.length - 1];
   for (const t of targets) t.addEventListener('focus', () => (target = t));
-  const typeSelect = select('pickerType', eventTypes.map((t) => [t.type, `${t.type} (${t.count} seen)`]));
+  const typeSelect = select('pickerType', eventTypes.map((t) => [t.type, `${t.type} (${t.operational ? 'Herald operational event, ' : ''}${t.count} seen)`]));
   const buttons = h('div', { class: 'chips', role: 'group', 'aria-label': 'Placeholders' });
   const insert = (text) => {
     const start = target.selectionStart ?? target.value.length;
@@ -234,7 +234,8 @@ function previewPanel(w, eventTypes) {
     entities.value = ev.entityIds.join(', ');
     data.value = JSON.stringify(ev.data, null, 2);
   };
-  if (seen) loadSample(seen.latestEventId).catch(() => {});
+  // An operational type not seen yet has no event to sample.
+  if (seen?.latestEventId) loadSample(seen.latestEventId).catch(() => {});
   const form = h('form', { class: 'card', 'aria-labelledby': 'preview-h', onsubmit: async (e) => {
     e.preventDefault();
     let parsed;
