@@ -51,15 +51,28 @@ export interface NotificationFailedData extends OperationalEventData {
 export const OPERATIONAL_EVENTS: Record<OperationalEventType, { description: string; sample: OperationalEventData }> = {
   'herald.webhook.circuit_opened': {
     description: "a webhook's circuit opened: its recent attempts failed past the threshold, deliveries wait",
-    sample: { webhookId: 'wh_0mk2f9a3b4c5d6e7', webhookName: 'CRM' },
+    sample: {
+      webhookId: 'wh_0mk2f9a3b4c5d6e7',
+      webhookName: 'CRM',
+      openedAt: '2026-11-30T10:00:00.000Z',
+      consecutiveFailures: 10,
+      failureThreshold: 10,
+      nextProbeAt: '2026-11-30T10:00:30.000Z',
+    },
   },
   'herald.webhook.circuit_closed': {
     description: "a webhook's circuit closed again: a probe succeeded, waiting deliveries go out",
-    sample: { webhookId: 'wh_0mk2f9a3b4c5d6e7', webhookName: 'CRM' },
+    sample: { webhookId: 'wh_0mk2f9a3b4c5d6e7', webhookName: 'CRM', closedAt: '2026-11-30T10:05:00.000Z', openedAt: '2026-11-30T10:00:00.000Z' },
   },
   'herald.webhook.disabled': {
     description: 'a webhook was disabled automatically after failing continuously',
-    sample: { webhookId: 'wh_0mk2f9a3b4c5d6e7', webhookName: 'CRM' },
+    sample: {
+      webhookId: 'wh_0mk2f9a3b4c5d6e7',
+      webhookName: 'CRM',
+      disabledAt: '2026-12-05T10:00:00.000Z',
+      failingSince: '2026-11-30T10:00:00.000Z',
+      reason: 'failing continuously since 2026-11-30T10:00:00.000Z (auto-disable after 432000 s)',
+    },
   },
   'herald.notification.failed': {
     description: "a notification's automatic attempts are exhausted: it is failed",

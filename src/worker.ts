@@ -7,6 +7,8 @@ import { DefaultLogger, NativeConnection, Worker, Runtime, makeTelemetryFilterSt
 import { Agent } from 'undici';
 import { createActivities } from '../activities';
 import { createEndpointHealth } from './flow-control/endpoint-health';
+import { healthEvent } from './flow-control/health-events';
+import { emitFromActivity } from '../activities/operational-events';
 import type { Config } from './config';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
@@ -71,6 +73,8 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
   // a stale bundle can never run newer activities against older workflow code.
   const compiled = __filename.endsWith('.js');
   const bundlePath = deps.workflowBundlePath ?? (compiled && existsSync(DEFAULT_BUNDLE_PATH) ? DEFAULT_BUNDLE_PATH : undefined);
+  const configCache = deps.configCache ?? createConfigCache(deps.models);
+  const emitDeps = { models: deps.models, configCache, logger: deps.logger, userAgent: USER_AGENT };
   const worker = await Worker.create({
     connection,
     namespace: deps.config.temporal.namespace,
@@ -82,13 +86,18 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
       logger: deps.logger,
       metrics: deps.metrics,
       userAgent: USER_AGENT,
-      configCache: deps.configCache ?? createConfigCache(deps.models),
+      configCache,
       resendWindowSeconds: deps.config.resendWindowSeconds,
       health: createEndpointHealth({
         models: deps.models,
         logger: deps.logger,
         defaults: deps.config.circuit,
-        onChange: async (change) => deps.metrics?.recordHealthChange(change.type),
+        // Decided inside an attempt activity: its context starts the events' notifications.
+        onChange: async (change) => {
+          deps.metrics?.recordHealthChange(change.type);
+          const { type, data, key } = healthEvent(change);
+          await emitFromActivity(emitDeps, type, data, { key, occurredAt: change.at });
+        },
       }),
     }),
     ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath: require.resolve('../workflows') }),

@@ -17,10 +17,13 @@ import { circuitSettings, cooldownSeconds, shouldAutoDisable, shouldOpen, type C
 /** How stale a process's view of a webhook's health may be. */
 const CACHE_MS = 1000;
 
-export type HealthChange =
-  | { type: 'circuit_opened'; webhookId: string; at: Date; consecutiveFailures: number; nextProbeAt: Date }
-  | { type: 'circuit_closed'; webhookId: string; at: Date; openedAt: Date | null }
-  | { type: 'disabled'; webhookId: string; at: Date; failingSince: Date; reason: string };
+export type HealthChange = { webhookId: string; webhookName: string | null; at: Date } & (
+  | { type: 'circuit_opened'; consecutiveFailures: number; failureThreshold: number; nextProbeAt: Date }
+  | { type: 'circuit_closed'; openedAt: Date | null }
+  | { type: 'disabled'; failingSince: Date; reason: string }
+);
+
+type HealthWebhook = { _id: string; name?: string | null } & CircuitOverrides;
 
 export interface EndpointHealthDeps {
   models: Pick<Models, 'WebhookHealth' | 'Webhook'>;
@@ -36,7 +39,7 @@ export interface EndpointHealth {
   /** Claims the one probe of an open (or abandoned half-open) circuit; true if this attempt is it. */
   claimProbe(webhookId: string, now: Date, leaseMs: number): Promise<boolean>;
   /** Counts an attempt's outcome. Best effort: a failure here is logged, never fails the attempt. */
-  record(webhook: { _id: string } & CircuitOverrides, signal: 'success' | 'failure', opts: { now: Date }): Promise<void>;
+  record(webhook: HealthWebhook, signal: 'success' | 'failure', opts: { now: Date }): Promise<void>;
   settings(webhook: CircuitOverrides): CircuitSettings;
 }
 
@@ -50,10 +53,12 @@ export function createEndpointHealth(deps: EndpointHealthDeps): EndpointHealth {
 
   async function report(change: HealthChange): Promise<void> {
     deps.logger.warn({ ...change }, `webhook ${change.webhookId}: ${change.type.replace('_', ' ')}`);
+    // After the change is stored: a failure to tell is logged by record(), the change stands.
     await deps.onChange?.(change);
   }
 
-  async function onSuccess(id: string, now: Date): Promise<void> {
+  async function onSuccess(webhook: HealthWebhook, now: Date): Promise<void> {
+    const id = webhook._id;
     const seen = cache.get(id);
     if (seen && now.getTime() - seen.at < CACHE_MS && pristine(seen.doc)) return;
     const before = await WebhookHealth.findOneAndUpdate(
@@ -64,11 +69,11 @@ export function createEndpointHealth(deps: EndpointHealthDeps): EndpointHealth {
     remember(id, { state: 'closed', consecutiveFailures: 0 }, now);
     if (before && before.state !== 'closed') {
       await WebhookHealth.updateOne({ _id: id, state: 'closed' }, { $set: { since: now } });
-      await report({ type: 'circuit_closed', webhookId: id, at: now, openedAt: before.since ?? null });
+      await report({ type: 'circuit_closed', webhookId: id, webhookName: webhook.name ?? null, at: now, openedAt: before.since ?? null });
     }
   }
 
-  async function onFailure(webhook: { _id: string } & CircuitOverrides, now: Date): Promise<void> {
+  async function onFailure(webhook: HealthWebhook, now: Date): Promise<void> {
     const id = webhook._id;
     const settings = circuitSettings(deps.defaults, webhook);
     const doc = await WebhookHealth.findOneAndUpdate(
@@ -91,13 +96,23 @@ export function createEndpointHealth(deps: EndpointHealthDeps): EndpointHealth {
       const nextProbeAt = new Date(now.getTime() + cooldownSeconds(settings, 1) * 1000);
       const opened = await WebhookHealth.updateOne({ _id: id, state: 'closed' }, { $set: { state: 'open', since: now, nextProbeAt, probeUntil: null, openings: 1 } });
       Object.assign(facts, { state: 'open', nextProbeAt, openings: 1 });
-      if (opened.modifiedCount > 0) await report({ type: 'circuit_opened', webhookId: id, at: now, consecutiveFailures: doc.consecutiveFailures, nextProbeAt });
+      if (opened.modifiedCount > 0) {
+        await report({
+          type: 'circuit_opened',
+          webhookId: id,
+          webhookName: webhook.name ?? null,
+          at: now,
+          consecutiveFailures: doc.consecutiveFailures,
+          failureThreshold: settings.failureThreshold,
+          nextProbeAt,
+        });
+      }
     }
     remember(id, facts, now);
     if (shouldAutoDisable(facts.failingSince, now, settings)) {
       const reason = `failing continuously since ${facts.failingSince!.toISOString()} (auto-disable after ${settings.autoDisableAfterSeconds} s)`;
       const disabled = await Webhook.updateOne({ _id: id, enabled: true, deletedAt: null }, { $set: { enabled: false, disabledReason: reason, disabledAt: now } });
-      if (disabled.modifiedCount > 0) await report({ type: 'disabled', webhookId: id, at: now, failingSince: facts.failingSince!, reason });
+      if (disabled.modifiedCount > 0) await report({ type: 'disabled', webhookId: id, webhookName: webhook.name ?? null, at: now, failingSince: facts.failingSince!, reason });
     }
   }
 
@@ -129,7 +144,7 @@ export function createEndpointHealth(deps: EndpointHealthDeps): EndpointHealth {
     },
     async record(webhook, signal, { now }) {
       try {
-        if (signal === 'success') await onSuccess(webhook._id, now);
+        if (signal === 'success') await onSuccess(webhook, now);
         else await onFailure(webhook, now);
       } catch (err) {
         // The attempt is recorded already; losing one count only delays a circuit change.

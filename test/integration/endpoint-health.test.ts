@@ -31,6 +31,20 @@ async function post(type: string, n: number): Promise<string[]> {
 
 const hits = (path: string) => receiver.requests.filter((r) => r.url === path);
 
+/** The operational events about one webhook that reached the operator webhook (see beforeAll). */
+const alerts = (webhookId: string) =>
+  hits('/ops').map((r) => JSON.parse(r.body) as { type: string; data: Record<string, unknown> }).filter((e) => e.data.webhookId === webhookId);
+
+// An operator subscribes to the health events by name, like any webhook.
+beforeAll(async () => {
+  const ops = await h.api('POST', '/v1/webhooks', {
+    name: 'ops',
+    eventTypes: ['herald.webhook.circuit_opened', 'herald.webhook.circuit_closed', 'herald.webhook.disabled'],
+    url: `${receiver.url}/ops`,
+  });
+  expect(ops.status).toBe(201);
+});
+
 test('the circuit opens after N failures in a row, holds notifications without using attempts, probes once per cool-down, and closes on success', async () => {
   let down = true;
   const hook = await webhook({
@@ -81,6 +95,15 @@ test('the circuit opens after N failures in a row, holds notifications without u
   for (const n of attempts) expect(n).toBeLessThanOrEqual(6);
   expect(await (await fetch(`${h.url}/metrics`)).text()).toMatch(/herald_attempts_held_total\{reason="circuit_open"\} [1-9]/);
   expect(await (await fetch(`${h.url}/metrics`)).text()).toMatch(/herald_webhook_health_changes_total\{change="circuit_closed"\} [1-9]/);
+
+  // The operator heard of the opening and the closing, once each (a failed probe is no new opening).
+  const heard = await eventually(async () => {
+    const a = alerts(hook.id);
+    return a.length >= 2 ? a : null;
+  }, 30_000, 'the operator alerts');
+  expect(heard.map((e) => e.type)).toEqual(['herald.webhook.circuit_opened', 'herald.webhook.circuit_closed']);
+  expect(heard[0].data).toMatchObject({ webhookId: hook.id, webhookName: hook.type, failureThreshold: 3, openedAt: open.since, nextProbeAt: open.nextProbeAt });
+  expect(heard[1].data).toMatchObject({ webhookId: hook.id, openedAt: expect.any(String), closedAt: expect.any(String) });
 }, 120_000);
 
 test('a webhook failing continuously past its auto-disable period is disabled with a reason; its notifications stop; re-enabling is explicit and starts afresh', async () => {
@@ -110,6 +133,13 @@ test('a webhook failing continuously past its auto-disable period is disabled wi
   expect(after.body.health).toMatchObject({ state: 'closed', consecutiveFailures: 0, failingSince: null });
   expect((await h.api('GET', `/v1/notifications/${id}`)).body.status).toBe('cancelled');
   expect(hits(hook.path).length).toBe(attemptsAtStop);
+
+  const [alert] = await eventually(async () => (alerts(hook.id).length ? alerts(hook.id) : null), 30_000, 'the disabled alert');
+  expect(alert).toEqual({
+    ...alert,
+    type: 'herald.webhook.disabled',
+    data: { webhookId: hook.id, webhookName: hook.type, disabledAt: disabled.disabledAt, failingSince: disabled.health.failingSince, reason: disabled.disabledReason },
+  });
 }, 90_000);
 
 describe('limits hold across two workers', () => {
