@@ -76,6 +76,8 @@ const envSchema = z.object({
   HERALD_TOOLS_DIR: optionalString,
   HERALD_WORKER_METRICS_PORT: port.optional(),
   HERALD_RESEND_WINDOW: duration.default(7 * 86400),
+  HERALD_DISPATCH_SWEEP_INTERVAL: duration.refine((v) => v > 0, 'must be at least 1s').default(5),
+  HERALD_DISPATCH_SWEEP_GRACE: duration.default(10),
 });
 
 export interface Config {
@@ -102,6 +104,12 @@ export interface Config {
    * plain Temporal signal (seconds). After it, resends start a new run (see src/temporal.ts).
    */
   resendWindowSeconds: number;
+  /**
+   * The dispatch sweeper (src/dispatch-sweeper.ts): how often it looks for stored events whose
+   * fan-out did not finish, and how old such an event must be (so it does not race the request
+   * still fanning it out). Seconds; defaults 5 and 10.
+   */
+  dispatchSweep: { intervalSeconds: number; graceSeconds: number };
 }
 
 export class ConfigError extends Error {
@@ -135,6 +143,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     tools: { temporalBin: e.HERALD_TEMPORAL_BIN, ferretdbBin: e.HERALD_FERRETDB_BIN, cacheDir: e.HERALD_TOOLS_DIR },
     workerMetricsPort: e.HERALD_WORKER_METRICS_PORT,
     resendWindowSeconds: e.HERALD_RESEND_WINDOW,
+    dispatchSweep: { intervalSeconds: e.HERALD_DISPATCH_SWEEP_INTERVAL, graceSeconds: e.HERALD_DISPATCH_SWEEP_GRACE },
   };
   return deepFreeze(config);
 }

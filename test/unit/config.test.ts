@@ -34,3 +34,10 @@ test('HERALD_TEMPORAL_UI_URL is optional, an http(s) URL, kept without a trailin
   expect(loadConfig({ HERALD_TEMPORAL_UI_URL: 'http://temporal.internal:8080/' }).temporalUiUrl).toBe('http://temporal.internal:8080');
   expect(() => loadConfig({ HERALD_TEMPORAL_UI_URL: 'temporal:8080' })).toThrow('HERALD_TEMPORAL_UI_URL: must be an http(s) URL');
 });
+
+test('the dispatch sweeper timing: 5 s interval and 10 s grace by default, durations when set', () => {
+  expect(loadConfig({}).dispatchSweep).toEqual({ intervalSeconds: 5, graceSeconds: 10 });
+  expect(loadConfig({ HERALD_DISPATCH_SWEEP_INTERVAL: '1s', HERALD_DISPATCH_SWEEP_GRACE: '0s' }).dispatchSweep).toEqual({ intervalSeconds: 1, graceSeconds: 0 });
+  expect(() => loadConfig({ HERALD_DISPATCH_SWEEP_INTERVAL: '0s' })).toThrow('HERALD_DISPATCH_SWEEP_INTERVAL: must be at least 1s');
+  expect(() => loadConfig({ HERALD_DISPATCH_SWEEP_GRACE: '5' })).toThrow('HERALD_DISPATCH_SWEEP_GRACE: must be a number with a unit');
+});
