@@ -4,7 +4,7 @@ import { createLogger } from './logger';
 import { appDeps, loadSecrets, openConnections } from './runtime';
 import { createMetrics } from './metrics';
 import { createApp } from './app';
-import { startDispatchSweeper } from './dispatch-sweeper';
+import { startDispatchSweeper, sweepTiming } from './dispatch-sweeper';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit(process.env);
@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   const metrics = createMetrics({ defaultMetrics: true });
   metrics.observeNotifications(connections.db.models);
   const deps = appDeps(config, connections, secrets, logger, metrics);
-  const sweeper = startDispatchSweeper(deps);
+  const sweeper = startDispatchSweeper(deps, sweepTiming(config));
   const server = await listen(createApp(deps), config.port);
   logger.info({ url: server.url }, 'API listening');
   onShutdown(logger, async () => {

@@ -87,6 +87,8 @@ const envSchema = z.object({
   HERALD_CIRCUIT_MAX_COOLDOWN: duration.default(CIRCUIT_DEFAULTS.maxCooldownSeconds),
   /** `0s` never disables. */
   HERALD_AUTO_DISABLE_AFTER: duration.default(CIRCUIT_DEFAULTS.autoDisableAfterSeconds!),
+  HERALD_DISPATCH_SWEEP_INTERVAL: duration.refine((v) => v > 0, 'must be at least 1s').default(5),
+  HERALD_DISPATCH_SWEEP_GRACE: duration.default(10),
 });
 
 export interface Config {
@@ -115,6 +117,12 @@ export interface Config {
   resendWindowSeconds: number;
   /** Endpoint health defaults (each webhook may override them): see src/flow-control/circuit.ts. */
   circuit: CircuitSettings;
+  /**
+   * The dispatch sweeper (src/dispatch-sweeper.ts): how often it looks for stored events whose
+   * fan-out did not finish, and how old such an event must be (so it does not race the request
+   * still fanning it out). Seconds; defaults 5 and 10.
+   */
+  dispatchSweep: { intervalSeconds: number; graceSeconds: number };
 }
 
 export class ConfigError extends Error {
@@ -154,6 +162,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
       maxCooldownSeconds: Math.max(e.HERALD_CIRCUIT_MAX_COOLDOWN, e.HERALD_CIRCUIT_COOLDOWN),
       autoDisableAfterSeconds: e.HERALD_AUTO_DISABLE_AFTER === 0 ? null : e.HERALD_AUTO_DISABLE_AFTER,
     },
+    dispatchSweep: { intervalSeconds: e.HERALD_DISPATCH_SWEEP_INTERVAL, graceSeconds: e.HERALD_DISPATCH_SWEEP_GRACE },
   };
   return deepFreeze(config);
 }

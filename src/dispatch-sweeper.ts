@@ -6,11 +6,17 @@
  */
 import type { FanOutDeps } from './fan-out';
 import { fanOut } from './fan-out';
+import type { Config } from './config';
 
 export interface DispatchSweeper {
   /** One pass: dispatch events older than `graceMs` that are still undispatched. */
   sweep(): Promise<number>;
   stop(): void;
+}
+
+/** The sweeper's timing from the config (HERALD_DISPATCH_SWEEP_INTERVAL, HERALD_DISPATCH_SWEEP_GRACE). */
+export function sweepTiming(config: Pick<Config, 'dispatchSweep'>): { intervalMs: number; graceMs: number } {
+  return { intervalMs: config.dispatchSweep.intervalSeconds * 1000, graceMs: config.dispatchSweep.graceSeconds * 1000 };
 }
 
 export function startDispatchSweeper(deps: FanOutDeps, opts: { intervalMs?: number; graceMs?: number } = {}): DispatchSweeper {

@@ -71,11 +71,24 @@ export async function createNotifications(deps: Pick<FanOutDeps, 'models' | 'con
   try {
     await deps.models.Notification.insertMany(docs, { ordered: false });
   } catch (err) {
-    const errors = (err as { writeErrors?: Array<{ code?: number; err?: { code?: number } }> }).writeErrors;
-    const onlyDuplicates = errors?.every((e) => (e.code ?? e.err?.code) === DUPLICATE_KEY);
-    if (!onlyDuplicates && (err as { code?: number }).code !== DUPLICATE_KEY) throw err;
+    if (!onlyDuplicateKeys(err)) throw err;
   }
   return docs.map((d, i) => ({ _id: d._id, webhookId: d.webhookId, eventType: d.eventType, status: d.status, method: targeted[i].method ?? 'POST', url: targeted[i].url }));
+}
+
+/**
+ * True when an insert failed only because every failing document already exists (a redone
+ * fan-out), so the notifications are all stored. Not for a bulk write error without write errors:
+ * the driver wraps a connection lost mid-insert (MongoDB or FerretDB dying) in a MongoBulkWriteError
+ * with `writeErrors: []`, and taking that for "all duplicates" answered 202, started the workflows
+ * and marked the event dispatched for notifications that were never stored: lost for good (found
+ * by test/integration/zero-loss.test.ts, killing FerretDB mid-burst). Nor when a duplicate is only
+ * the first of several write errors (the error's own `code` is the first one's).
+ */
+export function onlyDuplicateKeys(err: unknown): boolean {
+  const { writeErrors, code } = err as { writeErrors?: Array<{ code?: number; err?: { code?: number } }>; code?: number };
+  if (Array.isArray(writeErrors)) return writeErrors.length > 0 && writeErrors.every((e) => (e.code ?? e.err?.code) === DUPLICATE_KEY);
+  return code === DUPLICATE_KEY;
 }
 
 function notificationDoc(deps: Pick<FanOutDeps, 'userAgent'>, event: StoredEvent, w: CachedWebhook) {

@@ -10,7 +10,7 @@ import { startEmbeddedStack, type EmbeddedStack } from './embedded/stack';
 import { appDeps, loadSecrets, openConnections, withEagerStart, type Connections } from './runtime';
 import { createMetrics } from './metrics';
 import { createApp } from './app';
-import { startDispatchSweeper } from './dispatch-sweeper';
+import { startDispatchSweeper, sweepTiming } from './dispatch-sweeper';
 import { startWorker, type RunningWorker } from './worker';
 import type { RunningServer } from './boot';
 
@@ -93,7 +93,7 @@ async function main(): Promise<void> {
     // The API and the worker share this process: starts are eager (see withEagerStart).
     const uiUrl = config.temporalUiUrl ?? stack?.temporalUiUrl ?? null;
     const deps = { ...apiDeps, temporal: withEagerStart(apiDeps.temporal, worker.connection), temporalUiUrl: uiUrl };
-    const sweeper = startDispatchSweeper(deps);
+    const sweeper = startDispatchSweeper(deps, sweepTiming(config));
     cleanup.push(async () => sweeper.stop());
     const server: RunningServer = await listen(createApp(deps), config.port);
     cleanup.push(() => server.close());

@@ -5,19 +5,17 @@
  * (2) An event accepted while the API's Temporal address is dead: it is stored, answered 202 at
  * once, and the dispatcher starts its workflow when Temporal is reachable again.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import net from 'node:net';
-import path from 'node:path';
-import readline from 'node:readline';
 import { Client, Connection } from '@temporalio/client';
 import { startReceiver, type Receiver } from '../helpers/receiver';
+import { spawnWorkerProcess } from '../helpers/herald-process';
 import { FAST_RETRY, startTestHerald, waitForStatus, type TestHerald } from '../helpers/herald';
 import { createApp } from '../../src/app';
 import { listen } from '../../src/boot';
 import { startDispatchSweeper } from '../../src/dispatch-sweeper';
 import type { TemporalHandle } from '../../src/temporal';
 
-const ROOT = path.resolve(__dirname, '..', '..');
 let h: TestHerald;
 let receiver: Receiver;
 const children: ChildProcess[] = [];
@@ -34,35 +32,18 @@ afterAll(async () => {
 
 /** Starts a worker process for this test's task queue and waits until it reports ready. */
 async function spawnWorker(): Promise<{ child: ChildProcess; metrics: string }> {
-  const child = spawn(process.execPath, ['-r', 'tsx/cjs', path.join(ROOT, 'test/helpers/worker-process.ts')], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      TEMPORAL_ADDRESS: h.config.temporal.address,
-      MONGODB_URI: h.config.mongodbUri,
-      HERALD_TASK_QUEUE: h.config.temporal.taskQueue,
-      HERALD_ENCRYPTION_KEY: h.config.encryptionKey,
-      HERALD_API_KEYS: h.config.apiKeys.join(','),
-      HERALD_ALLOW_PRIVATE_DESTINATIONS: 'true',
-      HERALD_WORKER_METRICS_PORT: '0',
-      HERALD_DATA_DIR: process.env.HERALD_TEST_DATA_DIR,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const worker = await spawnWorkerProcess({
+    TEMPORAL_ADDRESS: h.config.temporal.address,
+    MONGODB_URI: h.config.mongodbUri,
+    HERALD_TASK_QUEUE: h.config.temporal.taskQueue,
+    HERALD_ENCRYPTION_KEY: h.config.encryptionKey,
+    HERALD_API_KEYS: h.config.apiKeys.join(','),
+    HERALD_ALLOW_PRIVATE_DESTINATIONS: 'true',
+    HERALD_WORKER_METRICS_PORT: '0',
+    HERALD_DATA_DIR: process.env.HERALD_TEST_DATA_DIR,
   });
-  children.push(child);
-  let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-  const lines = readline.createInterface({ input: child.stdout! });
-  const ready = await new Promise<{ metrics: string }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker did not start: ${stderr}`)), 30_000);
-    child.once('exit', (code) => reject(new Error(`worker exited (${code}): ${stderr}`)));
-    lines.on('line', (line) => {
-      if (!line.startsWith('{')) return;
-      clearTimeout(timer);
-      resolve(JSON.parse(line));
-    });
-  });
-  return { child, metrics: ready.metrics };
+  children.push(worker.child);
+  return { child: worker.child, metrics: worker.metrics! };
 }
 
 function exited(child: ChildProcess): Promise<void> {

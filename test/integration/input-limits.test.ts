@@ -1,10 +1,12 @@
 /**
  * No input gives a 500 or stalls the process, on the real API: malformed percent-escapes in paths
  * (with or without a key), JSON nested deeper than the limit on every way in, a catastrophic
- * `$regex` (the API and the worker share one event loop), and credentials in a webhook URL.
+ * `$regex` (the API and the worker share one event loop), credentials in a webhook URL, and a
+ * render too big to store.
  */
 import { MAX_JSON_DEPTH } from '../../src/http/request-limits';
-import { useHeraldAndReceiver } from '../helpers/herald';
+import { MAX_RENDERED_REQUEST_BYTES } from '../../src/render/request-size';
+import { roundOver, useHeraldAndReceiver, waitForStatus } from '../helpers/herald';
 
 const { h, receiver } = useHeraldAndReceiver();
 
@@ -152,5 +154,35 @@ describe('credentials in a webhook URL', () => {
     expect(patched.status).toBe(400);
     expect(patched.body.error.details).toEqual([{ path: 'url', message: expect.stringContaining('`auth`') }]);
     expect((await h.api('GET', `/v1/webhooks/${ok.body.id}`)).body.url).toBe('https://example.com/hook');
+  });
+});
+
+describe('a render too big to store', () => {
+  it('fails at once: a final `failed` notification with the reason, no attempt, nothing sent', async () => {
+    // A template can multiply an event: 8 copies of a 600 kB value (the event is under the 1 MiB
+    // body limit) render into 4.8 MB, over the 4 MiB a snapshot may take.
+    const hook = await h.api('POST', '/v1/webhooks', {
+      name: 'oversize render',
+      eventTypes: ['limits.oversize'],
+      url: `${receiver.url}/oversize`,
+      contentType: 'text/plain',
+      bodyTemplate: '{{data.s}}'.repeat(8),
+    });
+    expect(hook.status).toBe(201);
+    const res = await h.api('POST', '/v1/events', { type: 'limits.oversize', data: { s: 'x'.repeat(600_000) } });
+    expect(res.status).toBe(202);
+    expect(res.body.notifications).toEqual([{ id: expect.any(String), webhookId: hook.body.id, status: 'failed' }]);
+
+    const n = await waitForStatus(h, res.body.notifications[0].id, ['failed']);
+    expect(n.failedAt).toEqual(expect.any(String));
+    expect(n.request).toBeNull();
+    expect(n.attempts).toEqual([]);
+    expect(n.warnings).toEqual([
+      expect.stringMatching(new RegExp(`^render failed: The rendered request is \\d+ bytes, more than the limit of ${MAX_RENDERED_REQUEST_BYTES} bytes`)),
+    ]);
+    // Temporal agrees: the workflow's round is over, failed, without an attempt (no retry loop).
+    const state = await roundOver(h, n.workflowId);
+    expect(state).toMatchObject({ status: 'failed', attempts: 0 });
+    expect(receiver.requests.filter((r) => r.url === '/oversize')).toHaveLength(0);
   });
 });

@@ -52,3 +52,10 @@ test('endpoint health settings: realistic defaults, durations, 0s never auto-dis
     'HERALD_AUTO_DISABLE_AFTER: must be a number with a unit s, m, h or d, e.g. 7d',
   ]);
 });
+
+test('the dispatch sweeper timing: 5 s interval and 10 s grace by default, durations when set', () => {
+  expect(loadConfig({}).dispatchSweep).toEqual({ intervalSeconds: 5, graceSeconds: 10 });
+  expect(loadConfig({ HERALD_DISPATCH_SWEEP_INTERVAL: '1s', HERALD_DISPATCH_SWEEP_GRACE: '0s' }).dispatchSweep).toEqual({ intervalSeconds: 1, graceSeconds: 0 });
+  expect(() => loadConfig({ HERALD_DISPATCH_SWEEP_INTERVAL: '0s' })).toThrow('HERALD_DISPATCH_SWEEP_INTERVAL: must be at least 1s');
+  expect(() => loadConfig({ HERALD_DISPATCH_SWEEP_GRACE: '5' })).toThrow('HERALD_DISPATCH_SWEEP_GRACE: must be a number with a unit');
+});
