@@ -13,6 +13,7 @@ import { createDeliverActivity } from './deliver';
 import { createFirstAttemptActivity, createRecordStopActivity } from './first-attempt';
 import { createBulkResendActivity } from './bulk-resend';
 import { createReplayActivity } from './replay';
+import { createPurgeActivities } from './purge';
 
 export interface ActivityDeps {
   models: Models;
@@ -26,6 +27,8 @@ export interface ActivityDeps {
   userAgent: string;
   /** How long a notification's execution stays open after delivery to serve resends by signal. */
   resendWindowSeconds: number;
+  /** HERALD_RETENTION: the purge deletes what has been idle longer (seconds). */
+  retentionSeconds: number;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -36,5 +39,6 @@ export function createActivities(deps: ActivityDeps) {
     recordStop: createRecordStopActivity(deps),
     resendMatching: createBulkResendActivity(deps),
     replayEvents: createReplayActivity(deps),
+    ...createPurgeActivities(deps),
   };
 }

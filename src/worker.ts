@@ -83,6 +83,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
       userAgent: USER_AGENT,
       configCache: deps.configCache ?? createConfigCache(deps.models),
       resendWindowSeconds: deps.config.resendWindowSeconds,
+      retentionSeconds: deps.config.retentionSeconds,
     }),
     ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath: require.resolve('../workflows') }),
     // Let in-flight attempts finish on shutdown: an attempt cut off mid-request would be retried anyway,
