@@ -12,7 +12,9 @@
 import type { Models } from './models';
 import { afterPosition, positionOf, type EventPosition } from './models/event-filter';
 import { DELIVERY_STATUSES, isRoundOpen } from '../workflows/status';
-import type { PurgeBatchInput, PurgeBatchResult } from '../workflows/shared';
+import { PURGE_WORKFLOW, purgeWorkflowId, type PurgeBatchInput, type PurgeBatchResult } from '../workflows/shared';
+import { historyRetentionSeconds, type TemporalHandle, type TemporalTarget } from './temporal';
+import { describePurgeSchedule, type PurgeScheduleView } from './purge-schedule';
 
 export const PURGE_BATCH_SIZE = 500;
 
@@ -97,4 +99,42 @@ export async function countPurgeable(models: Pick<Models, 'Event' | 'Notificatio
     after = positionOf(batch[batch.length - 1]);
   }
   return { notifications, events };
+}
+
+export interface RetentionReport {
+  retentionSeconds: number;
+  retention: string;
+  cutoff: Date;
+  wouldPurge: PurgeCounts;
+  schedule: PurgeScheduleView | null;
+  temporal: { namespace: string; historyRetentionSeconds: number | null };
+}
+
+/** What `GET /v1/retention` and `herald purge --dry-run` show: the rule, what it would delete now, the schedule. */
+export async function retentionReport(
+  deps: { models: Pick<Models, 'Event' | 'Notification'>; temporal: Pick<TemporalHandle, 'client' | 'connection' | 'namespace' | 'taskQueue'> },
+  retentionSeconds: number,
+  now = new Date(),
+): Promise<RetentionReport> {
+  const cutoff = retentionCutoff(retentionSeconds, now);
+  const [wouldPurge, schedule, historyRetention] = await Promise.all([
+    countPurgeable(deps.models, cutoff),
+    describePurgeSchedule(deps.temporal.client, deps.temporal.taskQueue),
+    historyRetentionSeconds(deps.temporal.connection, deps.temporal.namespace),
+  ]);
+  return {
+    retentionSeconds,
+    retention: formatDuration(retentionSeconds),
+    cutoff,
+    wouldPurge,
+    schedule,
+    temporal: { namespace: deps.temporal.namespace, historyRetentionSeconds: historyRetention },
+  };
+}
+
+/** Starts a purge now (the API's job, `herald purge`); returns its workflow id. The schedule may run one too: deletes are idempotent. */
+export async function startPurge(t: TemporalTarget, jobId: string): Promise<string> {
+  const workflowId = purgeWorkflowId(jobId);
+  await t.client.workflow.start(PURGE_WORKFLOW, { taskQueue: t.taskQueue, workflowId, args: [{}], staticSummary: 'retention purge (on demand)' });
+  return workflowId;
 }
