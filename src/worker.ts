@@ -97,8 +97,9 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     maxCachedWorkflows: 250,
     ...deps.options,
   });
-  // Retention runs on a Temporal Schedule; a worker that cannot set it up still delivers.
-  await ensurePurgeSchedule(new Client({ connection, namespace: deps.config.temporal.namespace }), deps.config.temporal.taskQueue).catch((err) =>
+  // Retention runs on a Temporal Schedule; a worker that cannot set it up (in 10 s) still delivers.
+  const client = new Client({ connection, namespace: deps.config.temporal.namespace });
+  await connection.withDeadline(Date.now() + 10_000, () => ensurePurgeSchedule(client, deps.config.temporal.taskQueue)).catch((err) =>
     deps.logger.warn({ err }, 'could not create or update the herald-purge schedule; retention is not enforced until a worker can'),
   );
   const done = worker.run().finally(async () => {
