@@ -16,6 +16,8 @@ import { attemptHeaders } from '../src/delivery/attempt-headers';
 import { recordAttempt, type NewAttempt } from '../src/delivery/record-attempt';
 import { resolveStoredCredential, unresolvedCredentialAttempt } from '../src/delivery/credentials';
 import type { CachedWebhook, ConfigView } from '../src/config-cache';
+import { enterGate } from '../src/flow-control/gate';
+import { healthSignal } from '../src/flow-control/circuit';
 import type { NotificationDoc } from '../src/models/notification';
 
 /** The notification fields an attempt reads: one indexed read. */
@@ -85,27 +87,23 @@ export async function makeAttempt(
   if (!webhook) throw new Error(`webhook ${notification.webhookId} does not exist`);
   const request = notification.request!;
 
-  const now = new Date();
-  // A credential naming an undefined variable is a failed attempt (nothing sent), not a crash.
-  const prepared = await attemptHeaders({
-    snapshot: request,
-    webhook,
-    notificationId: input.notificationId,
-    idempotencyKey: input.idempotencyKey,
-    now,
-    secretBox: deps.secretBox,
-    resolveCredential: (stored) => resolveStoredCredential(stored, { models, secretBox: deps.secretBox }),
-  }).then(
-    (headers) => ({ headers }),
-    (err: unknown) => ({ failure: unresolvedCredentialAttempt(err, now) }),
-  );
-  const result =
-    'failure' in prepared
-      ? prepared.failure
-      : await sendRequest(
-          { method: request.method, url: request.url, headers: prepared.headers, body: request.body },
-          { dispatcher: deps.dispatcher, timeoutMs: (webhook.timeoutSeconds ?? 15) * 1000 },
-        );
+  // The webhook's circuit breaker (automatic attempts only) and its rate and concurrency limits.
+  const timeoutMs = (webhook.timeoutSeconds ?? 15) * 1000;
+  const gate = await enterGate({ models, health: deps.health }, webhook, {
+    automatic,
+    holder: `${input.notificationId}:${input.idempotencyKey}:${Date.now()}`,
+    leaseMs: timeoutMs + 5000,
+    now: new Date(),
+  });
+  if (gate.kind === 'held') {
+    deps.metrics?.recordHeld(gate.reason);
+    if (automatic) await models.Notification.updateOne({ _id: input.notificationId }, { $set: { heldReason: gate.reason, nextAttemptAt: gate.until } });
+    const waitSeconds = Math.max(0.1, (gate.until.getTime() - Date.now()) / 1000);
+    return { outcome: { kind: 'held', reason: gate.reason, until: gate.until.toISOString(), waitSeconds } };
+  }
+
+  // The concurrency lease is held exactly while the request is in flight.
+  const result = await send(deps, { input, request, webhook, timeoutMs }).finally(() => gate.release());
   deps.metrics?.recordAttempt(result);
 
   const roundAttempts = 1 + (notification.attempts ?? []).filter((a) => a.idempotencyKey === input.idempotencyKey).length;
@@ -122,6 +120,8 @@ export async function makeAttempt(
     nextAttemptAt: keepsRound ? undefined : nextAttemptAt,
   });
   deps.metrics?.recordStatusChange(recorded.previousStatus, recorded.status);
+  const signal = healthSignal(result);
+  if (signal) await deps.health.record(webhook, signal, { now: result.finishedAt });
 
   const summary: AttemptSummary = {
     number: recorded.number,
@@ -137,6 +137,32 @@ export async function makeAttempt(
     roundAttempts,
     nextAttemptAt,
   };
+}
+
+/** Signs and sends the snapshot. A credential naming an undefined variable is a failed attempt (nothing sent), not a crash. */
+async function send(
+  deps: ActivityDeps,
+  a: { input: AttemptInput; request: NonNullable<LoadedNotification['request']>; webhook: CachedWebhook; timeoutMs: number },
+): Promise<AttemptResult> {
+  const { input, request, webhook } = a;
+  const now = new Date();
+  const prepared = await attemptHeaders({
+    snapshot: request,
+    webhook,
+    notificationId: input.notificationId,
+    idempotencyKey: input.idempotencyKey,
+    now,
+    secretBox: deps.secretBox,
+    resolveCredential: (stored) => resolveStoredCredential(stored, { models: deps.models, secretBox: deps.secretBox }),
+  }).then(
+    (headers) => ({ headers }),
+    (err: unknown) => ({ failure: unresolvedCredentialAttempt(err, now) }),
+  );
+  if ('failure' in prepared) return prepared.failure;
+  return sendRequest(
+    { method: request.method, url: request.url, headers: prepared.headers, body: request.body },
+    { dispatcher: deps.dispatcher, timeoutMs: a.timeoutMs },
+  );
 }
 
 /**

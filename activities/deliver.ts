@@ -12,6 +12,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { ActivityDeps } from './index';
 import {
   ATTEMPT_FAILED_ERROR,
+  DELIVERY_HELD_ERROR,
   attemptRecordedSignal,
   type AttemptReport,
   type DeliverInput,
@@ -41,6 +42,17 @@ export function createDeliverActivity(deps: ActivityDeps) {
       await recordStop(deps, input.notificationId, outcome.reason);
       throw ApplicationFailure.create({ message: `automatic delivery stopped: ${outcome.reason}`, type: 'DeliveryStopped', nonRetryable: true, details: [outcome.reason], category: 'BENIGN' });
     }
+    if (outcome.kind === 'held') {
+      // No attempt was made: Temporal tries again when the circuit or limit allows (the pending
+      // activity's last failure in the Web UI says why it waits).
+      throw ApplicationFailure.create({
+        message: `held: ${outcome.reason.replace('_', ' ')} for webhook ${notification.webhookId} until ${outcome.until}`,
+        type: DELIVERY_HELD_ERROR,
+        details: [outcome],
+        category: 'BENIGN',
+        nextRetryDelay: Math.ceil(outcome.waitSeconds * 1000),
+      });
+    }
     const summary = outcome.attempt;
     if (result!.ok || input.trigger === 'manual') return { status: outcome.status, attempt: summary };
 
@@ -67,7 +79,9 @@ export function createDeliverActivity(deps: ActivityDeps) {
       type: ATTEMPT_FAILED_ERROR,
       details: [summary],
       category: 'BENIGN',
-      nextRetryDelay: result!.retryAfterSeconds !== undefined && outcome.nextDelaySeconds !== null ? outcome.nextDelaySeconds * 1000 : undefined,
+      // Always the round's own schedule (by attempts recorded in MongoDB, Retry-After included):
+      // Temporal's attempt count also counts held tries, which are no delivery attempts.
+      nextRetryDelay: outcome.nextDelaySeconds !== null ? outcome.nextDelaySeconds * 1000 : undefined,
     });
   };
 }

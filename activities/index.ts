@@ -8,6 +8,7 @@ import type { Models } from '../src/models';
 import type { SecretBox } from '../src/crypto/secrets';
 import type { Metrics } from '../src/metrics';
 import type { ConfigCache } from '../src/config-cache';
+import type { EndpointHealth } from '../src/flow-control/endpoint-health';
 import { createPrepareActivity } from './prepare';
 import { createDeliverActivity } from './deliver';
 import { createFirstAttemptActivity, createRecordStopActivity } from './first-attempt';
@@ -29,6 +30,8 @@ export interface ActivityDeps {
   resendWindowSeconds: number;
   /** HERALD_RETENTION: the purge deletes what has been idle longer (seconds). */
   retentionSeconds: number;
+  /** Each webhook's circuit breaker and auto-disable, shared through MongoDB (src/flow-control). */
+  health: EndpointHealth;
 }
 
 export function createActivities(deps: ActivityDeps) {

@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { CIRCUIT_DEFAULTS, type CircuitSettings } from './flow-control/circuit';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
@@ -77,6 +78,16 @@ const envSchema = z.object({
   HERALD_WORKER_METRICS_PORT: port.optional(),
   HERALD_RESEND_WINDOW: duration.default(7 * 86400),
   HERALD_RETENTION: duration.default(30 * 86400),
+  HERALD_CIRCUIT_FAILURE_THRESHOLD: z.coerce
+    .number({ message: 'must be a number' })
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .max(1000, 'must be at most 1000')
+    .default(CIRCUIT_DEFAULTS.failureThreshold),
+  HERALD_CIRCUIT_COOLDOWN: duration.default(CIRCUIT_DEFAULTS.cooldownSeconds),
+  HERALD_CIRCUIT_MAX_COOLDOWN: duration.default(CIRCUIT_DEFAULTS.maxCooldownSeconds),
+  /** `0s` never disables. */
+  HERALD_AUTO_DISABLE_AFTER: duration.default(CIRCUIT_DEFAULTS.autoDisableAfterSeconds!),
 });
 
 export interface Config {
@@ -109,6 +120,8 @@ export interface Config {
    * At least the resend window: a notification stays resendable for the whole window.
    */
   retentionSeconds: number;
+  /** Endpoint health defaults (each webhook may override them): see src/flow-control/circuit.ts. */
+  circuit: CircuitSettings;
 }
 
 export class ConfigError extends Error {
@@ -148,6 +161,12 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     workerMetricsPort: e.HERALD_WORKER_METRICS_PORT,
     resendWindowSeconds: e.HERALD_RESEND_WINDOW,
     retentionSeconds: e.HERALD_RETENTION,
+    circuit: {
+      failureThreshold: e.HERALD_CIRCUIT_FAILURE_THRESHOLD,
+      cooldownSeconds: e.HERALD_CIRCUIT_COOLDOWN,
+      maxCooldownSeconds: Math.max(e.HERALD_CIRCUIT_MAX_COOLDOWN, e.HERALD_CIRCUIT_COOLDOWN),
+      autoDisableAfterSeconds: e.HERALD_AUTO_DISABLE_AFTER === 0 ? null : e.HERALD_AUTO_DISABLE_AFTER,
+    },
   };
   return deepFreeze(config);
 }

@@ -31,6 +31,18 @@ async function main(): Promise<void> {
     if (!shuttingDown) throw err;
     logger.warn({ err }, 'a call was cut off by the shutdown');
   });
+  // The same for a throw from a timer: the Temporal client retries a call to a Temporal server
+  // that is down on a timer, and that retry throws "Channel has been shut down" once the
+  // connection is closed. Outside a shutdown an uncaught error still ends Herald with exit 1.
+  process.on('uncaughtException', (err) => {
+    if (shuttingDown) {
+      logger.warn({ err }, 'a call was cut off by the shutdown');
+      return;
+    }
+    logger.fatal({ err }, 'uncaught error: Herald is stopping');
+    process.exitCode = 1;
+    void stopAll().finally(() => process.exit(1));
+  });
 
   try {
     let stack: EmbeddedStack | undefined;

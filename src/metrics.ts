@@ -6,13 +6,19 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AttemptResult } from './delivery/send';
 import type { Models } from './models';
+import type { HoldReason } from '../workflows/status';
+import type { HealthChange } from './flow-control/endpoint-health';
 import { NOTIFICATION_STATUSES } from './models/notification';
 
 export interface Metrics {
   registry: Registry;
   recordAttempt(result: AttemptResult): void;
   recordStatusChange(from: string, to: string): void;
-  /** Lets /metrics report notifications by status from the database. */
+  /** An attempt held by a webhook's circuit breaker or limits (nothing sent). */
+  recordHeld(reason: HoldReason): void;
+  /** A circuit breaker or auto-disable change this process decided. */
+  recordHealthChange(change: HealthChange['type']): void;
+  /** Lets /metrics report notifications by status (and open circuits) from the database. */
   observeNotifications(models: Models): void;
 }
 
@@ -54,8 +60,39 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     },
   });
 
+  const held = new Counter({
+    name: 'herald_attempts_held_total',
+    help: 'Automatic attempts held (nothing sent, no attempt used) by reason: circuit_open, rate_limited, concurrency_limited',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
+  const healthChanges = new Counter({
+    name: 'herald_webhook_health_changes_total',
+    help: 'Endpoint health changes decided by this process: circuit_opened, circuit_closed, disabled',
+    labelNames: ['change'],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'herald_webhook_circuit_state',
+    help: 'Webhooks whose circuit is not closed, by webhook and state (1), from MongoDB at scrape time',
+    labelNames: ['webhook', 'state'],
+    registers: [registry],
+    async collect() {
+      if (!models) return;
+      this.reset();
+      const unhealthy = await models.WebhookHealth.find({ state: { $ne: 'closed' } }, { state: 1 }).lean();
+      for (const h of unhealthy) this.set({ webhook: h._id, state: h.state }, 1);
+    },
+  });
+
   return {
     registry,
+    recordHeld(reason) {
+      held.inc({ reason });
+    },
+    recordHealthChange(change) {
+      healthChanges.inc({ change });
+    },
     recordAttempt(result) {
       const outcome = result.ok ? 'success' : (result.error?.kind ?? 'error');
       attempts.inc({ outcome });

@@ -7,6 +7,7 @@ import { DefaultLogger, NativeConnection, Worker, Runtime, makeTelemetryFilterSt
 import { Client } from '@temporalio/client';
 import { Agent } from 'undici';
 import { createActivities } from '../activities';
+import { createEndpointHealth } from './flow-control/endpoint-health';
 import type { Config } from './config';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
@@ -86,6 +87,12 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
       configCache: deps.configCache ?? createConfigCache(deps.models),
       resendWindowSeconds: deps.config.resendWindowSeconds,
       retentionSeconds: deps.config.retentionSeconds,
+      health: createEndpointHealth({
+        models: deps.models,
+        logger: deps.logger,
+        defaults: deps.config.circuit,
+        onChange: async (change) => deps.metrics?.recordHealthChange(change.type),
+      }),
     }),
     ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath: require.resolve('../workflows') }),
     // Let in-flight attempts finish on shutdown: an attempt cut off mid-request would be retried anyway,

@@ -21,6 +21,7 @@ export function finish(state: NotificationState, result: DeliverResult, roundSti
 }
 
 export function noteAttempt(state: NotificationState, attempt: AttemptSummary): void {
+  state.heldReason = undefined;
   if (!state.lastAttempt || attempt.number >= state.lastAttempt.number) state.lastAttempt = attempt;
   state.attempts = Math.max(state.attempts, attempt.number);
 }
@@ -39,6 +40,7 @@ export function describeState(state: NotificationState): string {
     lines.push(`**Last attempt:** #${last.number} (${last.trigger}) ${last.ok ? 'succeeded' : 'failed'}: ${outcome} at ${last.finishedAt}`);
   }
   if (state.nextAttemptAt) lines.push(`**Next attempt:** ${state.nextAttemptAt}`);
+  if (state.heldReason) lines.push(`**Waiting:** ${state.heldReason.replace('_', ' ')} (no attempt used)`);
   return lines.join('\n\n');
 }
 

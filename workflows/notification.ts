@@ -11,6 +11,9 @@
  *    any Temporal client (API, `herald resend`, `temporal workflow signal`, the Web UI). One
  *    execution per notification, so `HeraldStatus` is always the notification's one status.
  *
+ * An automatic attempt the webhook's circuit breaker or limits hold (src/flow-control) sends nothing
+ * and uses no attempt: the first one waits on a timer, later ones in Temporal's activity retry.
+ *
  * `resend` makes an immediate manual attempt with a new idempotency key, also while the round
  * waits out a backoff (a manual success ends the round). `stop` (webhook deleted or disabled,
  * communications off) ends the round: the notification is `cancelled`, no further automatic
@@ -87,6 +90,7 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
     if (!roundOpen || (state.status === 'sent' && report.status !== 'sent')) return;
     noteAttempt(state, report.attempt);
     state.nextAttemptAt = report.nextAttemptAt;
+    state.heldReason = undefined;
     setStatus(state, report.status);
   });
 
@@ -106,6 +110,11 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
     setStatus(state, prep.status);
   } else if (outcome.kind === 'stopped') {
     setStatus(state, 'cancelled');
+  } else if (outcome.kind === 'held') {
+    // The webhook's circuit is open or a limit is reached: nothing was sent, the round waits.
+    state.nextAttemptAt = outcome.until;
+    state.heldReason = outcome.reason;
+    setStatus(state, prep.status);
   } else {
     noteAttempt(state, outcome.attempt);
     state.nextAttemptAt = outcome.nextAttemptAt;
@@ -118,11 +127,12 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
   const { deliver } = proxyActivities<Activities>({ ...deliverOptions.automatic, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED });
   const { deliver: deliverManual } = proxyActivities<Activities>(deliverOptions.manual);
 
-  roundOpen = outcome?.kind === 'attempted' && !outcome.final && stopRequested === null;
+  roundOpen = ((outcome?.kind === 'attempted' && !outcome.final) || outcome?.kind === 'held') && stopRequested === null;
+  const firstWaitMs = outcome?.kind === 'held' ? outcome.waitSeconds * 1000 : outcome?.kind === 'attempted' ? (outcome.nextDelaySeconds ?? 0) * 1000 : 0;
   const roundDone = roundOpen
     ? round
         .run(async () => {
-          await sleep((outcome as { nextDelaySeconds: number }).nextDelaySeconds * 1000);
+          await sleep(firstWaitMs);
           return deliver({ notificationId, trigger: 'automatic', idempotencyKey, retry: prep.retry });
         })
         .then(

@@ -16,8 +16,8 @@ export const HeraldStatus = defineSearchAttributeKey('HeraldStatus', SearchAttri
 export const HeraldWebhookId = defineSearchAttributeKey('HeraldWebhookId', SearchAttributeType.KEYWORD);
 export const HeraldEventType = defineSearchAttributeKey('HeraldEventType', SearchAttributeType.KEYWORD);
 
-import type { DeliveryStatus, StopReason } from './status';
-export type { DeliveryStatus, StopReason } from './status';
+import type { DeliveryStatus, HoldReason, StopReason } from './status';
+export type { DeliveryStatus, HoldReason, StopReason } from './status';
 export type AttemptTrigger = 'automatic' | 'manual';
 
 export interface NotificationWorkflowInput {
@@ -99,6 +99,8 @@ export interface NotificationState {
   lastAttempt: AttemptSummary | null;
   nextAttemptAt: string | null;
   manualResends: number;
+  /** The round waits for the webhook's circuit or limits (no attempt used), not for a backoff. */
+  heldReason?: HoldReason;
 }
 
 export const resendSignal = defineSignal<[ResendArgs?]>('resend');
@@ -129,7 +131,9 @@ export type AttemptOutcome =
       /** When that is (ISO), as recorded in MongoDB. */
       nextAttemptAt: string | null;
     }
-  | { kind: 'stopped'; reason: StopReason };
+  | { kind: 'stopped'; reason: StopReason }
+  /** Nothing sent, no attempt used: the webhook's circuit or limits hold it until `until` (ISO). */
+  | { kind: 'held'; reason: HoldReason; until: string; waitSeconds: number };
 
 export interface FirstAttemptResult {
   prep: PrepareResult;
@@ -175,6 +179,8 @@ export interface BulkResendResult {
 export const NON_RETRYABLE_ERRORS = ['BlockedDestination', 'RenderFailure', 'AttemptsExhausted', 'NotificationGone', 'DeliveryStopped'] as const;
 /** Thrown for a failed delivery attempt that Temporal should retry. */
 export const ATTEMPT_FAILED_ERROR = 'AttemptFailed';
+/** Thrown when the webhook's circuit or limits hold an attempt: retried at the time they allow, no attempt used. */
+export const DELIVERY_HELD_ERROR = 'DeliveryHeld';
 
 /** A replay: one workflow per request, id `replay-<jobId>`, on the same task queue. */
 export const REPLAY_WORKFLOW = 'replayWorkflow';

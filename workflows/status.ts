@@ -14,6 +14,13 @@ export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 export const STOP_REASONS = ['webhook_deleted', 'webhook_disabled', 'communications_off'] as const;
 export type StopReason = (typeof STOP_REASONS)[number];
 
+/**
+ * Why an automatic attempt waits without being made (no delivery attempt is used): the webhook's
+ * circuit is open, or its rate or concurrency limit is reached (src/flow-control).
+ */
+export const HOLD_REASONS = ['circuit_open', 'rate_limited', 'concurrency_limited'] as const;
+export type HoldReason = (typeof HOLD_REASONS)[number];
+
 /** The automatic round may still make attempts. */
 export function isRoundOpen(status: DeliveryStatus): boolean {
   return status === 'pending' || status === 'retrying';

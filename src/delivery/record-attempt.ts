@@ -32,7 +32,8 @@ interface RecordOptions {
 
 function statusFields(attempt: NewAttempt, current: DeliveryStatus, status: DeliveryStatus, opts: RecordOptions) {
   // The last attempt's outcome, kept on the notification so the history can filter on it.
-  const set: Record<string, unknown> = { status, lastStatusCode: attempt.statusCode ?? null, lastErrorKind: attempt.error?.kind ?? null };
+  // An attempt that went out is no longer held by the webhook's circuit or limits.
+  const set: Record<string, unknown> = { status, lastStatusCode: attempt.statusCode ?? null, lastErrorKind: attempt.error?.kind ?? null, heldReason: null };
   if (opts.nextAttemptAt !== undefined || status !== 'retrying') set.nextAttemptAt = opts.nextAttemptAt ?? null;
   if (status === 'sent' && current !== 'sent') set.sentAt = attempt.finishedAt;
   if (status === 'failed' && current !== 'failed') set.failedAt = attempt.finishedAt;

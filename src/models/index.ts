@@ -6,6 +6,8 @@ import { notificationModel } from './notification';
 import { settingModel } from './setting';
 import { sourceModel } from './source';
 import { variableModel } from './variable';
+import { webhookHealthModel } from './webhook-health';
+import { deliveryPermitModel } from './delivery-permit';
 
 /** Every model bound to one connection; add a model here and it gets its indexes at connect. */
 export function createModels(conn: Connection) {
@@ -17,6 +19,8 @@ export function createModels(conn: Connection) {
     Setting: settingModel(conn),
     Source: sourceModel(conn),
     Variable: variableModel(conn),
+    WebhookHealth: webhookHealthModel(conn),
+    DeliveryPermit: deliveryPermitModel(conn),
   };
 }
 

@@ -5,7 +5,7 @@
  */
 import { Schema, type Connection, type InferSchemaType, type Model } from 'mongoose';
 
-import { DELIVERY_STATUSES, STOP_REASONS, type DeliveryStatus } from '../../workflows/status';
+import { DELIVERY_STATUSES, HOLD_REASONS, STOP_REASONS, type DeliveryStatus } from '../../workflows/status';
 
 export const NOTIFICATION_STATUSES = DELIVERY_STATUSES;
 export type NotificationStatus = DeliveryStatus;
@@ -60,6 +60,8 @@ export const notificationSchema = new Schema(
     lastStatusCode: { type: Number, default: undefined },
     lastErrorKind: { type: String, default: undefined },
     nextAttemptAt: { type: Date, default: null },
+    /** The automatic round waits for the webhook's circuit breaker or limits, not for a backoff. */
+    heldReason: { type: String, enum: [...HOLD_REASONS, null], default: null },
     sentAt: { type: Date, default: null },
     failedAt: { type: Date, default: null },
     /** Set when automatic attempts were stopped (status `cancelled`): why, and when. */

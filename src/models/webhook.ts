@@ -63,6 +63,23 @@ export const webhookSchema = new Schema(
     },
     retry: { type: retrySchema, default: () => ({}) },
     timeoutSeconds: { type: Number, default: 15 },
+    /** At most this many attempts started per second or per minute, across all workers (null: no limit). */
+    rateLimit: {
+      type: new Schema({ perSecond: { type: Number, default: null }, perMinute: { type: Number, default: null } }, { _id: false }),
+      default: null,
+    },
+    /** At most this many attempts in flight at once, across all workers (null: no limit). */
+    maxConcurrency: { type: Number, default: null },
+    /** Overrides of the circuit breaker defaults (HERALD_CIRCUIT_*). */
+    circuitBreaker: {
+      type: new Schema({ failureThreshold: { type: Number, default: null }, cooldownSeconds: { type: Number, default: null } }, { _id: false }),
+      default: null,
+    },
+    /** Override of HERALD_AUTO_DISABLE_AFTER in seconds; 0: never auto-disable this webhook. */
+    autoDisableAfterSeconds: { type: Number, default: null },
+    /** Set when Herald disabled the webhook itself (it kept failing); cleared when re-enabled. */
+    disabledReason: { type: String, default: null },
+    disabledAt: { type: Date, default: null },
     deletedAt: { type: Date, default: null },
   },
   { timestamps: true, minimize: false, versionKey: false },

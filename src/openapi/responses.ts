@@ -5,6 +5,8 @@
  */
 import { z } from 'zod';
 import { NOTIFICATION_STATUSES, ATTEMPT_ERROR_KINDS } from '../models/notification';
+import { CIRCUIT_STATES } from '../models/webhook-health';
+import { HOLD_REASONS } from '../../workflows/status';
 
 const dateTime = z.iso.datetime({ offset: true });
 const nullableDateTime = dateTime.nullable();
@@ -21,6 +23,19 @@ export const errorResponse = z
   ;
 
 const retry = z.object({ maxAttempts: z.number().int(), initialIntervalSeconds: z.number(), backoffCoefficient: z.number(), maxIntervalSeconds: z.number() });
+
+const health = z.object({
+  state: z.enum(CIRCUIT_STATES),
+  since: nullableDateTime.meta({ description: 'when the circuit entered its state (null: it never failed)' }),
+  consecutiveFailures: z.number().int(),
+  failingSince: nullableDateTime.meta({ description: 'first failure since the last success: auto-disable counts from here' }),
+  nextProbeAt: nullableDateTime.meta({ description: 'while open: when the next probe attempt may go' }),
+  thresholds: z.object({ failureThreshold: z.number().int(), cooldownSeconds: z.number(), maxCooldownSeconds: z.number(), autoDisableAfterSeconds: z.number().nullable() }),
+  recent: z
+    .object({ windowSeconds: z.number().int(), attempts: z.number().int(), failures: z.number().int(), failureRate: z.number().nullable() })
+    .optional()
+    .meta({ description: 'attempts of the last 15 minutes (GET /v1/webhooks/{id} only)' }),
+});
 
 export const webhookResponse = z
   .object({
@@ -41,7 +56,13 @@ export const webhookResponse = z
     signing: z.object({ enabled: z.boolean() }),
     retry,
     timeoutSeconds: z.number().int(),
-    health: z.record(z.string(), z.unknown()).optional().meta({ description: 'circuit state, when the endpoint-health feature is present' }),
+    rateLimit: z.union([z.object({ perSecond: z.number().int() }), z.object({ perMinute: z.number().int() })]).nullable().meta({ description: 'attempts started per second or minute, across all workers; null: no limit' }),
+    maxConcurrency: z.number().int().nullable().meta({ description: 'attempts in flight at once, across all workers; null: no limit' }),
+    circuitBreaker: z.object({ failureThreshold: z.number().int().optional(), cooldownSeconds: z.number().int().optional() }).nullable().meta({ description: 'overrides of the circuit breaker defaults' }),
+    autoDisableAfterSeconds: z.number().int().nullable().meta({ description: 'override of HERALD_AUTO_DISABLE_AFTER; 0: never' }),
+    disabledReason: z.string().nullable().meta({ description: 'set when Herald disabled the webhook because it kept failing' }),
+    disabledAt: nullableDateTime,
+    health: health.optional().meta({ description: 'the endpoint health (on reads): circuit breaker state and thresholds' }),
     createdAt: dateTime,
     updatedAt: dateTime,
   })
@@ -97,6 +118,7 @@ const notificationBase = {
   status: z.enum(NOTIFICATION_STATUSES),
   attemptCount: z.number().int(),
   nextAttemptAt: nullableDateTime,
+  heldReason: z.enum(HOLD_REASONS).nullable().meta({ description: "the round waits for the webhook's circuit breaker or limits (no attempt used)" }),
   createdAt: dateTime,
   updatedAt: dateTime,
   sentAt: nullableDateTime,

@@ -141,6 +141,7 @@ export function notificationView(n: NotificationDoc & { _id: string; createdAt?:
     lastStatusCode: n.lastStatusCode ?? null,
     lastErrorKind: n.lastErrorKind ?? null,
     nextAttemptAt: n.nextAttemptAt,
+    heldReason: n.heldReason ?? null,
     createdAt: n.createdAt,
     updatedAt: n.updatedAt,
     sentAt: n.sentAt,

@@ -92,6 +92,29 @@ export const webhookFields = {
   signing: z.object({ enabled: z.boolean() }).strict(),
   retry: retrySchema,
   timeoutSeconds: z.number().int('must be a whole number').min(1, 'must be at least 1').max(60, 'must be at most 60'),
+  rateLimit: z
+    .union(
+      [
+        z.object({ perSecond: z.number().int('must be a whole number').min(1, 'must be at least 1').max(10000, 'must be at most 10000') }).strict(),
+        z.object({ perMinute: z.number().int('must be a whole number').min(1, 'must be at least 1').max(600000, 'must be at most 600000') }).strict(),
+      ],
+      { message: 'must be {"perSecond": N} or {"perMinute": N}' },
+    )
+    .nullable(),
+  maxConcurrency: z.number().int('must be a whole number').min(1, 'must be at least 1').max(1000, 'must be at most 1000').nullable(),
+  circuitBreaker: z
+    .object({
+      failureThreshold: z.number().int('must be a whole number').min(1, 'must be at least 1').max(1000, 'must be at most 1000').optional(),
+      cooldownSeconds: z.number().int('must be a whole number').min(1, 'must be at least 1').max(86400, 'must be at most 86400').optional(),
+    })
+    .strict()
+    .nullable(),
+  autoDisableAfterSeconds: z
+    .number()
+    .int('must be a whole number')
+    .min(0, 'must be 0 (never) or more')
+    .max(365 * 86400, 'must be at most 31536000')
+    .nullable(),
 };
 
 export const createWebhookSchema = z
@@ -110,6 +133,10 @@ export const createWebhookSchema = z
     signing: webhookFields.signing.default({ enabled: true }),
     retry: retrySchema.partial().default({}).transform((r) => ({ ...RETRY_DEFAULTS, ...r })),
     timeoutSeconds: webhookFields.timeoutSeconds.default(15),
+    rateLimit: webhookFields.rateLimit.default(null),
+    maxConcurrency: webhookFields.maxConcurrency.default(null),
+    circuitBreaker: webhookFields.circuitBreaker.default(null),
+    autoDisableAfterSeconds: webhookFields.autoDisableAfterSeconds.default(null),
   })
   .strict();
 

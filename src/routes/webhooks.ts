@@ -14,6 +14,7 @@ import { httpsOnlyIssues } from '../delivery/destination';
 import { stopInBackground } from '../delivery/stop';
 import { authorizationIssues, createWebhookSchema, mergeRuleFields, patchWebhookSchema, splitHeaders, validateWebhookRules, webhookFields } from './webhook-schema';
 import { REDACTED } from '../render/snapshot';
+import { healthViews } from '../flow-control/health-view';
 
 export function webhooksRouter(deps: AppDeps): Router {
   const { models, secretBox } = deps;
@@ -43,11 +44,14 @@ export function webhooksRouter(deps: AppDeps): Router {
     const q = parseQuery(pageQuery, req.query);
     const docs = await models.Webhook.find(afterCursor({ deletedAt: null }, q.cursor)).sort({ _id: -1 }).limit(q.limit + 1).lean();
     const { items, nextCursor } = page(docs, q.limit);
-    res.json({ data: items.map(webhookView), nextCursor });
+    const health = await healthViews(models, deps.config.circuit, items, { recent: false });
+    res.json({ data: items.map((w) => ({ ...webhookView(w), health: health.get(w._id) })), nextCursor });
   });
 
   router.get('/:id', async (req, res) => {
-    res.json(webhookView(await loadWebhook(deps, req.params.id)));
+    const webhook = await loadWebhook(deps, req.params.id);
+    const health = await healthViews(models, deps.config.circuit, [webhook], { recent: true });
+    res.json({ ...webhookView(webhook), health: health.get(webhook._id) });
   });
 
   router.patch('/:id', async (req, res) => {
@@ -77,6 +81,11 @@ export function webhooksRouter(deps: AppDeps): Router {
         if (!keep) set.authorizationHeader = sealAuthorization(split.authorization?.value, secretBox);
       }
       if (patch.auth) set.auth = sealAuth(patch.auth, secretBox);
+      if (patch.enabled === true && !current.enabled) {
+        // Re-enabled by an operator: forget why Herald disabled it and its failure streak, so one
+        // more failure does not disable it again at once.
+        Object.assign(set, { disabledReason: null, disabledAt: null });
+      }
       if (patch.signing) {
         delete set.signing; // keep the secret: only the switch is patched
         set['signing.enabled'] = patch.signing.enabled;
@@ -88,6 +97,7 @@ export function webhooksRouter(deps: AppDeps): Router {
       ).lean();
       if (updated) {
         if (current.enabled && updated.enabled === false) stopInBackground(deps, { webhookId: updated._id }, 'webhook_disabled');
+        if (!current.enabled && updated.enabled) await models.WebhookHealth.deleteOne({ _id: updated._id });
         return void res.json({ ...webhookView(updated), warnings });
       }
       if (attempt >= 5) throw new HeraldError(409, ErrorCodes.conflict, 'The webhook is being changed concurrently; try again');
@@ -163,6 +173,14 @@ export function webhookView(w: WebhookDoc & { _id: string; createdAt?: Date; upd
     signing: { enabled: w.signing?.enabled ?? true },
     retry: w.retry,
     timeoutSeconds: w.timeoutSeconds,
+    rateLimit: w.rateLimit?.perSecond ? { perSecond: w.rateLimit.perSecond } : w.rateLimit?.perMinute ? { perMinute: w.rateLimit.perMinute } : null,
+    maxConcurrency: w.maxConcurrency ?? null,
+    circuitBreaker: w.circuitBreaker
+      ? Object.fromEntries(Object.entries(w.circuitBreaker).filter(([, v]) => v !== null && v !== undefined))
+      : null,
+    autoDisableAfterSeconds: w.autoDisableAfterSeconds ?? null,
+    disabledReason: w.disabledReason ?? null,
+    disabledAt: w.disabledAt ?? null,
     createdAt: w.createdAt,
     updatedAt: w.updatedAt,
   };

@@ -3,6 +3,7 @@
  * services, its printed URLs and key, its service children, and a clean SIGINT stop.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -51,10 +52,16 @@ export function servicePids(pid: number): Record<string, number> {
   return found;
 }
 
+/** Running, not merely a zombie waiting for init to reap it (which signal 0 still reaches). */
 export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
   }

@@ -111,11 +111,10 @@ test('killed services come back on their ports with their data; /readyz names wh
     expect(herald.output()).toMatch(/the embedded temporal was killed by SIGKILL/);
   } finally {
     const { code, children } = await stopHerald(herald);
-    // It stops, and takes its services with it. (Its exit code after a heal was 1 in two of three
-    // full CI runs here and 0 in every run of this file alone: see the session's closing note;
-    // npm-start.test.ts asserts the clean 0.)
-    expect(code).not.toBeNull();
-    for (const pid of Object.values(children)) expect(alive(pid)).toBe(false);
+    // It stops cleanly after a heal too (a Temporal client retry left over from the outage once
+    // threw after the connection closed and made this exit 1), and takes its services with it.
+    expect({ code, output: code === 0 ? '' : herald.output().slice(-3000) }).toEqual({ code: 0, output: '' });
+    await eventually(async () => Object.values(children).every((pid) => !alive(pid)), 10_000, 'the services to be gone');
   }
 }, 300_000);
 

@@ -42,12 +42,33 @@ describe('create and read', () => {
       signing: { enabled: true },
       retry: { maxAttempts: 12, initialIntervalSeconds: 10, backoffCoefficient: 2, maxIntervalSeconds: 7200 },
       timeoutSeconds: 15,
+      rateLimit: null,
+      maxConcurrency: null,
+      circuitBreaker: null,
+      autoDisableAfterSeconds: null,
+      disabledReason: null,
+      disabledAt: null,
       warnings: [],
     });
     expect(JSON.stringify(w)).not.toContain('s3cret-pass');
     const read = await h.api('GET', `/v1/webhooks/${w.id}`);
     expect(read.status).toBe(200);
-    expect(read.body).toEqual({ ...w, warnings: undefined, createdAt: w.createdAt, updatedAt: w.updatedAt });
+    // A read adds the endpoint's health: a new webhook's circuit is closed, under the defaults.
+    expect(read.body).toEqual({
+      ...w,
+      warnings: undefined,
+      createdAt: w.createdAt,
+      updatedAt: w.updatedAt,
+      health: {
+        state: 'closed',
+        since: null,
+        consecutiveFailures: 0,
+        failingSince: null,
+        nextProbeAt: null,
+        thresholds: { failureThreshold: 10, cooldownSeconds: 30, maxCooldownSeconds: 900, autoDisableAfterSeconds: 432000 },
+        recent: { windowSeconds: 900, attempts: 0, failures: 0, failureRate: null },
+      },
+    });
     expect(JSON.stringify(read.body)).not.toMatch(/s3cret-pass|whsec_/);
     // Stored sealed, not as given.
     const stored = await h.models.Webhook.findById(w.id).lean();

@@ -52,3 +52,21 @@ test('HERALD_RETENTION: a duration, 30 days by default, never shorter than the r
   // The default retention against a longer window names both settings too.
   expect(() => loadConfig({ HERALD_RESEND_WINDOW: '60d' })).toThrow('HERALD_RETENTION: must be at least HERALD_RESEND_WINDOW (30d < 60d)');
 });
+
+test('endpoint health settings: realistic defaults, durations, 0s never auto-disables, bad values named', () => {
+  expect(loadConfig({}).circuit).toEqual({ failureThreshold: 10, cooldownSeconds: 30, maxCooldownSeconds: 900, autoDisableAfterSeconds: 432000 });
+  expect(
+    loadConfig({ HERALD_CIRCUIT_FAILURE_THRESHOLD: '3', HERALD_CIRCUIT_COOLDOWN: '1h', HERALD_CIRCUIT_MAX_COOLDOWN: '10m', HERALD_AUTO_DISABLE_AFTER: '0s' }).circuit,
+  ).toEqual({ failureThreshold: 3, cooldownSeconds: 3600, maxCooldownSeconds: 3600, autoDisableAfterSeconds: null });
+  let error: unknown;
+  try {
+    loadConfig({ HERALD_CIRCUIT_FAILURE_THRESHOLD: '0', HERALD_CIRCUIT_COOLDOWN: 'soon', HERALD_AUTO_DISABLE_AFTER: '5 days' });
+  } catch (err) {
+    error = err;
+  }
+  expect((error as ConfigError).problems).toEqual([
+    'HERALD_CIRCUIT_FAILURE_THRESHOLD: must be at least 1',
+    'HERALD_CIRCUIT_COOLDOWN: must be a number with a unit s, m, h or d, e.g. 7d',
+    'HERALD_AUTO_DISABLE_AFTER: must be a number with a unit s, m, h or d, e.g. 7d',
+  ]);
+});

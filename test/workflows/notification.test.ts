@@ -172,6 +172,32 @@ test('a first attempt stopped by the activity (webhook disabled) is cancelled wi
   });
 });
 
+test('a first attempt held by an open circuit: no attempt used, a timer to the time it allows, then held retries until it goes', async () => {
+  const until = new Date(Date.now() + 600_000).toISOString();
+  const { calls, activities } = mocks({
+    first: () => ({ prep: prep(), outcome: { kind: 'held', reason: 'circuit_open', until, waitSeconds: 600 } }),
+    deliver: (_input, call) => {
+      // Still held once more (Temporal retries at the time given), then the attempt goes and succeeds.
+      if (call === 1) throw ApplicationFailure.create({ message: 'held: circuit open', type: 'DeliveryHeld', nextRetryDelay: 300_000 });
+      return { status: 'sent', attempt: attempt(1, true) };
+    },
+  });
+  await runWorker(activities, async (taskQueue) => {
+    const handle = await start(taskQueue, 'ntf_held');
+    const startedAt = await env.currentTimeMs();
+    await waitFor(async () => (await handle.query<NotificationState>('status')).heldReason !== undefined);
+    expect(await handle.query<NotificationState>('status')).toMatchObject({ status: 'pending', attempts: 0, heldReason: 'circuit_open', nextAttemptAt: until });
+    const state = (await handle.result()) as NotificationState;
+    expect(state).toMatchObject({ status: 'sent', attempts: 1 });
+    expect(state.heldReason).toBeUndefined();
+    const at = calls.deliver.map((c) => Math.round((c.at - startedAt) / 1000));
+    expect(at[0]).toBeGreaterThanOrEqual(600);
+    expect(at[1] - at[0]).toBeGreaterThanOrEqual(300);
+    // The held first attempt's idempotency key is the round's: the attempt that finally goes uses it.
+    expect(calls.deliver.map((c) => c.input.idempotencyKey)).toEqual([calls.first[0].idempotencyKey, calls.first[0].idempotencyKey]);
+  });
+});
+
 test('a late attempt report after the round ended does not change the outcome', async () => {
   const { activities } = mocks({ first: () => ({ prep: prep(), outcome: firstOutcome(true) }) });
   await runWorker(activities, async (taskQueue) => {

@@ -1,0 +1,140 @@
+/**
+ * A webhook's endpoint health in MongoDB (webhook_health), shared by every worker: each attempt's
+ * outcome is counted, the circuit opens, probes and closes by the rules in circuit.ts, and a webhook
+ * failing for too long is disabled. State changes are reported through `onChange` (operational
+ * events, metrics); they are decided by conditional updates, so of several workers seeing the same
+ * change one reports it. (The embedded FerretDB 1.x does not apply conditional updates atomically:
+ * there two workers may rarely both claim a probe, see README "Endpoint health".)
+ *
+ * Hot path cost: a healthy webhook costs nothing per attempt beyond one read per second per
+ * process (a cache): a success writes only when the webhook had failures to forget.
+ */
+import type { Logger } from '../logger';
+import type { Models } from '../models';
+import type { WebhookHealthDoc } from '../models/webhook-health';
+import { circuitSettings, cooldownSeconds, shouldAutoDisable, shouldOpen, type CircuitOverrides, type CircuitSettings, type HealthFacts } from './circuit';
+
+/** How stale a process's view of a webhook's health may be. */
+const CACHE_MS = 1000;
+
+export type HealthChange =
+  | { type: 'circuit_opened'; webhookId: string; at: Date; consecutiveFailures: number; nextProbeAt: Date }
+  | { type: 'circuit_closed'; webhookId: string; at: Date; openedAt: Date | null }
+  | { type: 'disabled'; webhookId: string; at: Date; failingSince: Date; reason: string };
+
+export interface EndpointHealthDeps {
+  models: Pick<Models, 'WebhookHealth' | 'Webhook'>;
+  logger: Logger;
+  defaults: CircuitSettings;
+  /** Told of every state change this process decided (after it is stored). */
+  onChange?: (change: HealthChange) => Promise<void>;
+}
+
+export interface EndpointHealth {
+  /** The webhook's health as this process last saw it (at most CACHE_MS old); null: never failed. */
+  read(webhookId: string, now: Date): Promise<HealthFacts | null>;
+  /** Claims the one probe of an open (or abandoned half-open) circuit; true if this attempt is it. */
+  claimProbe(webhookId: string, now: Date, leaseMs: number): Promise<boolean>;
+  /** Counts an attempt's outcome. Best effort: a failure here is logged, never fails the attempt. */
+  record(webhook: { _id: string } & CircuitOverrides, signal: 'success' | 'failure', opts: { now: Date }): Promise<void>;
+  settings(webhook: CircuitOverrides): CircuitSettings;
+}
+
+type Facts = HealthFacts & { since?: Date | null };
+
+export function createEndpointHealth(deps: EndpointHealthDeps): EndpointHealth {
+  const { WebhookHealth, Webhook } = deps.models;
+  const cache = new Map<string, { at: number; doc: Facts | null }>();
+  const remember = (id: string, doc: Facts | null, now: Date) => cache.set(id, { at: now.getTime(), doc });
+  const pristine = (doc: Facts | null) => !doc || (doc.state === 'closed' && doc.consecutiveFailures === 0);
+
+  async function report(change: HealthChange): Promise<void> {
+    deps.logger.warn({ ...change }, `webhook ${change.webhookId}: ${change.type.replace('_', ' ')}`);
+    await deps.onChange?.(change);
+  }
+
+  async function onSuccess(id: string, now: Date): Promise<void> {
+    const seen = cache.get(id);
+    if (seen && now.getTime() - seen.at < CACHE_MS && pristine(seen.doc)) return;
+    const before = await WebhookHealth.findOneAndUpdate(
+      { _id: id, $or: [{ state: { $ne: 'closed' } }, { consecutiveFailures: { $gt: 0 } }] },
+      { $set: { state: 'closed', consecutiveFailures: 0, openings: 0, failingSince: null, nextProbeAt: null, probeUntil: null, lastSuccessAt: now } },
+      { new: false },
+    ).lean<WebhookHealthDoc>();
+    remember(id, { state: 'closed', consecutiveFailures: 0 }, now);
+    if (before && before.state !== 'closed') {
+      await WebhookHealth.updateOne({ _id: id, state: 'closed' }, { $set: { since: now } });
+      await report({ type: 'circuit_closed', webhookId: id, at: now, openedAt: before.since ?? null });
+    }
+  }
+
+  async function onFailure(webhook: { _id: string } & CircuitOverrides, now: Date): Promise<void> {
+    const id = webhook._id;
+    const settings = circuitSettings(deps.defaults, webhook);
+    const doc = await WebhookHealth.findOneAndUpdate(
+      { _id: id },
+      { $inc: { consecutiveFailures: 1 }, $set: { lastFailureAt: now }, $setOnInsert: { state: 'closed', since: now, openings: 0, failingSince: now } },
+      { upsert: true, new: true },
+    ).lean<WebhookHealthDoc>();
+    const facts: Facts = { ...doc };
+    if (!doc.failingSince) {
+      await WebhookHealth.updateOne({ _id: id, failingSince: null }, { $set: { failingSince: now } });
+      facts.failingSince = now;
+    }
+    if (doc.state === 'half-open') {
+      // The probe failed: open again, with a longer cool-down.
+      const openings = (doc.openings ?? 0) + 1;
+      const nextProbeAt = new Date(now.getTime() + cooldownSeconds(settings, openings) * 1000);
+      await WebhookHealth.updateOne({ _id: id, state: 'half-open' }, { $set: { state: 'open', since: now, nextProbeAt, probeUntil: null, openings } });
+      Object.assign(facts, { state: 'open', nextProbeAt, openings });
+    } else if (shouldOpen(doc, settings)) {
+      const nextProbeAt = new Date(now.getTime() + cooldownSeconds(settings, 1) * 1000);
+      const opened = await WebhookHealth.updateOne({ _id: id, state: 'closed' }, { $set: { state: 'open', since: now, nextProbeAt, probeUntil: null, openings: 1 } });
+      Object.assign(facts, { state: 'open', nextProbeAt, openings: 1 });
+      if (opened.modifiedCount > 0) await report({ type: 'circuit_opened', webhookId: id, at: now, consecutiveFailures: doc.consecutiveFailures, nextProbeAt });
+    }
+    remember(id, facts, now);
+    if (shouldAutoDisable(facts.failingSince, now, settings)) {
+      const reason = `failing continuously since ${facts.failingSince!.toISOString()} (auto-disable after ${settings.autoDisableAfterSeconds} s)`;
+      const disabled = await Webhook.updateOne({ _id: id, enabled: true, deletedAt: null }, { $set: { enabled: false, disabledReason: reason, disabledAt: now } });
+      if (disabled.modifiedCount > 0) await report({ type: 'disabled', webhookId: id, at: now, failingSince: facts.failingSince!, reason });
+    }
+  }
+
+  return {
+    settings: (webhook) => circuitSettings(deps.defaults, webhook),
+    async read(id, now) {
+      const seen = cache.get(id);
+      if (seen && now.getTime() - seen.at < CACHE_MS) return seen.doc;
+      const doc = await WebhookHealth.findById(id).lean<WebhookHealthDoc>();
+      remember(id, doc, now);
+      return doc;
+    },
+    async claimProbe(id, now, leaseMs) {
+      const probeUntil = new Date(now.getTime() + leaseMs);
+      const claimed = await WebhookHealth.findOneAndUpdate(
+        {
+          _id: id,
+          $or: [
+            { state: 'open', nextProbeAt: { $lte: now } },
+            { state: 'half-open', probeUntil: { $lte: now } },
+          ],
+        },
+        { $set: { state: 'half-open', probeUntil } },
+        { new: true },
+      ).lean<WebhookHealthDoc>();
+      if (claimed) remember(id, claimed, now);
+      else cache.delete(id);
+      return claimed !== null;
+    },
+    async record(webhook, signal, { now }) {
+      try {
+        if (signal === 'success') await onSuccess(webhook._id, now);
+        else await onFailure(webhook, now);
+      } catch (err) {
+        // The attempt is recorded already; losing one count only delays a circuit change.
+        deps.logger.warn({ err, webhookId: webhook._id }, 'could not update the webhook health');
+      }
+    },
+  };
+}

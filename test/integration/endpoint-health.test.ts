@@ -1,0 +1,182 @@
+/**
+ * Endpoint health and flow control on the real stack, with real receivers that go down, recover
+ * and are slow: the circuit breaker (opens, holds notifications without using attempts, one probe
+ * per cool-down, closes on success and lets the backlog go), auto-disable after continuous failure,
+ * and per-webhook rate and concurrency limits held across two workers. Thresholds here are small
+ * per-webhook overrides; the product defaults are in src/flow-control/circuit.ts.
+ */
+import { startWorker, type RunningWorker } from '../../src/worker';
+import { eventually, waitForStatus, useHeraldAndReceiver } from '../helpers/herald';
+
+const { h, receiver } = useHeraldAndReceiver();
+
+/** A webhook for a fresh event type on its own receiver path. */
+async function webhook(fields: Record<string, unknown>): Promise<{ id: string; type: string; path: string }> {
+  const type = `t${Math.random().toString(36).slice(2, 10)}.health`;
+  const path = `/${type}`;
+  const created = await h.api('POST', '/v1/webhooks', { name: type, eventTypes: [type], url: `${receiver.url}${path}`, ...fields });
+  expect(created.status).toBe(201);
+  return { id: created.body.id, type, path };
+}
+
+async function post(type: string, n: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const res = await h.api('POST', '/v1/events', { type, data: { i } });
+    expect(res.status).toBe(202);
+    ids.push(res.body.notifications[0].id);
+  }
+  return ids;
+}
+
+const hits = (path: string) => receiver.requests.filter((r) => r.url === path);
+
+test('the circuit opens after N failures in a row, holds notifications without using attempts, probes once per cool-down, and closes on success', async () => {
+  let down = true;
+  const hook = await webhook({
+    retry: { maxAttempts: 30, initialIntervalSeconds: 1, backoffCoefficient: 1, maxIntervalSeconds: 1 },
+    circuitBreaker: { failureThreshold: 3, cooldownSeconds: 3 },
+  });
+  receiver.respond((req) => (req.url === hook.path && down ? { status: 503 } : { status: 200 }));
+  const ids = await post(hook.type, 4);
+
+  // Opens once 3 attempts in a row failed.
+  const open = await eventually(async () => {
+    const w = await h.api('GET', `/v1/webhooks/${hook.id}`);
+    return w.body.health.state === 'open' ? w.body.health : null;
+  }, 30_000, 'the circuit to open');
+  expect(open).toMatchObject({ consecutiveFailures: expect.any(Number), thresholds: { failureThreshold: 3, cooldownSeconds: 3 } });
+  expect(open.consecutiveFailures).toBeGreaterThanOrEqual(3);
+  expect(Date.parse(open.nextProbeAt)).toBeGreaterThan(Date.parse(open.since));
+  expect(open.recent.failures).toBeGreaterThanOrEqual(3);
+  expect(open.recent.failureRate).toBe(1);
+
+  // While open, notifications wait: held, no attempt used, visible in the API and in Temporal.
+  const held = await eventually(async () => {
+    const n = await h.api('GET', `/v1/notifications/${ids[3]}`);
+    return n.body.heldReason === 'circuit_open' ? n.body : null;
+  }, 30_000, 'a notification to be held');
+  expect(['pending', 'retrying']).toContain(held.status);
+  const metrics = await (await fetch(`${h.url}/metrics`)).text();
+  expect(metrics).toContain(`herald_webhook_circuit_state{webhook="${hook.id}",state="open"} 1`);
+
+  // One probe per cool-down while still down: the failed probe reopens it with a longer cool-down.
+  const before = hits(hook.path).length;
+  const reopened = await eventually(async () => {
+    const w = await h.api('GET', `/v1/webhooks/${hook.id}`);
+    return hits(hook.path).length > before && w.body.health.state === 'open' && Date.parse(w.body.health.nextProbeAt) > Date.parse(open.nextProbeAt) ? w.body.health : null;
+  }, 30_000, 'a failed probe');
+  expect(hits(hook.path).length - before).toBe(1);
+  // The second cool-down is twice the first.
+  expect(Date.parse(reopened.nextProbeAt) - Date.parse(reopened.since)).toBeGreaterThanOrEqual(6000);
+
+  // The receiver recovers: the next probe succeeds, the circuit closes, the backlog goes out.
+  down = false;
+  for (const id of ids) await waitForStatus(h, id, ['sent'], 60_000);
+  const closed = await h.api('GET', `/v1/webhooks/${hook.id}`);
+  expect(closed.body.health).toMatchObject({ state: 'closed', consecutiveFailures: 0, failingSince: null, nextProbeAt: null });
+  // Holding used no attempts: far fewer than the 30 each could have made.
+  const attempts = await Promise.all(ids.map(async (id) => (await h.api('GET', `/v1/notifications/${id}`)).body.attemptCount as number));
+  expect(attempts.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(hits(hook.path).length);
+  for (const n of attempts) expect(n).toBeLessThanOrEqual(6);
+  expect(await (await fetch(`${h.url}/metrics`)).text()).toMatch(/herald_attempts_held_total\{reason="circuit_open"\} [1-9]/);
+  expect(await (await fetch(`${h.url}/metrics`)).text()).toMatch(/herald_webhook_health_changes_total\{change="circuit_closed"\} [1-9]/);
+}, 120_000);
+
+test('a webhook failing continuously past its auto-disable period is disabled with a reason; its notifications stop; re-enabling is explicit and starts afresh', async () => {
+  const hook = await webhook({
+    retry: { maxAttempts: 30, initialIntervalSeconds: 1, backoffCoefficient: 1, maxIntervalSeconds: 1 },
+    circuitBreaker: { failureThreshold: 100 },
+    autoDisableAfterSeconds: 2,
+  });
+  receiver.respond((req) => (req.url === hook.path ? { status: 500 } : { status: 200 }));
+  const [id] = await post(hook.type, 1);
+
+  const disabled = await eventually(async () => {
+    const w = await h.api('GET', `/v1/webhooks/${hook.id}`);
+    return w.body.enabled === false ? w.body : null;
+  }, 30_000, 'the webhook to be disabled');
+  expect(disabled.disabledReason).toMatch(/^failing continuously since .+ \(auto-disable after 2 s\)$/);
+  expect(Date.parse(disabled.disabledAt)).toBeGreaterThanOrEqual(Date.parse(disabled.health.failingSince) + 2000);
+  const n = await waitForStatus(h, id, ['cancelled'], 30_000);
+  expect(n.cancelReason).toBe('webhook_disabled');
+  const attemptsAtStop = hits(hook.path).length;
+
+  // Re-enabled by the operator: the reason and the failure streak are gone; nothing is re-sent by itself.
+  const enabled = await h.api('PATCH', `/v1/webhooks/${hook.id}`, { enabled: true });
+  expect(enabled.status).toBe(200);
+  expect(enabled.body).toMatchObject({ enabled: true, disabledReason: null, disabledAt: null });
+  const after = await h.api('GET', `/v1/webhooks/${hook.id}`);
+  expect(after.body.health).toMatchObject({ state: 'closed', consecutiveFailures: 0, failingSince: null });
+  expect((await h.api('GET', `/v1/notifications/${id}`)).body.status).toBe('cancelled');
+  expect(hits(hook.path).length).toBe(attemptsAtStop);
+}, 90_000);
+
+describe('limits hold across two workers', () => {
+  let second: RunningWorker;
+  beforeAll(async () => {
+    second = await startWorker({
+      config: h.config,
+      temporalAddress: h.config.temporal.address!,
+      models: h.models,
+      secretBox: h.deps.secretBox,
+      logger: h.deps.logger,
+      workflowBundlePath: process.env.HERALD_TEST_BUNDLE,
+    });
+  });
+  afterAll(async () => second?.shutdown());
+
+  test('rateLimit perSecond: a burst is queued, never more than N attempts start in one second, no attempt is used by waiting', async () => {
+    const hook = await webhook({ rateLimit: { perSecond: 4 } });
+    receiver.respond(() => ({ status: 200 }));
+    const ids = await post(hook.type, 16);
+    const sent = await Promise.all(ids.map((id) => waitForStatus(h, id, ['sent'], 60_000)));
+    const starts = sent.map((n) => Date.parse(n.attempts[0].startedAt));
+    const perSecond = new Map<number, number>();
+    for (const t of starts) perSecond.set(Math.floor(t / 1000), (perSecond.get(Math.floor(t / 1000)) ?? 0) + 1);
+    // A permit is taken a few milliseconds before the request starts, so a start can land just past
+    // its window's edge: at most one extra per second. Unlimited, all 16 start within one second.
+    for (const count of perSecond.values()) expect(count).toBeLessThanOrEqual(5);
+    expect(Math.max(...starts) - Math.min(...starts)).toBeGreaterThanOrEqual(2000);
+    for (const n of sent) expect(n.attemptCount).toBe(1);
+    expect(hits(hook.path)).toHaveLength(16);
+  }, 90_000);
+
+  test('maxConcurrency: never more requests in flight at the receiver than allowed', async () => {
+    const hook = await webhook({ maxConcurrency: 2, timeoutSeconds: 10 });
+    let inFlight = 0;
+    let peak = 0;
+    receiver.respond(async (req) => {
+      if (req.url !== hook.path) return { status: 200 };
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+      await new Promise((r) => setTimeout(r, 300));
+      inFlight--;
+      return { status: 200 };
+    });
+    const ids = await post(hook.type, 10);
+    const sent = await Promise.all(ids.map((id) => waitForStatus(h, id, ['sent'], 60_000)));
+    expect(peak).toBe(2);
+    for (const n of sent) expect(n.attemptCount).toBe(1);
+  }, 90_000);
+
+  test('limits and thresholds are validated, naming the field and the rule', async () => {
+    const res = await h.api('POST', '/v1/webhooks', {
+      name: 'bad',
+      eventTypes: ['x'],
+      url: `${receiver.url}/x`,
+      rateLimit: { perHour: 3 },
+      maxConcurrency: 0,
+      circuitBreaker: { failureThreshold: 0 },
+      autoDisableAfterSeconds: -1,
+    });
+    expect(res.status).toBe(400);
+    const problems = Object.fromEntries((res.body.error.details as Array<{ path: string; message: string }>).map((d) => [d.path, d.message]));
+    expect(problems).toMatchObject({
+      rateLimit: 'must be {"perSecond": N} or {"perMinute": N}',
+      maxConcurrency: 'must be at least 1',
+      'circuitBreaker.failureThreshold': 'must be at least 1',
+      autoDisableAfterSeconds: 'must be 0 (never) or more',
+    });
+  });
+});
