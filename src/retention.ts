@@ -15,6 +15,7 @@ import { DELIVERY_STATUSES, isRoundOpen } from '../workflows/status';
 import { PURGE_WORKFLOW, purgeWorkflowId, type PurgeBatchInput, type PurgeBatchResult } from '../workflows/shared';
 import { historyRetentionSeconds, type TemporalHandle, type TemporalTarget } from './temporal';
 import { describePurgeSchedule, type PurgeScheduleView } from './purge-schedule';
+import { unavailable } from './errors';
 
 export const PURGE_BATCH_SIZE = 500;
 
@@ -117,10 +118,15 @@ export async function retentionReport(
   now = new Date(),
 ): Promise<RetentionReport> {
   const cutoff = retentionCutoff(retentionSeconds, now);
+  // A bounded wait, and a 503 naming Temporal rather than a 500 when it is down.
+  const fromTemporal = <T>(conn: { withDeadline<R>(deadline: number, fn: () => Promise<R>): Promise<R> }, fn: () => Promise<T>) =>
+    conn.withDeadline(Date.now() + 5_000, fn).catch((err: Error) => {
+      throw unavailable(`Temporal is unreachable: ${err.message}`);
+    });
   const [wouldPurge, schedule, historyRetention] = await Promise.all([
     countPurgeable(deps.models, cutoff),
-    describePurgeSchedule(deps.temporal.client, deps.temporal.taskQueue),
-    historyRetentionSeconds(deps.temporal.connection, deps.temporal.namespace),
+    fromTemporal(deps.temporal.client.connection, () => describePurgeSchedule(deps.temporal.client, deps.temporal.taskQueue)),
+    fromTemporal(deps.temporal.connection, () => historyRetentionSeconds(deps.temporal.connection, deps.temporal.namespace)),
   ]);
   return {
     retentionSeconds,
