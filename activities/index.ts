@@ -14,6 +14,7 @@ import { createDeliverActivity } from './deliver';
 import { createFirstAttemptActivity, createRecordStopActivity } from './first-attempt';
 import { createBulkResendActivity } from './bulk-resend';
 import { createReplayActivity } from './replay';
+import { createPurgeActivities } from './purge';
 
 export interface ActivityDeps {
   models: Models;
@@ -27,6 +28,8 @@ export interface ActivityDeps {
   userAgent: string;
   /** How long a notification's execution stays open after delivery to serve resends by signal. */
   resendWindowSeconds: number;
+  /** HERALD_RETENTION: the purge deletes what has been idle longer (seconds). */
+  retentionSeconds: number;
   /** Each webhook's circuit breaker and auto-disable, shared through MongoDB (src/flow-control). */
   health: EndpointHealth;
 }
@@ -39,5 +42,6 @@ export function createActivities(deps: ActivityDeps) {
     recordStop: createRecordStopActivity(deps),
     resendMatching: createBulkResendActivity(deps),
     replayEvents: createReplayActivity(deps),
+    ...createPurgeActivities(deps),
   };
 }

@@ -31,6 +31,7 @@ import { openApiRouter } from './routes/openapi';
 import { infoRouter } from './routes/info';
 import { eventTypesRouter } from './routes/event-types';
 import { statsRouter } from './routes/stats';
+import { retentionRouter } from './routes/retention';
 import { PROJECT_ROOT } from './paths';
 
 export interface AppDeps {
@@ -99,6 +100,7 @@ export function createApp(deps: AppDeps): Express {
   v1.use('/variables', variablesRouter(deps));
   v1.use('/event-types', eventTypesRouter(deps));
   v1.use('/stats', statsRouter(deps));
+  v1.use('/retention', retentionRouter(deps));
   v1.use('/info', infoRouter(deps));
   app.use('/v1', v1);
 

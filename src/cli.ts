@@ -9,6 +9,7 @@ import { registerResendCommand } from './cli/resend';
 import { registerReplayCommand } from './cli/replay';
 import { registerNotificationsCommand } from './cli/notifications';
 import { registerListenCommand } from './cli/listen';
+import { registerPurgeCommand } from './cli/purge';
 
 export function buildCli(): Command {
   const program = new Command('herald').description('Herald webhook notifications').version(HERALD_VERSION);
@@ -16,6 +17,7 @@ export function buildCli(): Command {
   registerReplayCommand(program);
   registerNotificationsCommand(program);
   registerListenCommand(program);
+  registerPurgeCommand(program);
   registerToolsCommand(program);
   return program;
 }

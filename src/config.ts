@@ -77,6 +77,7 @@ const envSchema = z.object({
   HERALD_TOOLS_DIR: optionalString,
   HERALD_WORKER_METRICS_PORT: port.optional(),
   HERALD_RESEND_WINDOW: duration.default(7 * 86400),
+  HERALD_RETENTION: duration.default(30 * 86400),
   HERALD_CIRCUIT_FAILURE_THRESHOLD: z.coerce
     .number({ message: 'must be a number' })
     .int('must be a whole number')
@@ -115,6 +116,12 @@ export interface Config {
    * plain Temporal signal (seconds). After it, resends start a new run (see src/temporal.ts).
    */
   resendWindowSeconds: number;
+  /**
+   * How long events and notifications are kept in MongoDB after their last activity (seconds);
+   * the purge workflow (workflows/purge.ts), run by the `herald-purge` schedule, deletes older ones.
+   * At least the resend window: a notification stays resendable for the whole window.
+   */
+  retentionSeconds: number;
   /** Endpoint health defaults (each webhook may override them): see src/flow-control/circuit.ts. */
   circuit: CircuitSettings;
   /**
@@ -139,6 +146,11 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   }
   const e = parsed.data;
+  if (e.HERALD_RETENTION < e.HERALD_RESEND_WINDOW) {
+    throw new ConfigError([
+      `HERALD_RETENTION: must be at least HERALD_RESEND_WINDOW (${env.HERALD_RETENTION?.trim() || '30d'} < ${env.HERALD_RESEND_WINDOW?.trim() || '7d'}): a notification must stay stored, and resendable, for the whole resend window`,
+    ]);
+  }
   const config: Config = {
     port: e.PORT,
     apiKeys: e.HERALD_API_KEYS,
@@ -156,6 +168,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     tools: { temporalBin: e.HERALD_TEMPORAL_BIN, ferretdbBin: e.HERALD_FERRETDB_BIN, cacheDir: e.HERALD_TOOLS_DIR },
     workerMetricsPort: e.HERALD_WORKER_METRICS_PORT,
     resendWindowSeconds: e.HERALD_RESEND_WINDOW,
+    retentionSeconds: e.HERALD_RETENTION,
     circuit: {
       failureThreshold: e.HERALD_CIRCUIT_FAILURE_THRESHOLD,
       cooldownSeconds: e.HERALD_CIRCUIT_COOLDOWN,

@@ -12,6 +12,7 @@ import { createMetrics } from './metrics';
 import { createApp } from './app';
 import { startDispatchSweeper, sweepTiming } from './dispatch-sweeper';
 import { startWorker, type RunningWorker } from './worker';
+import { namespaceRetentionSeconds } from './retention';
 import type { RunningServer } from './boot';
 
 async function main(): Promise<void> {
@@ -51,7 +52,12 @@ async function main(): Promise<void> {
         dataDir: config.dataDir,
         temporal: config.temporal.address
           ? null
-          : { port: config.embedded.temporalPort, uiPort: config.embedded.temporalUiPort, namespace: config.temporal.namespace },
+          : {
+              port: config.embedded.temporalPort,
+              uiPort: config.embedded.temporalUiPort,
+              namespace: config.temporal.namespace,
+              historyRetentionSeconds: namespaceRetentionSeconds(config),
+            },
         mongo: config.mongodbUri ? null : { port: config.embedded.mongoPort },
         tools: config.tools,
         log: (line) => process.stdout.write(`${line}\n`),

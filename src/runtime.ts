@@ -10,7 +10,8 @@ import type { Config } from './config';
 import { connectDatabase, type Database } from './db';
 import { Client } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
-import { connectTemporal, ensureSearchAttributes, type TemporalHandle } from './temporal';
+import { connectTemporal, ensureSearchAttributes, historyRetentionSeconds, type TemporalHandle } from './temporal';
+import { formatDuration, namespaceRetentionSeconds } from './retention';
 import { createSecretBox, loadOrCreateKeyFile, parseEncryptionKey, type SecretBox } from './crypto/secrets';
 import type { Logger } from './logger';
 import { HERALD_VERSION } from './paths';
@@ -68,6 +69,7 @@ export async function openConnections(
   await ensureSearchAttributes(temporal).catch((err) =>
     logger.warn({ err: (err as Error).message }, 'could not register search attributes; register HeraldStatus, HeraldWebhookId, HeraldEventType (Keyword) yourself'),
   );
+  await checkHistoryRetention(config, temporal, logger);
   return {
     db,
     temporal,
@@ -75,6 +77,25 @@ export async function openConnections(
       await Promise.allSettled([temporal.close(), db.close()]);
     },
   };
+}
+
+/**
+ * An external Temporal's namespace keeps closed histories as its operator set: say so when that is
+ * shorter than Herald's recommendation (the embedded server is set at start, src/embedded/temporal-server.ts).
+ */
+async function checkHistoryRetention(config: Readonly<Config>, temporal: TemporalHandle, logger: Logger): Promise<void> {
+  const wanted = namespaceRetentionSeconds(config);
+  try {
+    const have = await historyRetentionSeconds(temporal.connection, temporal.namespace);
+    if (have !== null && have < wanted) {
+      logger.warn(
+        { namespace: temporal.namespace, historyRetention: formatDuration(have), recommended: formatDuration(wanted) },
+        'the Temporal namespace keeps closed histories shorter than HERALD_RETENTION: job results and closed notifications leave the Web UI before MongoDB forgets them (temporal operator namespace update --retention)',
+      );
+    }
+  } catch (err) {
+    logger.warn({ err }, 'could not read the Temporal namespace retention');
+  }
 }
 
 /** Everything the API needs, from the opened pieces. */

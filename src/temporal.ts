@@ -1,5 +1,6 @@
 /** The Temporal client side: connecting, search attributes, starting and signalling workflows. */
 import { Client, Connection, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/client';
+import { msToTs } from '@temporalio/common/lib/time';
 import {
   BULK_RESEND_WORKFLOW,
   bulkResendWorkflowId,
@@ -47,6 +48,18 @@ export async function ensureSearchAttributes(t: TemporalHandle): Promise<void> {
     namespace: t.namespace,
     searchAttributes: Object.fromEntries(missing.map((n) => [n, 2 /* INDEXED_VALUE_TYPE_KEYWORD */])),
   });
+}
+
+/** How long the namespace keeps closed workflow histories (seconds), as the server reports it. */
+export async function historyRetentionSeconds(connection: Pick<Connection, 'workflowService'>, namespace: string): Promise<number | null> {
+  const ns = await connection.workflowService.describeNamespace({ namespace });
+  const ttl = ns.config?.workflowExecutionRetentionTtl;
+  return ttl?.seconds == null ? null : Number(ttl.seconds);
+}
+
+/** Sets the namespace's retention of closed histories (the embedded dev server; a real cluster is its operator's). */
+export async function setHistoryRetention(connection: Pick<Connection, 'workflowService'>, namespace: string, seconds: number): Promise<void> {
+  await connection.workflowService.updateNamespace({ namespace, config: { workflowExecutionRetentionTtl: msToTs(seconds * 1000) } });
 }
 
 export async function temporalReachable(t: TemporalHandle): Promise<boolean> {

@@ -4,6 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { DefaultLogger, NativeConnection, Worker, Runtime, makeTelemetryFilterString, type WorkerOptions } from '@temporalio/worker';
+import { Client } from '@temporalio/client';
 import { Agent } from 'undici';
 import { createActivities } from '../activities';
 import { createEndpointHealth } from './flow-control/endpoint-health';
@@ -18,6 +19,7 @@ import { createGuardedConnector } from './delivery/destination';
 import { USER_AGENT } from './runtime';
 import { WORKFLOW_BUNDLE_PATH } from './paths';
 import { createConfigCache, type ConfigCache } from './config-cache';
+import { ensurePurgeSchedule } from './purge-schedule';
 
 export interface WorkerDeps {
   config: Readonly<Config>;
@@ -88,6 +90,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
       userAgent: USER_AGENT,
       configCache,
       resendWindowSeconds: deps.config.resendWindowSeconds,
+      retentionSeconds: deps.config.retentionSeconds,
       health: createEndpointHealth({
         models: deps.models,
         logger: deps.logger,
@@ -110,6 +113,11 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     maxCachedWorkflows: 250,
     ...deps.options,
   });
+  // Retention runs on a Temporal Schedule; a worker that cannot set it up (in 10 s) still delivers.
+  const client = new Client({ connection, namespace: deps.config.temporal.namespace });
+  await connection.withDeadline(Date.now() + 10_000, () => ensurePurgeSchedule(client, deps.config.temporal.taskQueue)).catch((err) =>
+    deps.logger.warn({ err }, 'could not create or update the herald-purge schedule; retention is not enforced until a worker can'),
+  );
   const done = worker.run().finally(async () => {
     await dispatcher.close().catch(() => {});
     await connection.close().catch(() => {});

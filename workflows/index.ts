@@ -2,3 +2,4 @@
 export { notificationWorkflow } from './notification';
 export { bulkResendWorkflow } from './bulk-resend';
 export { replayWorkflow } from './replay';
+export { purgeWorkflow } from './purge';

@@ -211,3 +211,51 @@ export interface ReplayResult {
   /** Events that got at least one new notification. */
   eventsWithNew: number;
 }
+
+/** The retention purge: run by the `herald-purge` schedule, or on demand (`herald purge`, the API). */
+export const PURGE_WORKFLOW = 'purgeWorkflow';
+
+export function purgeWorkflowId(jobId: string): string {
+  return `purge-${jobId}`;
+}
+
+export interface PurgeInput {
+  /** Documents per activity call; 500 by default. */
+  batchSize?: number;
+  /** Carried over continue-as-new: the run keeps one cutoff and its counts. */
+  cutoff?: PurgeCutoff;
+  progress?: PurgeProgress;
+}
+
+/** Older than `cutoff` (ISO) is purged: the worker's HERALD_RETENTION before the run started. */
+export interface PurgeCutoff {
+  cutoff: string;
+  retentionSeconds: number;
+}
+
+export interface PurgeProgress {
+  phase: 'notifications' | 'events';
+  notifications: number;
+  events: number;
+  /** Events scanned so far (oldest first): the next batch starts after this one. */
+  after: { createdAt: string; id: string } | null;
+}
+
+export interface PurgeBatchInput {
+  cutoff: string;
+  limit: number;
+  after?: { createdAt: string; id: string } | null;
+}
+
+export interface PurgeBatchResult {
+  /** Candidates read: fewer than the limit means nothing older is left. */
+  scanned: number;
+  deleted: number;
+  /** Events only: where this batch stopped. */
+  next?: { createdAt: string; id: string } | null;
+}
+
+export interface PurgeResult extends PurgeCutoff {
+  notifications: number;
+  events: number;
+}

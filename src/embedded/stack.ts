@@ -15,7 +15,7 @@ export type ServiceName = 'temporal' | 'ferretdb';
 
 export interface EmbeddedStackOptions {
   dataDir: string;
-  temporal?: { port: number; uiPort?: number; namespace: string } | null;
+  temporal?: { port: number; uiPort?: number; namespace: string; historyRetentionSeconds?: number } | null;
   mongo?: { port: number } | null;
   tools: { temporalBin?: string; ferretdbBin?: string; cacheDir?: string };
   log?: (line: string) => void;

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { SEARCH_ATTRIBUTE_NAMES } from '../../workflows/shared';
 import { Connection } from '@temporalio/client';
+import { setHistoryRetention } from '../temporal';
 import { assertPortFree, freePort, startProcess, waitUntilReady, type ManagedProcess } from './child-process';
 
 export interface TemporalServerOptions {
@@ -12,6 +13,11 @@ export interface TemporalServerOptions {
   /** 0 or undefined: headless (no Web UI), as tests want. */
   uiPort?: number;
   namespace: string;
+  /**
+   * How long the namespace keeps closed workflow histories (seconds). The dev server creates its
+   * namespaces with one day; Herald sets it from HERALD_RETENTION (see namespaceRetentionSeconds).
+   */
+  historyRetentionSeconds?: number;
 }
 
 export interface RunningTemporal {
@@ -53,7 +59,7 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
   else args.push('--headless');
   const proc = startProcess('temporal', opts.bin, args);
   const address = `127.0.0.1:${opts.port}`;
-  await waitUntilReady(proc, () => temporalAnswers(address), 120_000).catch(async (err) => {
+  await waitUntilReady(proc, () => temporalAnswers(address, opts), 120_000).catch(async (err) => {
     await proc.stop();
     throw err;
   });
@@ -65,11 +71,16 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
   };
 }
 
-/** The frontend answers a real gRPC call (a bound port alone is not enough). */
-async function temporalAnswers(address: string): Promise<boolean> {
+/**
+ * The frontend answers a real gRPC call (a bound port alone is not enough), and the namespace has
+ * its history retention (set on every start: a restart on the same data keeps it, a changed
+ * HERALD_RETENTION updates it).
+ */
+async function temporalAnswers(address: string, opts: Pick<TemporalServerOptions, 'namespace' | 'historyRetentionSeconds'>): Promise<boolean> {
   const connection = await Connection.connect({ address, connectTimeout: 1000 });
   try {
     await connection.workflowService.getSystemInfo({});
+    if (opts.historyRetentionSeconds) await setHistoryRetention(connection, opts.namespace, opts.historyRetentionSeconds);
     return true;
   } finally {
     await connection.close();

@@ -69,7 +69,7 @@ export function positionOf(e: { _id: string; createdAt?: Date | null }): EventPo
   return { createdAt: (e.createdAt ?? new Date(0)).toISOString(), id: e._id };
 }
 
-function afterPosition(p: EventPosition, order: EventOrder): Record<string, unknown> {
+export function afterPosition(p: EventPosition, order: EventOrder): Record<string, unknown> {
   const at = new Date(p.createdAt);
   const op = order === 'newest' ? '$lt' : '$gt';
   return { $or: [{ createdAt: { [op]: at } }, { createdAt: at, _id: { [op]: p.id } }] };

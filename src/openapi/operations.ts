@@ -282,6 +282,32 @@ export const OPERATIONS: Operation[] = [
     },
   },
 
+  // Operations: retention
+  {
+    method: 'get', path: '/v1/retention', tag: 'Operations', summary: 'The retention, what a purge would delete now (dry run), the purge schedule',
+    responses: {
+      200: {
+        description: 'ok',
+        body: {
+          name: 'Retention', schema: r.retentionResponse,
+          example: { retentionSeconds: 2592000, retention: '30d', cutoff: T, wouldPurge: { notifications: 1200, events: 400 }, schedule: { id: 'herald-purge', paused: false, nextRunAt: T, lastRunAt: T }, temporal: { namespace: 'default', historyRetentionSeconds: 2592000 } },
+        },
+      },
+      503: err('Temporal unreachable'),
+    },
+  },
+  {
+    method: 'post', path: '/v1/retention/purge', tag: 'Operations', summary: 'Purge now what is past the retention (a job; the schedule does it hourly)',
+    responses: { 202: { description: 'the job started', body: { name: 'PurgeAccepted', schema: r.purgeAccepted, example: { jobId: 'job_0mk2fb1c2d3e4f5a' } } }, 400: invalid, 503: err('Temporal unreachable') },
+  },
+  {
+    method: 'get', path: '/v1/retention/purge/{jobId}', tag: 'Operations', summary: 'A purge job: progress and result',
+    responses: {
+      200: { description: 'ok', body: { name: 'PurgeJob', schema: r.purgeJob, example: { jobId: 'job_0mk2fb1c2d3e4f5a', status: 'completed', startedAt: T, closedAt: T, result: { cutoff: T, retentionSeconds: 2592000, notifications: 1200, events: 400 } } } },
+      404: notFound,
+    },
+  },
+
   // Notifications
   {
     method: 'get', path: '/v1/notifications', tag: 'Notifications', summary: 'The communication history (newest first)', query: notificationFilterSchema.extend(pageQuery.shape),

@@ -192,6 +192,28 @@ export const replayJob = z.object({
   result: z.object({ events: z.number().int(), created: z.number().int(), eventsWithNew: z.number().int() }).nullable(),
 });
 
+export const retentionResponse = z.object({
+  retentionSeconds: z.number().int().meta({ description: 'HERALD_RETENTION' }),
+  retention: z.string().meta({ description: 'the same, as written: `30d`' }),
+  cutoff: dateTime.meta({ description: 'idle since before this is purged now' }),
+  wouldPurge: z.object({ notifications: z.number().int(), events: z.number().int() }).meta({ description: 'a dry run: what a purge would delete now' }),
+  schedule: z
+    .object({ id: z.string(), paused: z.boolean(), nextRunAt: nullableDateTime, lastRunAt: nullableDateTime })
+    .nullable()
+    .meta({ description: 'the herald-purge schedule; null until a worker has created it' }),
+  temporal: z.object({ namespace: z.string(), historyRetentionSeconds: z.number().int().nullable().meta({ description: 'how long the namespace keeps closed workflow histories' }) }),
+});
+
+export const purgeAccepted = z.object({ jobId: z.string() });
+
+export const purgeJob = z.object({
+  jobId: z.string(),
+  status: z.enum(['running', 'completed', 'failed']),
+  startedAt: dateTime,
+  closedAt: nullableDateTime,
+  result: z.object({ cutoff: dateTime, retentionSeconds: z.number().int(), notifications: z.number().int(), events: z.number().int() }).nullable(),
+});
+
 export const inboundAccepted = z.object({ eventId: z.string() });
 
 export const eventTypesResponse = z

@@ -9,6 +9,8 @@ import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { startEmbeddedStack } from '../../src/embedded/stack';
 import { freePort } from '../../src/embedded/child-process';
+import { loadConfig } from '../../src/config';
+import { namespaceRetentionSeconds } from '../../src/retention';
 
 export default async function globalSetup(): Promise<void> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'herald-test-'));
@@ -16,7 +18,8 @@ export default async function globalSetup(): Promise<void> {
   const [stack, bundle] = await Promise.all([
     startEmbeddedStack({
       dataDir,
-      temporal: { port: temporalPort, namespace: 'default' },
+      // The namespace retention npm start sets from the default HERALD_RETENTION (test/integration/retention.test.ts checks it).
+      temporal: { port: temporalPort, namespace: 'default', historyRetentionSeconds: namespaceRetentionSeconds(loadConfig({})) },
       mongo: { port: mongoPort },
       tools: { temporalBin: process.env.HERALD_TEMPORAL_BIN, ferretdbBin: process.env.HERALD_FERRETDB_BIN, cacheDir: process.env.HERALD_TOOLS_DIR },
       log: (line) => process.stdout.write(`${line}\n`),

@@ -51,6 +51,13 @@ test('prints the URLs and the key, stops everything on SIGINT, and keeps its dat
   expect(await page.text()).toContain('<script type="module" src="js/app.js">');
   const info = await fetch(`${first.apiUrl}/v1/info`, { headers: { authorization: `Bearer ${first.apiKey}` } });
   expect(((await info.json()) as { temporalUiUrl: string }).temporalUiUrl).toBe(first.uiUrl);
+  // Retention: the worker made the herald-purge schedule, the embedded namespace keeps closed histories for HERALD_RETENTION.
+  const retention = (await (await fetch(`${first.apiUrl}/v1/retention`, { headers: { authorization: `Bearer ${first.apiKey}` } })).json()) as {
+    schedule: { id: string; nextRunAt: string } | null;
+    temporal: { historyRetentionSeconds: number };
+  };
+  expect(retention.schedule).toMatchObject({ id: 'herald-purge', nextRunAt: expect.any(String) });
+  expect(retention.temporal.historyRetentionSeconds).toBe(30 * 86400);
 
   const auth = { authorization: `Bearer ${first.apiKey}`, 'content-type': 'application/json' };
   const created = await fetch(`${first.apiUrl}/v1/webhooks`, {
@@ -65,9 +72,12 @@ test('prints the URLs and the key, stops everything on SIGINT, and keeps its dat
   expect(Object.keys(children).sort()).toEqual(['ferretdb', 'temporal']);
   for (const pid of Object.values(children)) expect(alive(pid)).toBe(false);
 
-  const second = await start();
+  // A changed HERALD_RETENTION reaches the namespace on the next start.
+  const second = await startHerald({ ...env, HERALD_RETENTION: '90d' });
   try {
     expect(second.apiKey).toBe(first.apiKey);
+    const view = await fetch(`${second.apiUrl}/v1/retention`, { headers: auth });
+    expect(((await view.json()) as { temporal: { historyRetentionSeconds: number } }).temporal.historyRetentionSeconds).toBe(90 * 86400);
     const again = await fetch(`${second.apiUrl}/v1/webhooks/${id}`, { headers: auth });
     expect(again.status).toBe(200);
     expect(((await again.json()) as { name: string }).name).toBe('kept');

@@ -35,6 +35,24 @@ test('HERALD_TEMPORAL_UI_URL is optional, an http(s) URL, kept without a trailin
   expect(() => loadConfig({ HERALD_TEMPORAL_UI_URL: 'temporal:8080' })).toThrow('HERALD_TEMPORAL_UI_URL: must be an http(s) URL');
 });
 
+test('HERALD_RETENTION: a duration, 30 days by default, never shorter than the resend window', () => {
+  expect(loadConfig({}).retentionSeconds).toBe(30 * 86400);
+  expect(loadConfig({ HERALD_RETENTION: '90d' }).retentionSeconds).toBe(90 * 86400);
+  expect(loadConfig({ HERALD_RETENTION: '2d', HERALD_RESEND_WINDOW: '2d' }).retentionSeconds).toBe(2 * 86400);
+  expect(() => loadConfig({ HERALD_RETENTION: '30 days' })).toThrow('HERALD_RETENTION: must be a number with a unit s, m, h or d');
+
+  let error: unknown;
+  try {
+    loadConfig({ HERALD_RETENTION: '3d' });
+  } catch (err) {
+    error = err;
+  }
+  expect(error).toBeInstanceOf(ConfigError);
+  expect((error as ConfigError).problems).toEqual([expect.stringMatching(/^HERALD_RETENTION: must be at least HERALD_RESEND_WINDOW \(3d < 7d\)/)]);
+  // The default retention against a longer window names both settings too.
+  expect(() => loadConfig({ HERALD_RESEND_WINDOW: '60d' })).toThrow('HERALD_RETENTION: must be at least HERALD_RESEND_WINDOW (30d < 60d)');
+});
+
 test('endpoint health settings: realistic defaults, durations, 0s never auto-disables, bad values named', () => {
   expect(loadConfig({}).circuit).toEqual({ failureThreshold: 10, cooldownSeconds: 30, maxCooldownSeconds: 900, autoDisableAfterSeconds: 432000 });
   expect(

@@ -1,0 +1,26 @@
+/**
+ * The retention purge's activities: the cutoff (from this worker's HERALD_RETENTION and clock, so
+ * the workflow stays deterministic) and one batch of deletions each (src/retention.ts). A batch is
+ * short and idempotent: a retry after a crash deletes what is still there.
+ */
+import type { ActivityDeps } from './index';
+import type { PurgeBatchInput, PurgeBatchResult, PurgeCutoff } from '../workflows/shared';
+import { purgeEventBatch, purgeNotificationBatch, retentionCutoff } from '../src/retention';
+
+export function createPurgeActivities(deps: Pick<ActivityDeps, 'models' | 'logger' | 'retentionSeconds'>) {
+  return {
+    async purgeCutoff(): Promise<PurgeCutoff> {
+      return { cutoff: retentionCutoff(deps.retentionSeconds).toISOString(), retentionSeconds: deps.retentionSeconds };
+    },
+    async purgeNotifications(input: PurgeBatchInput): Promise<PurgeBatchResult> {
+      const result = await purgeNotificationBatch(deps.models, input);
+      if (result.deleted) deps.logger.info({ cutoff: input.cutoff, deleted: result.deleted }, 'purged notifications past the retention');
+      return result;
+    },
+    async purgeEvents(input: PurgeBatchInput): Promise<PurgeBatchResult> {
+      const result = await purgeEventBatch(deps.models, input);
+      if (result.deleted) deps.logger.info({ cutoff: input.cutoff, deleted: result.deleted }, 'purged events past the retention');
+      return result;
+    },
+  };
+}
