@@ -1,13 +1,16 @@
 /**
- * Per-webhook rate limit and concurrency, held across every worker process: the counters are
- * documents in MongoDB (delivery_permits), taken and released with single-document updates.
+ * Per-webhook rate limit and concurrency, held across every worker process: the permits are
+ * documents in MongoDB (delivery_permits), and a permit is taken by *inserting* its document. An
+ * insert is atomic on every MongoDB-compatible server through the unique `_id` (a second taker gets
+ * a duplicate-key error); a conditional update is not on the embedded FerretDB 1.x, which let two
+ * workers take the same slot when this used findOneAndUpdate.
  *
- * - Rate: fixed windows (one second or one minute). An attempt takes a permit with one upsert that
- *   matches only while the window's count is below the limit; a full window makes the upsert
- *   collide with the existing document (duplicate key), which means "wait for the next window".
- * - Concurrency: `maxConcurrency` slot documents; an attempt leases a free (or expired) slot for at
- *   most its timeout, and frees it when it ends. A worker killed mid-attempt frees nothing: its
- *   lease expires.
+ * - Rate: the window's permits are `<webhookId>:r:<window>:<k>` for k below the limit. A taker
+ *   counts the window's permits and inserts the next k; on a collision it tries the next one. When
+ *   k reaches the limit the window is full: wait for the next one.
+ * - Concurrency: the slots are `<webhookId>:c:<k>` for k below maxConcurrency, inserted by the
+ *   attempt that holds one and deleted when it ends. A worker killed mid-attempt deletes nothing:
+ *   its lease (`until`) expires and the next taker removes it.
  */
 import type { Models } from '../models';
 
@@ -19,6 +22,8 @@ export interface RateLimit {
 export type Permit = { ok: true; release: () => Promise<void> } | { ok: false; retryAt: Date };
 
 const DUPLICATE_KEY = 11000;
+const isDuplicate = (err: unknown) => (err as { code?: number }).code === DUPLICATE_KEY;
+const noRelease = async () => {};
 
 export function rateWindow(limit: RateLimit): { windowMs: number; max: number } | null {
   if (limit.perSecond) return { windowMs: 1000, max: limit.perSecond };
@@ -28,22 +33,22 @@ export function rateWindow(limit: RateLimit): { windowMs: number; max: number } 
 
 export async function takeRatePermit(models: Pick<Models, 'DeliveryPermit'>, webhookId: string, limit: RateLimit, now: Date): Promise<Permit> {
   const window = rateWindow(limit);
-  if (!window) return { ok: true, release: async () => {} };
+  if (!window) return { ok: true, release: noRelease };
+  const { DeliveryPermit } = models;
   const n = Math.floor(now.getTime() / window.windowMs);
-  const _id = `${webhookId}:r:${n}`;
-  try {
-    const taken = await models.DeliveryPermit.findOneAndUpdate(
-      { _id, count: { $lt: window.max } },
-      { $inc: { count: 1 }, $setOnInsert: { webhookId, kind: 'rate', n } },
-      { upsert: true, new: true },
-    ).lean();
-    // The window's first permit clears the webhook's old windows (they are only counters).
-    if (taken?.count === 1) await models.DeliveryPermit.deleteMany({ webhookId, kind: 'rate', n: { $lt: n - 1 } });
-    return { ok: true, release: async () => {} };
-  } catch (err) {
-    if ((err as { code?: number }).code !== DUPLICATE_KEY) throw err;
-    return { ok: false, retryAt: new Date((n + 1) * window.windowMs) };
+  let k = await DeliveryPermit.countDocuments({ webhookId, kind: 'rate', n });
+  for (; k < window.max; k++) {
+    try {
+      await DeliveryPermit.create({ _id: `${webhookId}:r:${n}:${k}`, webhookId, kind: 'rate', n, count: k });
+    } catch (err) {
+      if (isDuplicate(err)) continue;
+      throw err;
+    }
+    // The window's first permit clears the webhook's old windows (they only counted).
+    if (k === 0) await DeliveryPermit.deleteMany({ webhookId, kind: 'rate', n: { $lt: n - 1 } });
+    return { ok: true, release: noRelease };
   }
+  return { ok: false, retryAt: new Date((n + 1) * window.windowMs) };
 }
 
 export async function takeLease(
@@ -53,33 +58,22 @@ export async function takeLease(
   opts: { holder: string; leaseMs: number; now: Date },
 ): Promise<Permit> {
   const { DeliveryPermit } = models;
-  const claim = () =>
-    DeliveryPermit.findOneAndUpdate(
-      { webhookId, kind: 'lease', n: { $lt: maxConcurrency }, $or: [{ holder: null }, { until: { $lte: opts.now } }] },
-      { $set: { holder: opts.holder, until: new Date(opts.now.getTime() + opts.leaseMs) } },
-      { new: true },
-    ).lean();
-  let slot = await claim();
-  if (!slot) {
-    // The slots are created on first use (and when maxConcurrency grows).
-    const existing = await DeliveryPermit.countDocuments({ webhookId, kind: 'lease', n: { $lt: maxConcurrency } });
-    if (existing < maxConcurrency) {
-      const slots = Array.from({ length: maxConcurrency }, (_, n) => ({ _id: `${webhookId}:c:${n}`, webhookId, kind: 'lease', n, holder: null, until: null }));
-      await DeliveryPermit.insertMany(slots, { ordered: false }).catch((err: { code?: number; writeErrors?: unknown[] }) => {
-        if (err.code !== DUPLICATE_KEY && !err.writeErrors) throw err;
-      });
-      slot = await claim();
+  const held = await DeliveryPermit.find({ webhookId, kind: 'lease', n: { $lt: maxConcurrency } }, { n: 1, until: 1 }).lean();
+  const taken = new Map(held.map((l) => [l.n, l]));
+  for (let k = 0; k < maxConcurrency; k++) {
+    const current = taken.get(k);
+    const _id = `${webhookId}:c:${k}`;
+    // A lease whose holder died: removed only if it is still that expired lease.
+    if (current && current.until && current.until <= opts.now) await DeliveryPermit.deleteOne({ _id, until: current.until });
+    else if (current) continue;
+    try {
+      await DeliveryPermit.create({ _id, webhookId, kind: 'lease', n: k, holder: opts.holder, until: new Date(opts.now.getTime() + opts.leaseMs) });
+    } catch (err) {
+      if (isDuplicate(err)) continue;
+      throw err;
     }
+    return { ok: true, release: async () => void (await DeliveryPermit.deleteOne({ _id, holder: opts.holder })) };
   }
-  if (!slot) {
-    // Try again after the earliest lease could end, but at least soon: most attempts take milliseconds.
-    return { ok: false, retryAt: new Date(opts.now.getTime() + 250) };
-  }
-  const id = slot._id;
-  return {
-    ok: true,
-    release: async () => {
-      await DeliveryPermit.updateOne({ _id: id, holder: opts.holder }, { $set: { holder: null, until: null } });
-    },
-  };
+  // Every slot is busy: most attempts take milliseconds, so look again soon.
+  return { ok: false, retryAt: new Date(opts.now.getTime() + 250) };
 }

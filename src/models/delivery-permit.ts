@@ -1,10 +1,10 @@
 /**
  * Permits that bound how fast and how much Herald sends to one webhook, shared by every worker
- * process (the counters live in MongoDB, not in a process):
- * - `rate`: one document per webhook and fixed window (`<webhookId>:r:<windowIndex>`), counting the
- *   attempts started in that window;
- * - `lease`: one document per webhook and concurrency slot (`<webhookId>:c:<slot>`), held by the
- *   attempt in flight until it ends or its lease expires (a worker killed mid-attempt frees it).
+ * process (they live in MongoDB, not in a process). A permit is taken by inserting its document:
+ * - `rate`: one document per attempt started in a fixed window (`<webhookId>:r:<window>:<k>`, k
+ *   below the limit); a window's documents are removed when a later window starts;
+ * - `lease`: one document per concurrency slot in use (`<webhookId>:c:<k>`), deleted when its
+ *   attempt ends, or taken over once `until` passed (a worker killed mid-attempt).
  * The rules are in src/flow-control/limits.ts.
  */
 import { Schema, type Connection, type InferSchemaType, type Model } from 'mongoose';
@@ -16,7 +16,7 @@ export const deliveryPermitSchema = new Schema(
     kind: { type: String, enum: ['rate', 'lease'], required: true },
     /** rate: the window's index (time / window length); lease: the slot number. */
     n: { type: Number, required: true },
-    /** rate: attempts started in the window. */
+    /** rate: the permit's number within its window. */
     count: { type: Number, default: 0 },
     /** lease: who holds it and until when. */
     holder: { type: String, default: null },

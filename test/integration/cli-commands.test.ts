@@ -2,14 +2,12 @@
  * The `herald` CLI as an operator runs it: `node bin/herald.js ...` in its own process, configured
  * only by the same environment variables as the server, against the real test stack.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
 import readline from 'node:readline';
+import { cliEnv, HERALD_BIN, ROOT, runCli } from '../helpers/cli';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 import { eventually, FAST_RETRY, startTestHerald, waitForStatus, type TestHerald } from '../helpers/herald';
 
-const ROOT = path.resolve(__dirname, '..', '..');
-const BIN = path.join(ROOT, 'bin', 'herald.js');
 let h: TestHerald;
 let receiver: Receiver;
 let env: NodeJS.ProcessEnv;
@@ -18,14 +16,7 @@ const children: ChildProcess[] = [];
 beforeAll(async () => {
   h = await startTestHerald();
   receiver = await startReceiver();
-  env = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    TEMPORAL_ADDRESS: h.config.temporal.address,
-    TEMPORAL_NAMESPACE: h.config.temporal.namespace,
-    HERALD_TASK_QUEUE: h.config.temporal.taskQueue,
-    MONGODB_URI: h.config.mongodbUri,
-  };
+  env = cliEnv(h);
 });
 afterAll(async () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
@@ -33,13 +24,7 @@ afterAll(async () => {
   await receiver?.close();
 });
 
-function herald(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: ROOT, env, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+const herald = (...args: string[]) => runCli(env, ...args);
 
 async function failedNotifications(path: string, count: number) {
   receiver.respond((req) => (req.url === path ? { status: 500 } : { status: 200 }));
@@ -108,7 +93,7 @@ test('herald listen prints each webhook and verifies its Standard Webhooks signa
   const secret = (await h.api('GET', `/v1/webhooks/${hook.body.id}/secret`)).body.secret as string;
   expect(secret).toMatch(/^whsec_/);
 
-  const child = spawn(process.execPath, [BIN, 'listen', '--port', '0', '--secret', secret], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [HERALD_BIN, 'listen', '--port', '0', '--secret', secret], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let output = '';
   const lines = readline.createInterface({ input: child.stdout! });

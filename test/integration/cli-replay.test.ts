@@ -2,13 +2,10 @@
  * `herald replay` and `herald notifications show` as an operator runs them: `node bin/herald.js`
  * in its own process, configured only by the server's environment variables, on the real stack.
  */
-import { execFile } from 'node:child_process';
-import path from 'node:path';
+import { cliEnv, runCli } from '../helpers/cli';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 import { eventually, FAST_RETRY, startTestHerald, waitForStatus, type TestHerald } from '../helpers/herald';
 
-const ROOT = path.resolve(__dirname, '..', '..');
-const BIN = path.join(ROOT, 'bin', 'herald.js');
 let h: TestHerald;
 let receiver: Receiver;
 let env: NodeJS.ProcessEnv;
@@ -20,27 +17,14 @@ beforeAll(async () => {
       ? { status: 401, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: { code: 'invalid_token', message: 'token expired' }, pad: 'x'.repeat(3000) }) }
       : { status: 200 },
   );
-  env = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    TEMPORAL_ADDRESS: h.config.temporal.address,
-    TEMPORAL_NAMESPACE: h.config.temporal.namespace,
-    HERALD_TASK_QUEUE: h.config.temporal.taskQueue,
-    MONGODB_URI: h.config.mongodbUri,
-  };
+  env = cliEnv(h);
 });
 afterAll(async () => {
   await h?.stop();
   await receiver?.close();
 });
 
-function herald(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: ROOT, env, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+const herald = (...args: string[]) => runCli(env, ...args);
 
 test('herald replay --type --unmatched creates the missing notifications once; again creates nothing', async () => {
   const events = [];

@@ -6,6 +6,7 @@
  * per-webhook overrides; the product defaults are in src/flow-control/circuit.ts.
  */
 import { startWorker, type RunningWorker } from '../../src/worker';
+import { takeLease, takeRatePermit } from '../../src/flow-control/limits';
 import { eventually, waitForStatus, useHeraldAndReceiver } from '../helpers/herald';
 
 const { h, receiver } = useHeraldAndReceiver();
@@ -71,6 +72,16 @@ test('the circuit opens after N failures in a row, holds notifications without u
     return n.body.heldReason === 'circuit_open' ? n.body : null;
   }, 30_000, 'a notification to be held');
   expect(['pending', 'retrying']).toContain(held.status);
+  // The Temporal view: a held retry's pending activity says why it waits and until when.
+  const heldActivity = await eventually(async () => {
+    for (const id of ids) {
+      const desc = await h.temporal.client.workflow.getHandle(`notification-${id}`).describe();
+      const failure = desc.raw.pendingActivities?.[0]?.lastFailure;
+      if (failure?.applicationFailureInfo?.type === 'DeliveryHeld') return failure.message;
+    }
+    return null;
+  }, 30_000, 'a held retry in Temporal');
+  expect(heldActivity).toMatch(new RegExp(`^held: circuit open for webhook ${hook.id} until \\d{4}-`));
   const metrics = await (await fetch(`${h.url}/metrics`)).text();
   expect(metrics).toContain(`herald_webhook_circuit_state{webhook="${hook.id}",state="open"} 1`);
 
@@ -164,13 +175,35 @@ describe('limits hold across two workers', () => {
     const starts = sent.map((n) => Date.parse(n.attempts[0].startedAt));
     const perSecond = new Map<number, number>();
     for (const t of starts) perSecond.set(Math.floor(t / 1000), (perSecond.get(Math.floor(t / 1000)) ?? 0) + 1);
-    // A permit is taken a few milliseconds before the request starts, so a start can land just past
-    // its window's edge: at most one extra per second. Unlimited, all 16 start within one second.
-    for (const count of perSecond.values()) expect(count).toBeLessThanOrEqual(5);
+    // A permit is taken before the request starts, and on a loaded machine the start can land in the
+    // next second, so the starts are only roughly bounded (the permits themselves are counted
+    // exactly in the next test). Unlimited, all 16 start within about one second.
+    for (const count of perSecond.values()) expect(count).toBeLessThanOrEqual(8);
     expect(Math.max(...starts) - Math.min(...starts)).toBeGreaterThanOrEqual(2000);
     for (const n of sent) expect(n.attemptCount).toBe(1);
     expect(hits(hook.path)).toHaveLength(16);
   }, 90_000);
+
+  test('permits are exact under contention: N per window, N leases, an expired lease is taken over', async () => {
+    const now = new Date();
+    const webhookId = `wh_permits${Date.now()}`;
+    const rate = await Promise.all(Array.from({ length: 7 }, () => takeRatePermit(h.models, webhookId, { perSecond: 4 }, now)));
+    expect(rate.filter((p) => p.ok)).toHaveLength(4);
+    const nextWindow = (Math.floor(now.getTime() / 1000) + 1) * 1000;
+    for (const p of rate.filter((r) => !r.ok)) expect(p).toEqual({ ok: false, retryAt: new Date(nextWindow) });
+    expect((await takeRatePermit(h.models, webhookId, { perSecond: 4 }, new Date(nextWindow))).ok).toBe(true);
+
+    const lease = (holder: string, at = now) => takeLease(h.models, webhookId, 2, { holder, leaseMs: 5000, now: at });
+    const leases = await Promise.all(['a', 'b', 'c', 'd', 'e'].map((x) => lease(x)));
+    expect(leases.filter((l) => l.ok)).toHaveLength(2);
+    const first = leases.find((l) => l.ok) as { ok: true; release: () => Promise<void> };
+    await first.release();
+    expect((await lease('f')).ok).toBe(true);
+    expect((await lease('g')).ok).toBe(false);
+    // Both holders "died": after their leases' 5 s, the slots are taken over.
+    const later = new Date(now.getTime() + 6000);
+    expect((await Promise.all([lease('h', later), lease('i', later), lease('j', later)])).filter((l) => l.ok)).toHaveLength(2);
+  });
 
   test('maxConcurrency: never more requests in flight at the receiver than allowed', async () => {
     const hook = await webhook({ maxConcurrency: 2, timeoutSeconds: 10 });

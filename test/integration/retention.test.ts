@@ -5,34 +5,17 @@
  * and `herald purge`; exactly the old final notifications and the old events left with none are
  * gone. The worker's `herald-purge` schedule and the embedded namespace's history retention too.
  */
-import { execFile } from 'node:child_process';
-import path from 'node:path';
+import { cliEnv, runCli } from '../helpers/cli';
 import { eventually, waitForStatus, useHeraldAndReceiver } from '../helpers/herald';
 import { ensurePurgeSchedule, purgeScheduleId } from '../../src/purge-schedule';
 import { PURGE_WORKFLOW, purgeWorkflowId, type PurgeResult } from '../../workflows/shared';
 
-const ROOT = path.resolve(__dirname, '..', '..');
-const BIN = path.join(ROOT, 'bin', 'herald.js');
 const DAY = 86400_000;
 const { h, receiver } = useHeraldAndReceiver();
 
 const ago = (days: number) => new Date(Date.now() - days * DAY);
 
-function herald(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    TEMPORAL_ADDRESS: h.config.temporal.address,
-    TEMPORAL_NAMESPACE: h.config.temporal.namespace,
-    HERALD_TASK_QUEUE: h.config.temporal.taskQueue,
-    MONGODB_URI: h.config.mongodbUri,
-  };
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: ROOT, env, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+const herald = (...args: string[]) => runCli(cliEnv(h), ...args);
 
 /** An event accepted `days` ago (timestamps written past mongoose, which would set them to now). */
 async function oldEvent(id: string, days: number, opts: { dispatched?: boolean } = {}) {
