@@ -182,6 +182,7 @@ test('overview shows per-webhook success rate and latency', async () => {
 
 test('variables and sources never show a credential back', async () => {
   await page.getByRole('link', { name: 'Variables', exact: true }).click();
+  await see.visible(page.getByRole('heading', { name: 'Variables' }));
   await page.getByLabel('Name', { exact: true }).fill('crm');
   await page.getByLabel('User', { exact: true }).fill('crm-user');
   await page.getByLabel('Pass', { exact: true }).fill('top-secret-pass');
@@ -190,6 +191,9 @@ test('variables and sources never show a credential back', async () => {
   expect(await page.content()).not.toContain('top-secret-pass');
 
   await page.getByRole('link', { name: 'Sources', exact: true }).click();
+  // Wait for the page itself: the Variables page has a "Name" field too, and on a loaded machine
+  // filling it before the Sources page rendered left the source without a name (CI saw that).
+  await see.visible(page.getByRole('heading', { name: 'Inbound sources' }));
   await page.getByLabel('Name', { exact: true }).fill('Core banking');
   await page.getByLabel('Event type').fill('loan.disbursed');
   await page.getByLabel('Username').fill('core');
