@@ -94,6 +94,9 @@ test('create a webhook with a template, preview it, send an event, see it fail, 
   await page.getByLabel('First interval (s)').fill('1');
   await page.getByLabel('Backoff coefficient').fill('1');
   await page.getByLabel('Max interval (s)').fill('1');
+  await page.getByLabel('Max concurrency').fill('5');
+  await page.getByLabel('Rate limit').fill('50');
+  await page.getByLabel('per', { exact: true }).selectOption('perMinute');
   expect(await unlabelledControls()).toEqual([]);
   // Basic-auth fields appear only for basic auth.
   expect(await page.getByLabel('Username').isVisible()).toBe(false);
@@ -108,7 +111,13 @@ test('create a webhook with a template, preview it, send an event, see it fail, 
   // The API's own warning about the reserved header is shown.
   await see.contains(page.locator('#flash'), '"User-Agent" is a reserved header');
   const webhook = (await h.api('GET', '/v1/webhooks')).body.data.find((w: { name: string }) => w.name === 'CRM loans');
-  expect(webhook).toMatchObject({ url: `${receiver.url}/hooks/{{data.loanId}}`, headers: {}, retry: { maxAttempts: 2, initialIntervalSeconds: 1 } });
+  expect(webhook).toMatchObject({
+    url: `${receiver.url}/hooks/{{data.loanId}}`,
+    headers: {},
+    retry: { maxAttempts: 2, initialIntervalSeconds: 1 },
+    rateLimit: { perMinute: 50 },
+    maxConcurrency: 5,
+  });
   expect(webhook.bodyTemplate).toBe('{"loan": "{{data.loanId}}", "amount": {{json data.amount}}, "client": "{{data.client.name}}"}');
 
   // Preview: filled from the newest loan.disbursed event, rendered by the API, nothing sent.
@@ -178,6 +187,19 @@ test('overview shows per-webhook success rate and latency', async () => {
   await see.contains(row, '100%');
   await see.contains(row, ' ms');
   await shot('overview');
+});
+
+test("a failing webhook's page shows its endpoint health", async () => {
+  receiver.respond(() => ({ status: 503, body: 'down' }));
+  const [n] = (await h.api('POST', '/v1/events', { type: 'loan.disbursed', data })).body.notifications;
+  await waitForStatus(h, n.id, ['failed']);
+  await page.getByRole('link', { name: 'Webhooks', exact: true }).click();
+  await see.contains(page.getByRole('row', { name: /CRM loans/ }), 'closed');
+  await page.getByRole('link', { name: 'CRM loans' }).click();
+  await see.visible(page.getByRole('heading', { name: 'CRM loans' }));
+  await see.contains(page.locator('#webhook-health'), 'failures in a row (opens at 10)');
+  await see.contains(page.locator('#webhook-health'), 'last 15 min:');
+  receiver.respond(() => ({ status: 200, body: 'ok' }));
 });
 
 test('variables and sources never show a credential back', async () => {

@@ -112,6 +112,8 @@ function formValues(f, headers, isNew, original) {
     signing: { enabled: f.elements.signing.checked },
     retry: Object.fromEntries(Object.keys(RETRY_DEFAULTS).map((k) => [k, Number(v(`retry.${k}`))])),
     timeoutSeconds: Number(v('timeoutSeconds')),
+    rateLimit: v('rateLimit') ? { [v('rateLimitUnit')]: Number(v('rateLimit')) } : null,
+    maxConcurrency: v('maxConcurrency') ? Number(v('maxConcurrency')) : null,
   };
   // The password is write-only: on edit, basic auth is sent only when a new password was typed
   // (or auth is switched off), so saving other fields never needs it again.
@@ -122,6 +124,16 @@ function formValues(f, headers, isNew, original) {
     errors.push({ path: 'auth.password', message: 'enter the password (it is write-only and never shown back)' });
   }
   return { body, errors };
+}
+
+/** The endpoint's health in one line: why Herald disabled it, or what its circuit is doing. */
+function healthLine(w) {
+  const hl = w.health;
+  if (w.disabledReason) return h('p', { class: 'warn', id: 'webhook-health', role: 'status' }, `Disabled by Herald ${formatDate(w.disabledAt)}: ${w.disabledReason}. Enable it again when the receiver is fixed.`);
+  if (!hl || (hl.state === 'closed' && hl.consecutiveFailures === 0)) return null;
+  const recent = hl.recent?.attempts ? ` · last 15 min: ${hl.recent.failures} of ${hl.recent.attempts} attempts failed` : '';
+  const state = hl.state === 'open' ? `circuit open since ${formatDate(hl.since)}, next probe ${formatDate(hl.nextProbeAt)}` : hl.state === 'half-open' ? 'circuit half-open: a probe is in flight' : 'circuit closed';
+  return h('p', { class: 'warn', id: 'webhook-health', role: 'status' }, `${state} · ${hl.consecutiveFailures} failures in a row (opens at ${hl.thresholds.failureThreshold})${recent}`);
 }
 
 export async function webhookFormView(id) {
@@ -182,6 +194,11 @@ export async function webhookFormView(id) {
         field('Backoff coefficient', num('retry.backoffCoefficient', d.retry.backoffCoefficient, { min: 1, max: 10 })),
         field('Max interval (s)', num('retry.maxIntervalSeconds', d.retry.maxIntervalSeconds, { min: 1 })),
         field('Timeout per attempt (s)', num('timeoutSeconds', d.timeoutSeconds, { min: 1, max: 60, step: 1 })))),
+    h('fieldset', {}, h('legend', {}, 'Flow control'),
+      h('div', { class: 'inline' },
+        field('Rate limit', num('rateLimit', d.rateLimit?.perSecond ?? d.rateLimit?.perMinute ?? '', { min: 1, step: 1 }), 'Empty: no limit. Held across all workers.'),
+        field('per', select('rateLimitUnit', [['perSecond', 'second'], ['perMinute', 'minute']], d.rateLimit?.perMinute ? 'perMinute' : 'perSecond')),
+        field('Max concurrency', num('maxConcurrency', d.maxConcurrency ?? '', { min: 1, step: 1 }), 'Requests in flight at once; empty: no limit.'))),
     h('div', { class: 'actions' },
       h('button', { type: 'submit' }, isNew ? 'Create webhook' : 'Save changes'),
       isNew ? null : h('button', { type: 'button', class: 'danger', onclick: () => deleteWebhook(w) }, 'Delete')),
@@ -208,6 +225,7 @@ export async function webhookFormView(id) {
     h('h1', {}, isNew ? 'New webhook' : w.name),
     w ? h('p', { class: 'muted' }, `${w.id} · created ${formatDate(w.createdAt)} · updated ${formatDate(w.updatedAt)}`, w.health ? ` · circuit ${w.health.state}` : '',
       ' · ', h('a', { href: `#/notifications${query({ webhookId: w.id })}` }, 'its history')) : null,
+    w ? healthLine(w) : null,
     form,
     w ? previewPanel(w, eventTypes) : h('p', { class: 'muted' }, 'Preview and subscriptions are available once the webhook is created.'),
     w ? await subscriptionsPanel(w) : null,
