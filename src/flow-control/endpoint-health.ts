@@ -3,8 +3,9 @@
  * outcome is counted, the circuit opens, probes and closes by the rules in circuit.ts, and a webhook
  * failing for too long is disabled. State changes are reported through `onChange` (operational
  * events, metrics); they are decided by conditional updates, so of several workers seeing the same
- * change one reports it. (The embedded FerretDB 1.x does not apply conditional updates atomically:
- * there two workers may rarely both claim a probe, see README "Endpoint health".)
+ * change one reports it. The probe is claimed by inserting a permit named after the open period,
+ * atomic by `_id` on every server (the embedded FerretDB 1.x does not apply conditional updates
+ * atomically, so a findOneAndUpdate let two attempts probe at once).
  *
  * Hot path cost: a healthy webhook costs nothing per attempt beyond one read per second per
  * process (a cache): a success writes only when the webhook had failures to forget.
@@ -12,7 +13,7 @@
 import type { Logger } from '../logger';
 import type { Models } from '../models';
 import type { WebhookHealthDoc } from '../models/webhook-health';
-import { circuitSettings, cooldownSeconds, shouldAutoDisable, shouldOpen, type CircuitOverrides, type CircuitSettings, type HealthFacts } from './circuit';
+import { circuitDecision, circuitSettings, cooldownSeconds, shouldAutoDisable, shouldOpen, type CircuitOverrides, type CircuitSettings, type HealthFacts } from './circuit';
 
 /** How stale a process's view of a webhook's health may be. */
 const CACHE_MS = 1000;
@@ -26,7 +27,7 @@ export type HealthChange = { webhookId: string; webhookName: string | null; at: 
 type HealthWebhook = { _id: string; name?: string | null } & CircuitOverrides;
 
 export interface EndpointHealthDeps {
-  models: Pick<Models, 'WebhookHealth' | 'Webhook'>;
+  models: Pick<Models, 'WebhookHealth' | 'Webhook' | 'DeliveryPermit'>;
   logger: Logger;
   defaults: CircuitSettings;
   /** Told of every state change this process decided (after it is stored). */
@@ -46,7 +47,7 @@ export interface EndpointHealth {
 type Facts = HealthFacts & { since?: Date | null };
 
 export function createEndpointHealth(deps: EndpointHealthDeps): EndpointHealth {
-  const { WebhookHealth, Webhook } = deps.models;
+  const { WebhookHealth, Webhook, DeliveryPermit } = deps.models;
   const cache = new Map<string, { at: number; doc: Facts | null }>();
   const remember = (id: string, doc: Facts | null, now: Date) => cache.set(id, { at: now.getTime(), doc });
   const pristine = (doc: Facts | null) => !doc || (doc.state === 'closed' && doc.consecutiveFailures === 0);
@@ -69,6 +70,7 @@ export function createEndpointHealth(deps: EndpointHealthDeps): EndpointHealth {
     remember(id, { state: 'closed', consecutiveFailures: 0 }, now);
     if (before && before.state !== 'closed') {
       await WebhookHealth.updateOne({ _id: id, state: 'closed' }, { $set: { since: now } });
+      await DeliveryPermit.deleteMany({ webhookId: id, kind: 'probe' });
       await report({ type: 'circuit_closed', webhookId: id, webhookName: webhook.name ?? null, at: now, openedAt: before.since ?? null });
     }
   }
@@ -126,21 +128,22 @@ export function createEndpointHealth(deps: EndpointHealthDeps): EndpointHealth {
       return doc;
     },
     async claimProbe(id, now, leaseMs) {
+      const health = await WebhookHealth.findById(id).lean<WebhookHealthDoc>();
+      remember(id, health, now);
+      if (!health || circuitDecision(health, now).kind !== 'probe') return false;
+      // One probe per open period (or per abandoned probe it takes over), decided by inserting a
+      // permit named after it: atomic by _id, where a conditional update on FerretDB 1.x is not.
+      const period = health.state === 'open' ? `open:${health.nextProbeAt?.getTime() ?? 0}` : `half-open:${health.probeUntil?.getTime() ?? 0}`;
       const probeUntil = new Date(now.getTime() + leaseMs);
-      const claimed = await WebhookHealth.findOneAndUpdate(
-        {
-          _id: id,
-          $or: [
-            { state: 'open', nextProbeAt: { $lte: now } },
-            { state: 'half-open', probeUntil: { $lte: now } },
-          ],
-        },
-        { $set: { state: 'half-open', probeUntil } },
-        { new: true },
-      ).lean<WebhookHealthDoc>();
-      if (claimed) remember(id, claimed, now);
-      else cache.delete(id);
-      return claimed !== null;
+      try {
+        await DeliveryPermit.create({ _id: `${id}:probe:${period}`, webhookId: id, kind: 'probe', n: 0, until: probeUntil });
+      } catch (err) {
+        if ((err as { code?: number }).code === 11000) return false;
+        throw err;
+      }
+      await WebhookHealth.updateOne({ _id: id }, { $set: { state: 'half-open', probeUntil } });
+      remember(id, { ...health, state: 'half-open', probeUntil }, now);
+      return true;
     },
     async record(webhook, signal, { now }) {
       try {

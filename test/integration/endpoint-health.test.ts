@@ -7,6 +7,7 @@
  */
 import { startWorker, type RunningWorker } from '../../src/worker';
 import { takeLease, takeRatePermit } from '../../src/flow-control/limits';
+import { createEndpointHealth } from '../../src/flow-control/endpoint-health';
 import { eventually, waitForStatus, useHeraldAndReceiver } from '../helpers/herald';
 
 const { h, receiver } = useHeraldAndReceiver();
@@ -184,7 +185,7 @@ describe('limits hold across two workers', () => {
     expect(hits(hook.path)).toHaveLength(16);
   }, 90_000);
 
-  test('permits are exact under contention: N per window, N leases, an expired lease is taken over', async () => {
+  test('permits are exact under contention: N per window, N leases, one probe; expired ones are taken over', async () => {
     const now = new Date();
     const webhookId = `wh_permits${Date.now()}`;
     const rate = await Promise.all(Array.from({ length: 7 }, () => takeRatePermit(h.models, webhookId, { perSecond: 4 }, now)));
@@ -203,6 +204,15 @@ describe('limits hold across two workers', () => {
     // Both holders "died": after their leases' 5 s, the slots are taken over.
     const later = new Date(now.getTime() + 6000);
     expect((await Promise.all([lease('h', later), lease('i', later), lease('j', later)])).filter((l) => l.ok)).toHaveLength(2);
+
+    // One probe per open period, whoever asks at once; after that probe's lease expires, one takeover.
+    await h.models.WebhookHealth.create({ _id: webhookId, state: 'open', consecutiveFailures: 10, openings: 1, nextProbeAt: new Date(now.getTime() - 1000) });
+    const health = () => createEndpointHealth({ models: h.models, logger: h.deps.logger, defaults: h.config.circuit });
+    const claims = await Promise.all(Array.from({ length: 5 }, () => health().claimProbe(webhookId, now, 5000)));
+    expect(claims.filter(Boolean)).toHaveLength(1);
+    expect(await health().claimProbe(webhookId, new Date(now.getTime() + 1000), 5000)).toBe(false);
+    const takeovers = await Promise.all(Array.from({ length: 3 }, () => health().claimProbe(webhookId, new Date(now.getTime() + 6000), 5000)));
+    expect(takeovers.filter(Boolean)).toHaveLength(1);
   });
 
   test('maxConcurrency: never more requests in flight at the receiver than allowed', async () => {
