@@ -14,12 +14,12 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { constants as fsc, promises as fs, readFileSync } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
 import { freePort, startProcess, waitUntilReady } from './child-process';
-import { defaultCacheDir } from './tools';
+import { defaultCacheDir, isExecutable } from './tools';
 
 const run = promisify(execFile);
 
@@ -153,15 +153,6 @@ async function requireCommand(file: string, args: string[], what: string): Promi
     await run(file, args);
   } catch (err) {
     throw new Error(`Cannot build Temporal's test server: ${what} is needed (\`${path.basename(file)} ${args.join(' ')}\` failed: ${(err as Error).message})`);
-  }
-}
-
-async function isExecutable(file: string): Promise<boolean> {
-  try {
-    await fs.access(file, fsc.X_OK);
-    return (await fs.stat(file)).isFile();
-  } catch {
-    return false;
   }
 }
 

@@ -70,7 +70,8 @@ export function cachedToolPath(name: ToolName, cacheDir = defaultCacheDir()): st
   return path.join(cacheDir, `${spec.name}-${spec.cacheTag}`, spec.name);
 }
 
-async function isExecutable(file: string): Promise<boolean> {
+/** An executable regular file (the tool caches check their binaries with it). */
+export async function isExecutable(file: string): Promise<boolean> {
   try {
     await fs.access(file, fsc.X_OK);
     return (await fs.stat(file)).isFile();
