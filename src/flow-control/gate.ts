@@ -5,13 +5,10 @@
  * Temporal's retry of the activity) until `until` and tries the gate again.
  */
 import type { Models } from '../models';
-import { circuitDecision, cooldownSeconds, spreadWake } from './circuit';
+import { circuitDecision, cooldownSeconds, spreadWake, type CircuitOverrides } from './circuit';
 import type { EndpointHealth } from './endpoint-health';
 import { rateWindow, takeLease, takeRatePermit, type RateLimit } from './limits';
-import type { CircuitOverrides } from './circuit';
 import type { HoldReason } from '../../workflows/status';
-
-export type { HoldReason } from '../../workflows/status';
 
 export type Gate = { kind: 'go'; release: () => Promise<void> } | { kind: 'held'; reason: HoldReason; until: Date };
 
