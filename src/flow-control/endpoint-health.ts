@@ -2,10 +2,10 @@
  * A webhook's endpoint health in MongoDB (webhook_health), shared by every worker: each attempt's
  * outcome is counted, the circuit opens, probes and closes by the rules in circuit.ts, and a webhook
  * failing for too long is disabled. State changes are reported through `onChange` (operational
- * events, metrics); they are decided by conditional updates, so of several workers seeing the same
- * change one reports it. The probe is claimed by inserting a permit named after the open period,
- * atomic by `_id` on every server (the embedded FerretDB 1.x does not apply conditional updates
- * atomically, so a findOneAndUpdate let two attempts probe at once).
+ * events, metrics) once each: the embedded FerretDB 1.x does not apply conditional updates
+ * atomically (a findOneAndUpdate let two attempts probe at once, and two failures at the threshold
+ * both "opened" the circuit), so whatever must happen once (the probe of an open period, the report
+ * of a change) is claimed by inserting a permit named after it, atomic by `_id` on every server.
  *
  * Hot path cost: a healthy webhook costs nothing per attempt beyond one read per second per
  * process (a cache): a success writes only when the webhook had failures to forget.
@@ -17,6 +17,8 @@ import { circuitDecision, circuitSettings, cooldownSeconds, shouldAutoDisable, s
 
 /** How stale a process's view of a webhook's health may be. */
 const CACHE_MS = 1000;
+/** How long the claim of a change's report is kept (racing reporters come within milliseconds). */
+const REPORT_CLAIM_MS = 86_400_000;
 
 export type HealthChange = { webhookId: string; webhookName: string | null; at: Date } & (
   | { type: 'circuit_opened'; consecutiveFailures: number; failureThreshold: number; nextProbeAt: Date }
@@ -52,7 +54,24 @@ export function createEndpointHealth(deps: EndpointHealthDeps): EndpointHealth {
   const remember = (id: string, doc: Facts | null, now: Date) => cache.set(id, { at: now.getTime(), doc });
   const pristine = (doc: Facts | null) => !doc || (doc.state === 'closed' && doc.consecutiveFailures === 0);
 
-  async function report(change: HealthChange): Promise<void> {
+  /** Claims `name` for this process by inserting its permit; false if another claimed it first. */
+  async function claimOnce(webhookId: string, name: string, kind: 'probe' | 'report', until: Date): Promise<boolean> {
+    try {
+      await DeliveryPermit.create({ _id: `${webhookId}:${kind}:${name}`, webhookId, kind, n: 0, until });
+      return true;
+    } catch (err) {
+      if ((err as { code?: number }).code === 11000) return false;
+      throw err;
+    }
+  }
+
+  /**
+   * Reports a change once however many workers decided it: `period` names the state it ends (a
+   * timestamp stored with that state, the same for every worker that saw it).
+   */
+  async function report(change: HealthChange, period: Date | null | undefined): Promise<void> {
+    const name = `${change.type}:${period?.getTime() ?? 0}`;
+    if (!(await claimOnce(change.webhookId, name, 'report', new Date(change.at.getTime() + REPORT_CLAIM_MS)))) return;
     deps.logger.warn({ ...change }, `webhook ${change.webhookId}: ${change.type.replace('_', ' ')}`);
     // After the change is stored: a failure to tell is logged by record(), the change stands.
     await deps.onChange?.(change);
@@ -70,8 +89,9 @@ export function createEndpointHealth(deps: EndpointHealthDeps): EndpointHealth {
     remember(id, { state: 'closed', consecutiveFailures: 0 }, now);
     if (before && before.state !== 'closed') {
       await WebhookHealth.updateOne({ _id: id, state: 'closed' }, { $set: { since: now } });
-      await DeliveryPermit.deleteMany({ webhookId: id, kind: 'probe' });
-      await report({ type: 'circuit_closed', webhookId: id, webhookName: webhook.name ?? null, at: now, openedAt: before.since ?? null });
+      await DeliveryPermit.deleteMany({ webhookId: id, $or: [{ kind: 'probe' }, { kind: 'report', until: { $lt: now } }] });
+      // `since` of an open or half-open circuit is when it (last) opened: the same for every closer.
+      await report({ type: 'circuit_closed', webhookId: id, webhookName: webhook.name ?? null, at: now, openedAt: before.since ?? null }, before.since);
     }
   }
 
@@ -99,6 +119,7 @@ export function createEndpointHealth(deps: EndpointHealthDeps): EndpointHealth {
       const opened = await WebhookHealth.updateOne({ _id: id, state: 'closed' }, { $set: { state: 'open', since: now, nextProbeAt, probeUntil: null, openings: 1 } });
       Object.assign(facts, { state: 'open', nextProbeAt, openings: 1 });
       if (opened.modifiedCount > 0) {
+        // Two failures at the threshold may both "modify" on FerretDB: the closed period's `since` decides.
         await report({
           type: 'circuit_opened',
           webhookId: id,
@@ -107,14 +128,14 @@ export function createEndpointHealth(deps: EndpointHealthDeps): EndpointHealth {
           consecutiveFailures: doc.consecutiveFailures,
           failureThreshold: settings.failureThreshold,
           nextProbeAt,
-        });
+        }, doc.since);
       }
     }
     remember(id, facts, now);
     if (shouldAutoDisable(facts.failingSince, now, settings)) {
       const reason = `failing continuously since ${facts.failingSince!.toISOString()} (auto-disable after ${settings.autoDisableAfterSeconds} s)`;
       const disabled = await Webhook.updateOne({ _id: id, enabled: true, deletedAt: null }, { $set: { enabled: false, disabledReason: reason, disabledAt: now } });
-      if (disabled.modifiedCount > 0) await report({ type: 'disabled', webhookId: id, webhookName: webhook.name ?? null, at: now, failingSince: facts.failingSince!, reason });
+      if (disabled.modifiedCount > 0) await report({ type: 'disabled', webhookId: id, webhookName: webhook.name ?? null, at: now, failingSince: facts.failingSince!, reason }, facts.failingSince);
     }
   }
 
@@ -135,12 +156,7 @@ export function createEndpointHealth(deps: EndpointHealthDeps): EndpointHealth {
       // permit named after it: atomic by _id, where a conditional update on FerretDB 1.x is not.
       const period = health.state === 'open' ? `open:${health.nextProbeAt?.getTime() ?? 0}` : `half-open:${health.probeUntil?.getTime() ?? 0}`;
       const probeUntil = new Date(now.getTime() + leaseMs);
-      try {
-        await DeliveryPermit.create({ _id: `${id}:probe:${period}`, webhookId: id, kind: 'probe', n: 0, until: probeUntil });
-      } catch (err) {
-        if ((err as { code?: number }).code === 11000) return false;
-        throw err;
-      }
+      if (!(await claimOnce(id, period, 'probe', probeUntil))) return false;
       await WebhookHealth.updateOne({ _id: id }, { $set: { state: 'half-open', probeUntil } });
       remember(id, { ...health, state: 'half-open', probeUntil }, now);
       return true;

@@ -6,7 +6,9 @@
  * - `lease`: one document per concurrency slot in use (`<webhookId>:c:<k>`), deleted when its
  *   attempt ends, or taken over once `until` passed (a worker killed mid-attempt);
  * - `probe`: the one probe of an open circuit's period (`<webhookId>:probe:<period>`), removed
- *   when the circuit closes.
+ *   when the circuit closes;
+ * - `report`: a health change reported (`<webhookId>:report:<change>:<period>`), so of several
+ *   workers that saw it one tells; expired ones are removed when the circuit closes.
  * The rules are in src/flow-control/limits.ts.
  */
 import { Schema, type Connection, type InferSchemaType, type Model } from 'mongoose';
@@ -15,7 +17,7 @@ export const deliveryPermitSchema = new Schema(
   {
     _id: { type: String, required: true },
     webhookId: { type: String, required: true },
-    kind: { type: String, enum: ['rate', 'lease', 'probe'], required: true },
+    kind: { type: String, enum: ['rate', 'lease', 'probe', 'report'], required: true },
     /** rate: the window's index (time / window length); lease: the slot number. */
     n: { type: Number, required: true },
     /** rate: the permit's number within its window. */

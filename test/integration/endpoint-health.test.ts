@@ -215,6 +215,25 @@ describe('limits hold across two workers', () => {
     expect(takeovers.filter(Boolean)).toHaveLength(1);
   });
 
+  test('each health change is reported once, however many workers decide it at the same moment', async () => {
+    const webhook = { _id: `wh_${Math.random().toString(36).slice(2, 12)}`, name: 'race', circuitBreaker: { failureThreshold: 2, cooldownSeconds: 60 }, autoDisableAfterSeconds: 0 };
+    const changes: string[] = [];
+    const worker = () =>
+      createEndpointHealth({ models: h.models, logger: h.deps.logger, defaults: h.config.circuit, onChange: async (c) => void changes.push(c.type) });
+    const now = new Date();
+    await worker().record(webhook, 'failure', { now });
+    // Eight failures past the threshold at once, from four "workers": one opening.
+    const workers = [worker(), worker(), worker(), worker()];
+    await Promise.all(Array.from({ length: 8 }, (_, i) => workers[i % 4].record(webhook, 'failure', { now })));
+    expect(changes).toEqual(['circuit_opened']);
+    expect(await h.models.WebhookHealth.findById(webhook._id).lean()).toMatchObject({ state: 'open', openings: 1 });
+    // Attempts that were in flight when it opened all succeed at once: one closing.
+    const later = new Date(now.getTime() + 1000);
+    await Promise.all(Array.from({ length: 8 }, (_, i) => workers[i % 4].record(webhook, 'success', { now: later })));
+    expect(changes).toEqual(['circuit_opened', 'circuit_closed']);
+    expect(await h.models.WebhookHealth.findById(webhook._id).lean()).toMatchObject({ state: 'closed', consecutiveFailures: 0 });
+  });
+
   test('maxConcurrency: never more requests in flight at the receiver than allowed', async () => {
     const hook = await webhook({ maxConcurrency: 2, timeoutSeconds: 10 });
     let inFlight = 0;
