@@ -106,7 +106,7 @@ export function notificationSummary(n: NotificationRef, prefix = ''): string {
 export async function startNotificationWorkflow(t: TemporalTarget, n: NotificationRef): Promise<void> {
   try {
     // A deadline over the SDK's own gRPC retries (about 20 s against a dead address): when Temporal
-    // is unreachable the event is still accepted at once and the dispatcher starts the workflow later.
+    // is unreachable the event is still accepted at once and the dispatch sweeper starts the workflow later.
     await withDeadline(t, START_DEADLINE_MS, () => t.client.workflow.start(NOTIFICATION_WORKFLOW, {
       taskQueue: t.taskQueue,
       workflowId: notificationWorkflowId(n.id),

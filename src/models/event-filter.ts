@@ -4,7 +4,7 @@
  *
  * `matched` (did the event create at least one notification?) is derived from the notifications
  * themselves, not stored on the event: it then stays true after a replay creates the first
- * notification of an old event, and after a dispatcher redoes an interrupted fan-out, with no
+ * notification of an old event, and after the dispatch sweeper redoes an interrupted fan-out, with no
  * write on the ingest path to keep in step.
  *
  * Events are ordered by `createdAt` (then `_id`), not by `_id` alone: an event's id may be given

@@ -1,7 +1,7 @@
 /**
  * An accepted event. `dedupeKey` is unique: `key:<Idempotency-Key>` when the header was given,
  * otherwise `id:<event id>`, so concurrent duplicates are stopped by the index, not a read.
- * `dispatchedAt` stays null until every notification workflow was started: the dispatcher picks up
+ * `dispatchedAt` stays null until every notification workflow was started: the dispatch sweeper picks up
  * events left undispatched (Temporal unreachable, a crash) and finishes the job.
  */
 import { Schema, type Connection, type InferSchemaType, type Model } from 'mongoose';
