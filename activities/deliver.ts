@@ -29,7 +29,7 @@ export function createDeliverActivity(deps: ActivityDeps) {
     const ctx = Context.current();
     const [notification, config] = await Promise.all([
       models.Notification.findById(input.notificationId, ATTEMPT_PROJECTION).lean<LoadedNotification>(),
-      deps.configCache.current(),
+      deps.configCache.recent(),
     ]);
     if (!notification?.request) {
       throw ApplicationFailure.nonRetryable(`notification ${input.notificationId} has no snapshot`, 'NotificationGone');

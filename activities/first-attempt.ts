@@ -20,7 +20,7 @@ export function createFirstAttemptActivity(deps: ActivityDeps) {
   return async function firstAttempt(input: FirstAttemptInput): Promise<FirstAttemptResult> {
     const [notification, config] = await Promise.all([
       deps.models.Notification.findById(input.notificationId, ATTEMPT_PROJECTION).lean<LoadedNotification>(),
-      deps.configCache.current(),
+      deps.configCache.recent(),
     ]);
     if (!notification) throw ApplicationFailure.nonRetryable(`notification ${input.notificationId} does not exist`, 'NotificationGone');
     const webhook = config.byId.get(notification.webhookId);

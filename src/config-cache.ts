@@ -1,13 +1,23 @@
 /**
  * The webhook configuration every event fan-out and every delivery attempt needs, cached per
- * process. Each use reads the settings document by `_id` (one indexed read: the communications
+ * process. `current()` reads the settings document by `_id` (one indexed read: the communications
  * switch is needed anyway) and reloads webhooks and the subscription index only when its
  * `configVersion` moved (src/models/config-version.ts bumps it on every configuration write), so a
- * change made through any API process is seen by the next event or attempt in every process.
+ * change made through any API process is seen by the next event in every process.
+ *
+ * Delivery attempts use `recent()`: the last view if it is under RECENT_MS old and this process has
+ * not changed the configuration since (a write through this process's models invalidates it at
+ * once). That saves one read per attempt on the hot path; a change made through another process
+ * reaches this one's attempts within RECENT_MS. Attempts can afford it: a stop is signalled to the
+ * workflows (this check is only its backstop), a snapshot's URL and body were fixed at fan-out, and
+ * a rotated secret keeps signing alongside the new one for 24 h.
  */
 import type { Models } from './models';
 import type { WebhookDoc } from './models/webhook';
-import { SETTINGS_ID } from './models/config-version';
+import { CONFIG_CHANGED, SETTINGS_ID } from './models/config-version';
+
+/** How old a view `recent()` may hand out. */
+export const RECENT_MS = 1000;
 
 export type CachedWebhook = WebhookDoc & { _id: string; createdAt?: Date; updatedAt?: Date };
 
@@ -22,12 +32,23 @@ export interface ConfigView {
 }
 
 export interface ConfigCache {
+  /** Revalidated now: for matching events and for the API. */
   current(): Promise<ConfigView>;
+  /** At most RECENT_MS old, and never older than this process's last configuration write: for delivery attempts. */
+  recent(now?: number): Promise<ConfigView>;
 }
 
 export function createConfigCache(models: Pick<Models, 'Setting' | 'Webhook' | 'Subscription'>): ConfigCache {
   let cached: { version: number; view: Omit<ConfigView, 'communications'> } | null = null;
   let loading: { version: number; promise: Promise<Omit<ConfigView, 'communications'>> } | null = null;
+  // The view recent() hands out; `writes` counts this process's configuration writes, so a read that
+  // raced one of them is not kept.
+  let last: { at: number; view: ConfigView } | null = null;
+  let writes = 0;
+  models.Setting.db.on(CONFIG_CHANGED, () => {
+    writes++;
+    last = null;
+  });
 
   async function load(): Promise<Omit<ConfigView, 'communications'>> {
     const [webhooks, subscribed] = await Promise.all([
@@ -41,27 +62,42 @@ export function createConfigCache(models: Pick<Models, 'Setting' | 'Webhook' | '
     };
   }
 
-  return {
-    async current() {
-      const settings = await models.Setting.findById(SETTINGS_ID, { webhookCommunications: 1, configVersion: 1 }).lean();
-      const version = settings?.configVersion ?? 0;
-      const communications = settings?.webhookCommunications === 'none' ? 'none' : 'enabled';
-      if (cached?.version === version) return { communications, ...cached.view };
-      // Concurrent callers that saw the same version share one reload.
-      let pending = loading?.version === version ? loading : null;
-      if (!pending) {
-        const promise = load();
-        pending = loading = { version, promise };
-        promise.then(
+  async function current(): Promise<ConfigView> {
+    const startedAt = Date.now();
+    const writesBefore = writes;
+    const settings = await models.Setting.findById(SETTINGS_ID, { webhookCommunications: 1, configVersion: 1 }).lean();
+    const version = settings?.configVersion ?? 0;
+    const communications = settings?.webhookCommunications === 'none' ? 'none' : 'enabled';
+    const seen = (view: ConfigView) => {
+      // Dated from before the read: a write by another process is hidden for at most RECENT_MS.
+      if (writes === writesBefore && (!last || last.at < startedAt)) last = { at: startedAt, view };
+      return view;
+    };
+    if (cached?.version === version) return seen({ communications, ...cached.view });
+    // Concurrent callers that saw the same version share one reload.
+    let pending = loading?.version === version ? loading : null;
+    if (!pending) {
+      const promise = load();
+      pending = loading = { version, promise };
+      promise
+        .then(
           (view) => {
             if (!cached || cached.version < version) cached = { version, view };
           },
           () => {},
-        ).finally(() => {
+        )
+        .finally(() => {
           if (loading?.promise === promise) loading = null;
         });
-      }
-      return { communications, ...(await pending.promise) };
+    }
+    return seen({ communications, ...(await pending.promise) });
+  }
+
+  return {
+    current,
+    async recent(now = Date.now()) {
+      if (last && now - last.at < RECENT_MS) return last.view;
+      return current();
     },
   };
 }

@@ -25,6 +25,21 @@ export async function bumpConfigVersion(anyModel: Model<unknown>): Promise<void>
   await anyModel.db.model('Setting').updateOne({ _id: SETTINGS_ID }, { $inc: { configVersion: 1 } }, { upsert: true, timestamps: false });
 }
 
+/** Emitted on the connection after this process wrote the settings document (see ConfigCache.recent). */
+export const CONFIG_CHANGED = 'herald:config-changed';
+
+/**
+ * For the settings schema: after any write to it (an operator's settings change, or a version bump
+ * above), tells this process's configuration caches on the same connection.
+ */
+export function announcesConfigChanges(schema: Schema): void {
+  for (const op of WRITES) {
+    schema.post(op as 'save', function (this: unknown) {
+      modelOf(this).db.emit(CONFIG_CHANGED);
+    });
+  }
+}
+
 function modelOf(self: unknown): Model<unknown> {
   const s = self as { model?: Model<unknown>; constructor?: Model<unknown> };
   // A query carries its model; a document's constructor is its model; insertMany's `this` is the model.

@@ -1,5 +1,6 @@
 /** Instance-wide settings, one document with `_id: 'global'`. */
 import { Schema, type Connection, type InferSchemaType, type Model } from 'mongoose';
+import { announcesConfigChanges } from './config-version';
 
 export const settingSchema = new Schema(
   {
@@ -10,6 +11,7 @@ export const settingSchema = new Schema(
   },
   { timestamps: true, versionKey: false },
 );
+settingSchema.plugin(announcesConfigChanges);
 
 export type SettingDoc = InferSchemaType<typeof settingSchema>;
 export type SettingModel = Model<SettingDoc>;
