@@ -10,6 +10,8 @@
  * generator and the receiver, the Temporal dev server and FerretDB); memory is their RSS sampled
  * every 100 ms. `--profile` adds counts per notification (Temporal history, MongoDB commands,
  * connections, server metrics); `--cpu-prof-dir DIR` re-runs this under `node --cpu-prof`.
+ * `--workers N` runs the scale-out shape instead: the API and N workers as their own processes
+ * (scripts/bench/processes.ts), each tracked like the services.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -37,6 +39,7 @@ import { runBaseline } from './bench/baseline';
 import { CommandCounter } from './bench/mongo-commands';
 import { countEvents, fetchHistories } from './bench/history';
 import { diffSamples, groupBy, scrape, totalsByName, type Sample } from './bench/prometheus';
+import { startHeraldProcesses } from './bench/processes';
 
 const OPTIONS = {
   events: { type: 'string', default: '2000' },
@@ -52,6 +55,7 @@ const OPTIONS = {
   profile: { type: 'boolean', default: false },
   'profile-sample': { type: 'string', default: '50' },
   'cpu-prof-dir': { type: 'string' },
+  workers: { type: 'string', default: '0' },
 } as const;
 
 const MiB = 2 ** 20;
@@ -69,6 +73,7 @@ async function main(): Promise<void> {
   const concurrency = Math.max(1, num('concurrency'));
   const timeoutMs = num('timeout-s') * 1000;
   const profile = values.profile;
+  const workers = num('workers');
   const report = new Report();
 
   report.set('machine.cores', os.cpus().length);
@@ -94,34 +99,52 @@ async function main(): Promise<void> {
       PORT: '0',
       TEMPORAL_ADDRESS: stack.temporalAddress,
       // Command monitoring is a client option; the URI carries it so src/db.ts stays as it is.
-      MONGODB_URI: `${stack.mongoUriBase}/herald_bench${profile ? '?monitorCommands=true' : ''}`,
+      MONGODB_URI: `${stack.mongoUriBase}/herald_bench${profile && !workers ? '?monitorCommands=true' : ''}`,
       HERALD_DATA_DIR: dataDir,
       HERALD_ALLOW_PRIVATE_DESTINATIONS: 'true',
       HERALD_LOG_LEVEL: 'warn',
     });
     const logger = createLogger(config.logLevel, new Writable({ write: (_c, _e, cb) => cb() }));
     const secrets = loadSecrets(config);
+    // This process's connections: Herald itself in the default shape, the history profile's client in both.
     const connections = await openConnections(config, { temporalAddress: stack.temporalAddress!, mongodbUri: config.mongodbUri! }, logger);
-    const commands = profile ? new CommandCounter(connections.db.connection) : null;
-    const metrics = createMetrics();
-    // The SDK's warnings (e.g. "workflow task duration exceeded 5 seconds" under load) go to
-    // stderr, keeping stdout to the figures; startWorker then finds the runtime installed.
-    Runtime.install({
-      logger: new DefaultLogger('WARN', (e) => process.stderr.write(`${e.level} ${e.message}\n`)),
-      telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} } },
-    });
-    const bundlePath = path.join(dataDir, 'bundle.js');
-    writeFileSync(bundlePath, (await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: silent() })).code);
-    // The same composition as `npm start` (src/main.ts): one config cache, eager workflow starts.
-    const apiDeps = appDeps(config, connections, secrets, logger, metrics);
-    const worker = await startWorker({ config, temporalAddress: stack.temporalAddress!, models: connections.db.models, secretBox: secrets.secretBox, logger, metrics, workflowBundlePath: bundlePath, configCache: apiDeps.configCache });
-    const server = await listen(createApp({ ...apiDeps, temporal: withEagerStart(apiDeps.temporal, worker.connection) }), 0, '127.0.0.1');
+    const commands = profile && !workers ? new CommandCounter(connections.db.connection) : null;
+    let herald: { url: string; apiKey: string; close(): Promise<void> };
+    if (workers > 0) {
+      // The scale-out shape: the API and N workers as their own processes (CPU and memory tracked).
+      const started = await startHeraldProcesses({ workers, temporalAddress: stack.temporalAddress!, mongodbUri: config.mongodbUri!, dataDir, log: (l) => process.stderr.write(`${l}\n`) });
+      procs.push(...started.processes);
+      herald = { url: started.url, apiKey: started.apiKey, close: () => started.stop() };
+    } else {
+      const metrics = createMetrics();
+      // The SDK's warnings (e.g. "workflow task duration exceeded 5 seconds" under load) go to
+      // stderr, keeping stdout to the figures; startWorker then finds the runtime installed.
+      Runtime.install({
+        logger: new DefaultLogger('WARN', (e) => process.stderr.write(`${e.level} ${e.message}\n`)),
+        telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} } },
+      });
+      const bundlePath = path.join(dataDir, 'bundle.js');
+      writeFileSync(bundlePath, (await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: silent() })).code);
+      // The same composition as `npm start` (src/main.ts): one config cache, eager workflow starts.
+      const apiDeps = appDeps(config, connections, secrets, logger, metrics);
+      const worker = await startWorker({ config, temporalAddress: stack.temporalAddress!, models: connections.db.models, secretBox: secrets.secretBox, logger, metrics, workflowBundlePath: bundlePath, configCache: apiDeps.configCache });
+      const server = await listen(createApp({ ...apiDeps, temporal: withEagerStart(apiDeps.temporal, worker.connection) }), 0, '127.0.0.1');
+      herald = {
+        url: server.url,
+        apiKey: secrets.apiKeys[0],
+        close: async () => {
+          await server.close();
+          await worker.shutdown();
+        },
+      };
+    }
+    report.set('workload.shape', workers > 0 ? `api + ${workers} worker process(es)` : 'api and worker in one process (npm start)');
     const receiver = await startBenchReceiver();
 
     const api = async (method: string, p: string, body: unknown): Promise<any> => {
-      const res = await fetch(`${server.url}${p}`, {
+      const res = await fetch(`${herald.url}${p}`, {
         method,
-        headers: { authorization: `Bearer ${secrets.apiKeys[0]}`, 'content-type': 'application/json' },
+        headers: { authorization: `Bearer ${herald.apiKey}`, 'content-type': 'application/json' },
         body: JSON.stringify(body),
       });
       const json = await res.json();
@@ -205,9 +228,12 @@ async function main(): Promise<void> {
       // Connections are pooled: most open during the warm-up, so both the run's total and this phase's.
       report.set('profile.receiver_connections_opened_total', receiver.connections, 0);
       report.set('profile.receiver_connections_opened_in_phase', receiver.connections - connectionsBefore, 0);
-      const delta = CommandCounter.delta(commandsBefore!, commands!.snapshot());
-      report.set('profile.mongo_commands_per_delivery.total', per(delta.filter(([k]) => !k.includes(' ')).reduce((s, [, v]) => s + v, 0)), 2);
-      for (const [command, n] of delta) report.set(`profile.mongo_commands_per_delivery.${command.replace(' ', '.')}`, per(n), 2);
+      // Commands are counted on this process's client: not in the scale-out shape (FerretDB's own counts below still are).
+      if (commands) {
+        const delta = CommandCounter.delta(commandsBefore!, commands.snapshot());
+        report.set('profile.mongo_commands_per_delivery.total', per(delta.filter(([k]) => !k.includes(' ')).reduce((s, [, v]) => s + v, 0)), 2);
+        for (const [command, n] of delta) report.set(`profile.mongo_commands_per_delivery.${command.replace(' ', '.')}`, per(n), 2);
+      }
       await serverMetrics(report, stack, scrapes!, per);
       await historyProfile(report, connections.temporal.client, [...throughput.accepted.at.keys()], num('profile-sample'));
     }
@@ -258,8 +284,7 @@ async function main(): Promise<void> {
 
     if (values.json) writeFileSync(values.json, `${JSON.stringify(report.toJSON(), null, 2)}\n`);
     await receiver.close();
-    await server.close();
-    await worker.shutdown();
+    await herald.close();
     await connections.close();
   } finally {
     memory.stop();
