@@ -97,6 +97,8 @@ test('create a webhook with a template, preview it, send an event, see it fail, 
   await page.getByLabel('Max concurrency').fill('5');
   await page.getByLabel('Rate limit').fill('50');
   await page.getByLabel('per', { exact: true }).selectOption('perMinute');
+  await page.getByLabel('Circuit opens after failures in a row').fill('5');
+  await page.getByLabel('Auto-disable after (s) failing').fill('0');
   expect(await unlabelledControls()).toEqual([]);
   // Basic-auth fields appear only for basic auth.
   expect(await page.getByLabel('Username').isVisible()).toBe(false);
@@ -117,6 +119,8 @@ test('create a webhook with a template, preview it, send an event, see it fail, 
     retry: { maxAttempts: 2, initialIntervalSeconds: 1 },
     rateLimit: { perMinute: 50 },
     maxConcurrency: 5,
+    circuitBreaker: { failureThreshold: 5 },
+    autoDisableAfterSeconds: 0,
   });
   expect(webhook.bodyTemplate).toBe('{"loan": "{{data.loanId}}", "amount": {{json data.amount}}, "client": "{{data.client.name}}"}');
 
@@ -197,7 +201,7 @@ test("a failing webhook's page shows its endpoint health", async () => {
   await see.contains(page.getByRole('row', { name: /CRM loans/ }), 'closed');
   await page.getByRole('link', { name: 'CRM loans' }).click();
   await see.visible(page.getByRole('heading', { name: 'CRM loans' }));
-  await see.contains(page.locator('#webhook-health'), 'failures in a row (opens at 10)');
+  await see.contains(page.locator('#webhook-health'), 'failures in a row (opens at 5)');
   await see.contains(page.locator('#webhook-health'), 'last 15 min:');
   receiver.respond(() => ({ status: 200, body: 'ok' }));
 });

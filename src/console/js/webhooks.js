@@ -114,6 +114,8 @@ function formValues(f, headers, isNew, original) {
     timeoutSeconds: Number(v('timeoutSeconds')),
     rateLimit: v('rateLimit') ? { [v('rateLimitUnit')]: Number(v('rateLimit')) } : null,
     maxConcurrency: v('maxConcurrency') ? Number(v('maxConcurrency')) : null,
+    circuitBreaker: circuitOverrides(v),
+    autoDisableAfterSeconds: v('autoDisableAfterSeconds') === '' ? null : Number(v('autoDisableAfterSeconds')),
   };
   // The password is write-only: on edit, basic auth is sent only when a new password was typed
   // (or auth is switched off), so saving other fields never needs it again.
@@ -124,6 +126,14 @@ function formValues(f, headers, isNew, original) {
     errors.push({ path: 'auth.password', message: 'enter the password (it is write-only and never shown back)' });
   }
   return { body, errors };
+}
+
+/** The circuit-breaker overrides typed in the form; null (Herald's defaults) when none is. */
+function circuitOverrides(v) {
+  const cb = {};
+  if (v('circuit.failureThreshold') !== '') cb.failureThreshold = Number(v('circuit.failureThreshold'));
+  if (v('circuit.cooldownSeconds') !== '') cb.cooldownSeconds = Number(v('circuit.cooldownSeconds'));
+  return Object.keys(cb).length ? cb : null;
 }
 
 /** The endpoint's health in one line: why Herald disabled it, or what its circuit is doing. */
@@ -198,7 +208,11 @@ export async function webhookFormView(id) {
       h('div', { class: 'inline' },
         field('Rate limit', num('rateLimit', d.rateLimit?.perSecond ?? d.rateLimit?.perMinute ?? '', { min: 1, step: 1 }), 'Empty: no limit. Held across all workers.'),
         field('per', select('rateLimitUnit', [['perSecond', 'second'], ['perMinute', 'minute']], d.rateLimit?.perMinute ? 'perMinute' : 'perSecond')),
-        field('Max concurrency', num('maxConcurrency', d.maxConcurrency ?? '', { min: 1, step: 1 }), 'Requests in flight at once; empty: no limit.'))),
+        field('Max concurrency', num('maxConcurrency', d.maxConcurrency ?? '', { min: 1, step: 1 }), 'Requests in flight at once; empty: no limit.')),
+      h('div', { class: 'inline' },
+        field('Circuit opens after failures in a row', num('circuit.failureThreshold', d.circuitBreaker?.failureThreshold ?? '', { min: 1, max: 1000, step: 1 }), "Empty: Herald's default."),
+        field('Circuit cool-down (s)', num('circuit.cooldownSeconds', d.circuitBreaker?.cooldownSeconds ?? '', { min: 1, max: 86400, step: 1 }), 'Before the first probe; doubles after each failed one.'),
+        field('Auto-disable after (s) failing', num('autoDisableAfterSeconds', d.autoDisableAfterSeconds ?? '', { min: 0, step: 1 }), "0: never; empty: Herald's default."))),
     h('div', { class: 'actions' },
       h('button', { type: 'submit' }, isNew ? 'Create webhook' : 'Save changes'),
       isNew ? null : h('button', { type: 'button', class: 'danger', onclick: () => deleteWebhook(w) }, 'Delete')),
