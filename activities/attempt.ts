@@ -20,6 +20,7 @@ import { enterGate } from '../src/flow-control/gate';
 import { healthSignal } from '../src/flow-control/circuit';
 import type { NotificationDoc } from '../src/models/notification';
 import { emitNotificationFailed } from './operational-events';
+import { clearPendingNotificationFailed, emitsNotificationFailed, notePendingNotificationFailed, notificationFailedKey } from '../src/notification-failed';
 
 /** The notification fields an attempt reads: one indexed read. */
 export const ATTEMPT_PROJECTION = {
@@ -116,6 +117,10 @@ export async function makeAttempt(
   const attempt: NewAttempt = { ...outcome, trigger: input.trigger, idempotencyKey: input.idempotencyKey };
   // A failed manual attempt while the automatic round waits keeps the round's next attempt time.
   const keepsRound = !automatic && !result.ok && input.roundOpen === true;
+  // This attempt ends the automatic round failed: note herald.notification.failed as pending before
+  // recording it, so no failure after the recording can lose the event (src/notification-failed.ts).
+  const endsFailed = automatic && final && !result.ok && emitsNotificationFailed(notification.eventType);
+  if (endsFailed) await notePendingNotificationFailed(models, input.notificationId, input.idempotencyKey);
   const recorded = await recordAttempt(models.Notification, notification, attempt, {
     newStatus: (current) => statusAfterAttempt(current, { ok: result.ok, automatic, final, roundOpen: input.roundOpen === true }),
     nextAttemptAt: keepsRound ? undefined : nextAttemptAt,
@@ -125,9 +130,14 @@ export async function makeAttempt(
   if (signal) await deps.health.record(webhook, signal, { now: result.finishedAt });
   // The automatic round ended failed: tell the operators subscribed to herald.notification.failed
   // (never throws; deduplicated per round, so a rerun of this activity emits into the same event).
-  if (automatic && final && recorded.status === 'failed') {
+  if (endsFailed && recorded.status === 'failed') {
     const n = { notificationId: input.notificationId, webhookId: notification.webhookId, webhookName: webhook.name, eventId: notification.eventId, eventType: notification.eventType };
     await emitNotificationFailed(deps, { ...n, idempotencyKey: input.idempotencyKey, attempts: recorded.number }, result);
+  } else if (endsFailed) {
+    // A manual success won the race: the round did not end failed (the sweeper would drop it too).
+    await clearPendingNotificationFailed(models, notificationFailedKey(input.notificationId, input.idempotencyKey)).catch((err: unknown) =>
+      deps.logger.warn({ err, notificationId: input.notificationId }, 'could not clear a pending herald.notification.failed; the dispatch sweeper will'),
+    );
   }
 
   const summary: AttemptSummary = {

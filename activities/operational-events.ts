@@ -6,13 +6,14 @@ import { Context } from '@temporalio/activity';
 import type { ActivityDeps } from './index';
 import type { AttemptResult } from '../src/delivery/send';
 import type { IngestResult } from '../src/ingest';
-import { isReservedEventType } from '../src/matching/event-type';
+import { emitOperationalEvent, type OperationalEventData, type OperationalEventType } from '../src/operational-events';
 import {
-  emitOperationalEvent,
-  type NotificationFailedData,
-  type OperationalEventData,
-  type OperationalEventType,
-} from '../src/operational-events';
+  clearPendingNotificationFailed,
+  emitsNotificationFailed,
+  notificationFailedData,
+  notificationFailedKey,
+  type FailedNotificationFacts,
+} from '../src/notification-failed';
 
 export type EmitDeps = Pick<ActivityDeps, 'models' | 'configCache' | 'logger' | 'userAgent'>;
 
@@ -30,44 +31,33 @@ export async function emitFromActivity(deps: EmitDeps, type: OperationalEventTyp
 export const NOTIFICATION_FAILED_WAIT_MS = 2000;
 
 /**
- * `herald.notification.failed` for a notification whose automatic round just ended `failed`.
+ * `herald.notification.failed` for a notification whose automatic round just ended `failed`
+ * (src/notification-failed.ts has its key, data and loop guard).
  *
  * Never throws: the attempt is already recorded, and throwing would make Temporal rerun the
  * activity, which sends the request again (an attempt beyond maxAttempts). Not duplicated: the key
  * is the notification and its round's idempotency key, so a rerun after a worker crash (which does
- * send again, as any crash may) emits into the same event. Not lost once stored: the insert is one
- * write to the MongoDB that just took the attempt, and an unfinished fan-out is swept. If MongoDB
- * refuses it (gone in that instant) the loss is logged as an error with the notification id.
- *
- * Loop guard: none for notifications of `herald.*` events. An operational webhook that fails emits
- * nothing about itself, so a broken alert channel cannot feed itself alerts without bound (the
- * circuit and disabled events the lead emits are about webhooks, not notifications, and are
- * emitted once per state change, so they are bounded by construction).
+ * send again, as any crash may) emits into the same event. Not lost: the attempt noted the event as
+ * pending before it was recorded, and the note is deleted only once the event is stored; if MongoDB
+ * refuses the event (gone in that instant), the dispatch sweeper emits it from the note later.
  */
 export async function emitNotificationFailed(
   deps: EmitDeps,
-  n: { notificationId: string; webhookId: string; webhookName?: string | null; eventId: string; eventType: string; idempotencyKey: string; attempts: number },
+  n: FailedNotificationFacts & { idempotencyKey: string },
   last: Pick<AttemptResult, 'statusCode' | 'error' | 'finishedAt'>,
 ): Promise<void> {
-  if (isReservedEventType(n.eventType)) return;
-  const data: NotificationFailedData = {
-    notificationId: n.notificationId,
-    webhookId: n.webhookId,
-    webhookName: n.webhookName ?? null,
-    eventId: n.eventId,
-    eventType: n.eventType,
-    attempts: n.attempts,
-    lastAttempt: { statusCode: last.statusCode ?? null, errorKind: last.error?.kind ?? null, finishedAt: last.finishedAt.toISOString() },
-  };
-  const key = `notification.failed:${n.notificationId}:${n.idempotencyKey}`;
+  if (!emitsNotificationFailed(n.eventType)) return;
+  const key = notificationFailedKey(n.notificationId, n.idempotencyKey);
   const log = { notificationId: n.notificationId, key };
-  const emitting = emitFromActivity(deps, 'herald.notification.failed', data, { key, occurredAt: last.finishedAt }).then(
-    () => true,
-    (err: unknown) => {
-      deps.logger.error({ err, ...log }, 'could not store herald.notification.failed: this operational event is lost');
-      return true;
-    },
-  );
+  const emitting = emitFromActivity(deps, 'herald.notification.failed', notificationFailedData(n, last), { key, occurredAt: last.finishedAt })
+    .then(() => clearPendingNotificationFailed(deps.models, key))
+    .then(
+      () => true,
+      (err: unknown) => {
+        deps.logger.warn({ err, ...log }, 'could not store herald.notification.failed now; the dispatch sweeper will');
+        return true;
+      },
+    );
   let timer: NodeJS.Timeout | undefined;
   const waited = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), NOTIFICATION_FAILED_WAIT_MS)));
   const done = await Promise.race([emitting, waited]);

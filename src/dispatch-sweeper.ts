@@ -1,15 +1,18 @@
 /**
  * Finishes the job for events that were stored but whose fan-out or workflow starts did not
- * complete (MongoDB or Temporal unreachable, or the API process died in between). Runs in every API
- * process; fan-out and starts are idempotent (src/fan-out.ts), so several sweepers may overlap.
+ * complete (MongoDB or Temporal unreachable, or the API process died in between), and emits the
+ * `herald.notification.failed` events an attempt noted as pending but could not store
+ * (src/notification-failed.ts). Runs in every API process; fan-out, starts and emits are
+ * idempotent (src/fan-out.ts, the events' keys), so several sweepers may overlap.
  * (Not to be confused with undici's Dispatcher, the HTTP connection pool of the deliveries.)
  */
 import type { FanOutDeps } from './fan-out';
 import { fanOut } from './fan-out';
+import { emitPendingNotificationFailed } from './notification-failed';
 import type { Config } from './config';
 
 export interface DispatchSweeper {
-  /** One pass: dispatch events older than `graceMs` that are still undispatched. */
+  /** One pass: dispatch events older than `graceMs` that are still undispatched, emit pending operational events as old. */
   sweep(): Promise<number>;
   stop(): void;
 }
@@ -36,6 +39,9 @@ export function startDispatchSweeper(deps: FanOutDeps, opts: { intervalMs?: numb
         if ((await fanOut(deps, e)).dispatched) done++;
         else break; // Temporal is still unreachable; try again next tick.
       }
+      // Almost always empty: only what an attempt could not finish emitting.
+      const pending = await deps.models.PendingOperationalEvent.find({ createdAt: { $lte: cutoff } }).limit(100).lean();
+      for (const p of pending) if ((await emitPendingNotificationFailed(deps, p)) === 'emitted') done++;
       return done;
     } catch (err) {
       deps.logger.warn({ err }, 'dispatch sweep failed; retrying next tick');

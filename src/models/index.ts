@@ -8,6 +8,7 @@ import { sourceModel } from './source';
 import { variableModel } from './variable';
 import { webhookHealthModel } from './webhook-health';
 import { deliveryPermitModel } from './delivery-permit';
+import { pendingOperationalEventModel } from './pending-operational-event';
 
 /** Every model bound to one connection; add a model here and it gets its indexes at connect. */
 export function createModels(conn: Connection) {
@@ -21,6 +22,7 @@ export function createModels(conn: Connection) {
     Variable: variableModel(conn),
     WebhookHealth: webhookHealthModel(conn),
     DeliveryPermit: deliveryPermitModel(conn),
+    PendingOperationalEvent: pendingOperationalEventModel(conn),
   };
 }
 

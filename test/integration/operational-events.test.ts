@@ -8,6 +8,8 @@ import { Webhook } from 'standardwebhooks';
 import { type ReceivedRequest } from '../helpers/receiver';
 import { FAST_RETRY, eventually, roundOver, waitForStatus, useHeraldAndReceiver } from '../helpers/herald';
 import { emitOperationalEvent } from '../../src/operational-events';
+import { startDispatchSweeper } from '../../src/dispatch-sweeper';
+import { notificationFailedKey } from '../../src/notification-failed';
 import { notificationWorkflowId } from '../../workflows/shared';
 
 // Paths under /fail and /broken answer 500; everything else 200.
@@ -146,11 +148,57 @@ test('an operational webhook that fails emits no herald.notification.failed abou
     await roundOver(h, notificationWorkflowId(brokenNotification));
     expect(at('/broken/chat')).toHaveLength(FAST_RETRY.maxAttempts);
     expect(await failedEventsAbout(brokenNotification)).toEqual([]);
+    // Nothing is left pending for the sweeper to emit later either.
+    expect(await h.models.PendingOperationalEvent.countDocuments({ notificationId: brokenNotification })).toBe(0);
     // The healthy operator webhook heard of the first failure only.
     await eventually(async () => at('/ops/chat').length === 1, 30_000, 'the healthy alert');
     expect(at('/ops/chat').map((r) => JSON.parse(r.body).data.notificationId)).toEqual([erp]);
   } finally {
     for (const id of [failing, brokenOps, ops]) await h.api('DELETE', `/v1/webhooks/${id}`);
+  }
+});
+
+test('a herald.notification.failed that could not be stored after its attempt was recorded is emitted by the dispatch sweeper', async () => {
+  const eventType = unique('loan.');
+  const failing = await createWebhook({ eventTypes: [eventType], url: `${receiver.url}/fail/lost`, retry: ONE_ATTEMPT });
+  const ops = await createWebhook({ eventTypes: ['herald.notification.failed'], url: `${receiver.url}/ops/lost`, retry: FAST_RETRY });
+  const sweeper = startDispatchSweeper(h.deps, { intervalMs: 3_600_000, graceMs: 0 });
+  try {
+    const posted = await h.api('POST', '/v1/events', { type: eventType, data: {} });
+    const id = posted.body.notifications[0].id as string;
+    await waitForStatus(h, id, ['failed']);
+    const [emitted] = await eventually(async () => {
+      const events = await failedEventsAbout(id);
+      return events.length ? events : null;
+    }, 30_000, 'the operational event');
+    await eventually(async () => at('/ops/lost').length === 1, 30_000, 'the first alert');
+    // The normal path leaves no pending note behind.
+    expect(await h.models.PendingOperationalEvent.countDocuments({ notificationId: id })).toBe(0);
+
+    // The state a crash (or MongoDB failing) right after the recording leaves: the attempt is
+    // recorded `failed`, the note written before it is there, the event was never stored.
+    const { idempotencyKey } = (await h.models.Notification.findById(id).lean())!.attempts[0];
+    const key = notificationFailedKey(id, idempotencyKey);
+    await h.models.Notification.deleteMany({ eventId: emitted._id });
+    await h.models.Event.deleteOne({ _id: emitted._id });
+    await h.models.PendingOperationalEvent.create({ _id: key, notificationId: id, idempotencyKey });
+
+    await sweeper.sweep();
+    const [again] = await failedEventsAbout(id);
+    expect(JSON.parse(again.dataJson!)).toMatchObject({ notificationId: id, webhookId: failing, eventType, attempts: 1, lastAttempt: { statusCode: 500, errorKind: 'http_status' } });
+    expect(await h.models.PendingOperationalEvent.countDocuments({ _id: key })).toBe(0);
+    await eventually(async () => at('/ops/lost').length === 2, 30_000, 'the alert emitted by the sweeper');
+    expect(JSON.parse(at('/ops/lost')[1].body)).toMatchObject({ type: 'herald.notification.failed', data: { notificationId: id } });
+
+    // A note whose round did not end failed (a later success) is dropped without an event.
+    await h.models.Notification.updateOne({ _id: id }, { $set: { status: 'sent' } });
+    await h.models.PendingOperationalEvent.create({ _id: `${key}:x`, notificationId: id, idempotencyKey: `${idempotencyKey}:x` });
+    await sweeper.sweep();
+    expect(await h.models.PendingOperationalEvent.countDocuments({ _id: `${key}:x` })).toBe(0);
+    expect(await failedEventsAbout(id)).toHaveLength(1);
+  } finally {
+    sweeper.stop();
+    for (const wh of [failing, ops]) await h.api('DELETE', `/v1/webhooks/${wh}`);
   }
 });
 
