@@ -11,7 +11,8 @@
  * every 100 ms. `--profile` adds counts per notification (Temporal history, MongoDB commands,
  * connections, server metrics); `--cpu-prof-dir DIR` re-runs this under `node --cpu-prof`.
  * `--workers N` runs the scale-out shape instead: the API and N workers as their own processes
- * (scripts/bench/processes.ts), each tracked like the services.
+ * (scripts/bench/processes.ts), each tracked like the services (and, with `--cpu-prof-dir`,
+ * profiled into a subdirectory named after it).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -360,7 +361,8 @@ function respawnUnderCpuProf(dir: string): Promise<void> {
   args.splice(i, args[i].includes('=') ? 1 : 2);
   const child = spawn(process.execPath, [...process.execArgv, '--cpu-prof', `--cpu-prof-dir=${path.resolve(dir)}`, process.argv[1], ...args], {
     stdio: 'inherit',
-    env: { ...process.env, HERALD_BENCH_CPU_PROF: '1' },
+    // The directory, for the scale-out shape's processes to profile themselves into (one subdirectory each).
+    env: { ...process.env, HERALD_BENCH_CPU_PROF: path.resolve(dir) },
   });
   return new Promise((resolve) =>
     child.on('exit', (code) => {

@@ -41,7 +41,10 @@ export async function startHeraldProcesses(opts: {
   };
   const children: Array<{ name: string; child: ChildProcess }> = [];
   const run = (name: string, entry: string, extra: Record<string, string>) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: ROOT, env: { ...env, ...extra }, stdio: ['ignore', 'ignore', 'pipe'] });
+    // Under `--cpu-prof-dir` (bench.ts sets HERALD_BENCH_CPU_PROF to it), each process profiles itself into <dir>/<name>.
+    const profileDir = process.env.HERALD_BENCH_CPU_PROF;
+    const prof = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profileDir, name)}`] : [];
+    const child = spawn(process.execPath, [...prof, '--import', 'tsx', entry], { cwd: ROOT, env: { ...env, ...extra }, stdio: ['ignore', 'ignore', 'pipe'] });
     child.stderr!.on('data', (chunk: Buffer) => opts.log(`[${name}] ${chunk.toString().trimEnd()}`));
     children.push({ name, child });
   };
