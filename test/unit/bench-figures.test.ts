@@ -1,6 +1,6 @@
 /**
  * The pure pieces of `npm run bench`: percentiles, the key/value report, Prometheus diffs, CPU
- * profile self times, history event counts and /proc parsing. The bench itself is a script, not a
+ * profile self times, history event counts, /proc parsing and Linux `perf script` stacks. The bench itself is a script, not a
  * timed test; these make sure the figures it prints are computed right.
  */
 import { percentile, summarize } from '../../scripts/bench/stats';
@@ -9,6 +9,7 @@ import { diffSamples, groupBy, parsePrometheus, totalsByName } from '../../scrip
 import { addSelfTimes, packageOf, top, type CpuProfile } from '../../scripts/bench/cpu-profile';
 import { countEvents, eventTypeName } from '../../scripts/bench/history';
 import { cpuDelta, cpuMsByThread, parseStat } from '../../scripts/bench/proc';
+import { goPackageOf, inclusiveShare, parsePerfScript, selfByPackage } from '../../scripts/bench/perf-script';
 
 describe('percentiles', () => {
   test('nearest rank over 1..100', () => {
@@ -177,5 +178,45 @@ describe('/proc accounting', () => {
   test('cpu deltas per process and in total', () => {
     const d = cpuDelta(new Map([['node', 100], ['temporal', 50]]), new Map([['node', 160], ['temporal', 80]]));
     expect(Object.fromEntries(d)).toEqual({ node: 60, temporal: 30, total: 90 });
+  });
+});
+
+describe('perf script stacks (scripts/perf-summary.ts)', () => {
+  const output = [
+    'temporal 27902/27910 1234.5: 2004008 cpu-clock:ppp: ',
+    '\t  4a1b2c modernc.org/sqlite/lib._sqlite3VdbeExec+0x1f (/cache/temporal)',
+    '\t  4a0000 go.temporal.io/server/common/persistence/sql/sqlplugin/sqlite.(*db).InsertIntoVisibility+0x90 (/cache/temporal)',
+    '\t  400000 runtime.goexit.abi0+0x1 (/cache/temporal)',
+    '',
+    'temporal 27902/27911 1234.6: 2004008 cpu-clock:ppp: ',
+    '\t  4c0000 go.temporal.io/server/service/history.(*Handler).StartWorkflowExecution+0x10 (/cache/temporal)',
+    '',
+    'temporal 27902/27912 1234.7: 2004008 cpu-clock:ppp: ',
+    '\t  410000 runtime.mallocgc+0x2 (/cache/temporal)',
+    '',
+  ];
+
+  test('one stack per sample, leaf first, offsets dropped', () => {
+    const samples = parsePerfScript(output);
+    expect(samples).toHaveLength(3);
+    expect(samples[0]).toEqual([
+      'modernc.org/sqlite/lib._sqlite3VdbeExec',
+      'go.temporal.io/server/common/persistence/sql/sqlplugin/sqlite.(*db).InsertIntoVisibility',
+      'runtime.goexit.abi0',
+    ]);
+    expect(samples[2]).toEqual(['runtime.mallocgc']);
+  });
+
+  test('inclusive shares count a sample once if any frame matches; self time goes to the leaf package', () => {
+    const samples = parsePerfScript(output);
+    expect(inclusiveShare(samples, /[Vv]isibility/)).toBeCloseTo(1 / 3);
+    expect(inclusiveShare(samples, /modernc\.org\/sqlite|service\/history/)).toBeCloseTo(2 / 3);
+    expect(inclusiveShare([], /x/)).toBeNaN();
+    expect(selfByPackage(samples)).toEqual([
+      ['modernc.org/sqlite/lib', 1],
+      ['go.temporal.io/server/service/history', 1],
+      ['runtime', 1],
+    ]);
+    expect(goPackageOf('go.temporal.io/server/service/history/queues.(*executableImpl).Execute')).toBe('go.temporal.io/server/service/history');
   });
 });
