@@ -11,18 +11,17 @@
  * --shapes empty,herald-shape (default both, run in that order), --cache N (the worker's
  * maxCachedWorkflows, default 250 as in src/worker.ts), --json FILE.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, WorkflowIdReusePolicy } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
-import { startEmbeddedStack } from '../src/embedded/stack';
-import { freePort } from '../src/embedded/child-process';
+import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import { HeraldEventType, HeraldStatus, HeraldWebhookId } from '../workflows/shared';
 import { Report } from './bench/report';
-import { cpuDelta, cpuMsByThread, cpuSnapshot, MemorySampler, type TrackedProcess } from './bench/proc';
+import { cpuDelta, cpuMsByThread, cpuSnapshot, threadCpuDelta } from './bench/proc';
+import { installQuietTemporalRuntime, startBenchStack } from './bench/stack';
 
 const OPTIONS = {
   workflows: { type: 'string', default: '2000' },
@@ -60,22 +59,10 @@ async function main(): Promise<void> {
   report.set('workload.concurrency', concurrency);
   report.set('workload.max_cached_workflows', count('cache'));
 
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'herald-floor-'));
-  const stack = await startEmbeddedStack({
-    dataDir,
-    temporal: { port: await freePort(), namespace: 'default' },
-    mongo: null,
-    tools: {},
-    log: (l) => process.stderr.write(`${l}\n`),
-  });
-  const procs: TrackedProcess[] = [{ name: 'node', pid: process.pid }, ...stack.processes.map((p) => ({ name: p.name, pid: p.child.pid! }))];
-  const memory = new MemorySampler(procs, 100);
-  memory.start();
+  const bench = await startBenchStack({ name: 'herald-floor', temporal: true, mongo: false });
+  const { dataDir, stack, procs, memory } = bench;
   try {
-    Runtime.install({
-      logger: new DefaultLogger('WARN', (e) => process.stderr.write(`${e.level} ${e.message}\n`)),
-      telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} } },
-    });
+    installQuietTemporalRuntime();
     const connection = await NativeConnection.connect({ address: stack.temporalAddress! });
     const bundlePath = path.join(dataDir, 'bundle.js');
     writeFileSync(bundlePath, (await bundleWorkflowCode({ workflowsPath: require.resolve('./bench/floor-workflows') })).code);
@@ -141,14 +128,11 @@ async function main(): Promise<void> {
         report.set(`${shape}.cpu_percent_of_one_core.${proc}`, (100 * ms) / wallMs, 0);
       }
       const threadsAfter = cpuMsByThread(process.pid);
-      const rows = [...threadsAfter].map(([t, ms]): [string, number] => [t, ms - (threadsBefore.get(t) ?? 0)]).filter(([, ms]) => ms > 0).sort((a, b) => b[1] - a[1]);
-      for (const [thread, ms] of rows) report.set(`${shape}.node_thread_cpu_ms_per_workflow.${thread.replace(/\s+/g, '_')}`, ms / workflows, 2);
+      for (const [thread, ms] of threadCpuDelta(threadsBefore, threadsAfter)) report.set(`${shape}.node_thread_cpu_ms_per_workflow.${thread.replace(/\s+/g, '_')}`, ms / workflows, 2);
       for (const [proc, bytes] of memory.peaks('phase')) report.set(`${shape}.peak_rss_mib.${proc}`, bytes / MiB, 0);
     }
   } finally {
-    memory.stop();
-    await stack.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await bench.stop();
   }
   if (values.json) writeFileSync(values.json, `${JSON.stringify(report.toJSON(), null, 2)}\n`);
 }

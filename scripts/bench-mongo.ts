@@ -9,13 +9,10 @@
  * pays for V8 compiling the code paths, so read the last; the measurements are interleaved so a
  * machine that drifts shows in the spread), --json FILE.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import mongoose from 'mongoose';
-import { startEmbeddedStack } from '../src/embedded/stack';
-import { freePort } from '../src/embedded/child-process';
+import { startBenchStack } from './bench/stack';
 import { connectDatabase } from '../src/db';
 import { Report } from './bench/report';
 
@@ -32,9 +29,8 @@ async function main(): Promise<void> {
   if (!Number.isInteger(calls) || calls < 1) throw new Error(`--calls must be a positive integer, got ${values.calls}`);
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a positive integer, got ${values.rounds}`);
   const report = new Report();
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'herald-bench-mongo-'));
-  const stack = await startEmbeddedStack({ dataDir, mongo: { port: await freePort() }, temporal: null, tools: {}, log: (l) => process.stderr.write(`${l}\n`) });
-  const db = await connectDatabase(`${stack.mongoUriBase}/bench_mongo`);
+  const bench = await startBenchStack({ name: 'herald-bench-mongo', temporal: false, mongo: true });
+  const db = await connectDatabase(`${bench.stack.mongoUriBase}/bench_mongo`);
   try {
     const { Event } = db.models;
     const events = db.connection.db!.collection<{ _id: string }>('events');
@@ -71,8 +67,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await db.close();
-    await stack.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await bench.stop();
   }
   if (values.json) writeFileSync(values.json, `${JSON.stringify(report.toJSON(), null, 2)}\n`);
 }

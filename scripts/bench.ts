@@ -15,15 +15,13 @@
  * profiled into a subdirectory named after it).
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Writable } from 'node:stream';
-import { bundleWorkflowCode, DefaultLogger, makeTelemetryFilterString, Runtime } from '@temporalio/worker';
+import { bundleWorkflowCode } from '@temporalio/worker';
 import { loadConfig } from '../src/config';
-import { startEmbeddedStack } from '../src/embedded/stack';
-import { freePort } from '../src/embedded/child-process';
 import { loadSecrets, openConnections, appDeps, withEagerStart } from '../src/runtime';
 import { createLogger } from '../src/logger';
 import { createMetrics } from '../src/metrics';
@@ -33,7 +31,8 @@ import { startWorker } from '../src/worker';
 import { notificationWorkflowId } from '../workflows/shared';
 import { Report } from './bench/report';
 import { summarize } from './bench/stats';
-import { cpuDelta, cpuMsByThread, cpuSnapshot, MemorySampler, type TrackedProcess } from './bench/proc';
+import { cpuDelta, cpuMsByThread, cpuSnapshot, threadCpuDelta } from './bench/proc';
+import { installQuietTemporalRuntime, startBenchStack } from './bench/stack';
 import { startBenchReceiver } from './bench/receiver';
 import { closedLoop, latencies, oneAtATime, paced, type Accepted, type PostEvent } from './bench/load';
 import { runBaseline } from './bench/baseline';
@@ -84,17 +83,8 @@ async function main(): Promise<void> {
   report.set('workload.deliveries', events * webhooks);
   report.set('workload.concurrency', concurrency);
 
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'herald-bench-'));
-  const stack = await startEmbeddedStack({
-    dataDir,
-    temporal: { port: await freePort(), namespace: 'default' },
-    mongo: { port: await freePort() },
-    tools: {},
-    log: (l) => process.stderr.write(`${l}\n`),
-  });
-  const procs: TrackedProcess[] = [{ name: 'node', pid: process.pid }, ...stack.processes.map((p) => ({ name: p.name, pid: p.child.pid! }))];
-  const memory = new MemorySampler(procs, 100);
-  memory.start();
+  const bench = await startBenchStack({ name: 'herald-bench', temporal: true, mongo: true });
+  const { dataDir, stack, procs, memory } = bench;
   try {
     const config = loadConfig({
       PORT: '0',
@@ -118,12 +108,7 @@ async function main(): Promise<void> {
       herald = { url: started.url, apiKey: started.apiKey, close: () => started.stop() };
     } else {
       const metrics = createMetrics();
-      // The SDK's warnings (e.g. "workflow task duration exceeded 5 seconds" under load) go to
-      // stderr, keeping stdout to the figures; startWorker then finds the runtime installed.
-      Runtime.install({
-        logger: new DefaultLogger('WARN', (e) => process.stderr.write(`${e.level} ${e.message}\n`)),
-        telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} } },
-      });
+      installQuietTemporalRuntime();
       const bundlePath = path.join(dataDir, 'bundle.js');
       writeFileSync(bundlePath, (await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: silent() })).code);
       // The same composition as `npm start` (src/main.ts): one config cache, eager workflow starts.
@@ -186,8 +171,7 @@ async function main(): Promise<void> {
       for (const [proc, bytes] of peaks) report.set(`${name}.peak_rss_mib.${proc}`, bytes / MiB, 0);
       if (threadsBefore) {
         const after = cpuMsByThread(process.pid);
-        const rows = [...after].map(([t, ms]): [string, number] => [t, ms - (threadsBefore.get(t) ?? 0)]).filter(([, ms]) => ms > 0).sort((a, b) => b[1] - a[1]);
-        for (const [thread, ms] of rows) report.set(`${name}.node_thread_cpu_ms_per_delivery.${thread.replace(/\s+/g, '_')}`, ms / Math.max(1, result.deliveries), 2);
+        for (const [thread, ms] of threadCpuDelta(threadsBefore, after)) report.set(`${name}.node_thread_cpu_ms_per_delivery.${thread.replace(/\s+/g, '_')}`, ms / Math.max(1, result.deliveries), 2);
       }
       return result;
     };
@@ -288,9 +272,7 @@ async function main(): Promise<void> {
     await herald.close();
     await connections.close();
   } finally {
-    memory.stop();
-    await stack.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await bench.stop();
   }
 }
 

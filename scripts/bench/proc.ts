@@ -66,6 +66,14 @@ export function cpuMsByThread(pid: number): Map<string, number> {
   return out;
 }
 
+/** CPU ms each thread name used between two `cpuMsByThread` readings: those that used any, largest first. */
+export function threadCpuDelta(before: Map<string, number>, after: Map<string, number>): Array<[string, number]> {
+  return [...after]
+    .map(([thread, ms]): [string, number] => [thread, ms - (before.get(thread) ?? 0)])
+    .filter(([, ms]) => ms > 0)
+    .sort((a, b) => b[1] - a[1]);
+}
+
 /** Resident set size in bytes; 0 once the process is gone. */
 export function rssBytes(pid: number): number {
   try {

@@ -8,7 +8,7 @@ import { nest, Report } from '../../scripts/bench/report';
 import { diffSamples, groupBy, parsePrometheus, totalsByName } from '../../scripts/bench/prometheus';
 import { addSelfTimes, packageOf, top, type CpuProfile } from '../../scripts/bench/cpu-profile';
 import { countEvents, eventTypeName } from '../../scripts/bench/history';
-import { cpuDelta, cpuMsByThread, parseStat } from '../../scripts/bench/proc';
+import { cpuDelta, cpuMsByThread, parseStat, threadCpuDelta } from '../../scripts/bench/proc';
 import { goPackageOf, inclusiveShare, parsePerfScript, selfByPackage } from '../../scripts/bench/perf-script';
 
 describe('percentiles', () => {
@@ -218,5 +218,17 @@ describe('perf script stacks (scripts/perf-summary.ts)', () => {
       ['runtime', 1],
     ]);
     expect(goPackageOf('go.temporal.io/server/service/history/queues.(*executableImpl).Execute')).toBe('go.temporal.io/server/service/history');
+  });
+});
+
+describe('CPU per thread between two readings', () => {
+  test('threads that used CPU, largest first; new threads count from zero, idle ones are left out', () => {
+    const before = new Map([['main', 100], ['node', 50], ['tokio-runtime-w', 10]]);
+    const after = new Map([['main', 130], ['node', 150], ['tokio-runtime-w', 10], ['workflow-proces', 4]]);
+    expect(threadCpuDelta(before, after)).toEqual([
+      ['node', 100],
+      ['main', 30],
+      ['workflow-proces', 4],
+    ]);
   });
 });
