@@ -1,7 +1,8 @@
 /**
  * `herald purge --dry-run`: what the retention purge would delete now (counts and cutoff), and the
  * `herald-purge` schedule's next and last run; nothing is written. `herald purge`: run the purge
- * now (the workflow the schedule runs hourly, started from here) and print what it deleted.
+ * now (the workflow the schedule runs hourly, started from here) and print what it deleted
+ * (notifications and events, then endpoint health and delivery permits no longer needed).
  */
 import type { Command } from 'commander';
 import { newId } from '../ids';
@@ -46,7 +47,9 @@ export function registerPurgeCommand(program: Command): void {
       }
       process.stdout.write(
         `purged ${result.notifications} notification(s) and ${result.events} event(s) idle since before ${result.cutoff} ` +
-          `(retention ${formatDuration(result.retentionSeconds)})\n`,
+          `(retention ${formatDuration(result.retentionSeconds)})\n` +
+          // Absent when an older worker ran the purge (before its flow-control step).
+          (result.permits === undefined ? '' : `removed ${result.healthDocs} health record(s) of deleted webhooks and ${result.permits} delivery permit(s) no longer needed\n`),
       );
     });
 }
