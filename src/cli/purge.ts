@@ -13,7 +13,7 @@ import { cliConfig, withDatabase, withTemporal } from './context';
 export function registerPurgeCommand(program: Command): void {
   program
     .command('purge')
-    .description('delete events and notifications past HERALD_RETENTION now (--dry-run: only count them)')
+    .description('delete events and notifications past HERALD_RETENTION, and flow-control state no longer needed, now (--dry-run: only count the events and notifications)')
     .option('--dry-run', 'count what would be purged now, delete nothing')
     .option('--json', 'print the result as JSON')
     .action(async (opts: { dryRun?: boolean; json?: boolean }) => {
