@@ -51,7 +51,7 @@ export async function purgeWorkflow(input: PurgeInput = {}): Promise<PurgeResult
   }
   setCurrentDetails(
     `**Done:** ${result.notifications} notification(s) and ${result.events} event(s) idle since before ${cutoff.cutoff} purged` +
-      (result.permits === undefined ? '' : `; ${result.healthDocs} health record(s) of deleted webhooks and ${result.permits} expired delivery permit(s)`),
+      (result.permits === undefined ? '' : `; ${result.healthDocs} health record(s) of deleted webhooks and ${result.permits} delivery permit(s) no longer needed`),
   );
   return result;
 }

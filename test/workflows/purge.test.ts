@@ -102,6 +102,6 @@ test('the flow-control state goes once, after the last events batch; its counts 
   expect(calls.order).toEqual(['cutoff', 'notifications', 'notifications', 'events', 'events', 'flowControl']);
   expect(result).toEqual({ ...CUTOFF, notifications: 2, events: 3, healthDocs: 2, permits: 9 });
   expect(details).toBe(
-    `**Done:** 2 notification(s) and 3 event(s) idle since before ${CUTOFF.cutoff} purged; 2 health record(s) of deleted webhooks and 9 expired delivery permit(s)`,
+    `**Done:** 2 notification(s) and 3 event(s) idle since before ${CUTOFF.cutoff} purged; 2 health record(s) of deleted webhooks and 9 delivery permit(s) no longer needed`,
   );
 });
