@@ -1,11 +1,13 @@
 /**
  * The retention purge's activities: the cutoff (from this worker's HERALD_RETENTION and clock, so
- * the workflow stays deterministic) and one batch of deletions each (src/retention.ts). A batch is
- * short and idempotent: a retry after a crash deletes what is still there.
+ * the workflow stays deterministic), one batch of deletions each (src/retention.ts), and the
+ * flow-control state no longer needed (src/flow-control/housekeeping.ts). Each is short and
+ * idempotent: a retry after a crash deletes what is still there.
  */
 import type { ActivityDeps } from './index';
 import type { PurgeBatchInput, PurgeBatchResult, PurgeCutoff } from '../workflows/shared';
 import { purgeEventBatch, purgeNotificationBatch, retentionCutoff } from '../src/retention';
+import { purgeFlowControlState, type FlowControlPurge } from '../src/flow-control/housekeeping';
 
 export function createPurgeActivities(deps: Pick<ActivityDeps, 'models' | 'logger' | 'retentionSeconds'>) {
   return {
@@ -20,6 +22,12 @@ export function createPurgeActivities(deps: Pick<ActivityDeps, 'models' | 'logge
     async purgeEvents(input: PurgeBatchInput): Promise<PurgeBatchResult> {
       const result = await purgeEventBatch(deps.models, input);
       if (result.deleted) deps.logger.info({ cutoff: input.cutoff, deleted: result.deleted }, 'purged events past the retention');
+      return result;
+    },
+    /** Not tied to the cutoff: what it deletes is judged by this worker's clock now. */
+    async purgeFlowControlState(): Promise<FlowControlPurge> {
+      const result = await purgeFlowControlState(deps.models);
+      if (result.healthDocs || result.permits) deps.logger.info({ ...result }, 'purged flow-control state no longer needed');
       return result;
     },
   };

@@ -21,7 +21,7 @@ import { freePort } from '../src/embedded/child-process';
 import { eventually, startTestHerald, type TestHerald } from '../test/helpers/herald';
 import { startReceiver, type Receiver } from '../test/helpers/receiver';
 import { historyToJSON } from '../test/helpers/history-json';
-import { NOTIFICATION_WORKFLOW, notificationWorkflowId, statusQuery, type NotificationState } from '../workflows/shared';
+import { NOTIFICATION_WORKFLOW, notificationWorkflowId, purgeWorkflowId, statusQuery, type NotificationState, type PurgeResult } from '../workflows/shared';
 
 const FIXTURES_DIR = path.join(__dirname, '..', 'test', 'fixtures', 'histories');
 
@@ -153,6 +153,32 @@ const SCENARIOS: Scenario[] = [
       const result = await handle.result();
       if (result.resent !== 3) throw new Error(`bulk-resend: expected 3 resent, got ${JSON.stringify(result)}`);
       await eventually(async () => ctx.receiver.requests.filter((r) => r.url === '/bulk').length === 6, 20_000, 'the three resends');
+      return handle;
+    },
+  },
+  {
+    name: 'purge',
+    what: 'POST /v1/retention/purge with an old failed notification and its event in MongoDB: cutoff, a batch of each, completed',
+    async run(ctx) {
+      // Backdated past HERALD_RETENTION, written past mongoose (which would set the timestamps to now).
+      const old = new Date(Date.now() - 400 * 86400_000);
+      await ctx.h.models.Event.create({ _id: 'evt_fixture_purge', type: 'fixture.purge', occurredAt: old, dedupeKey: 'id:evt_fixture_purge', dispatchedAt: old, notificationCount: 1 });
+      await ctx.h.models.Event.collection.updateOne({ _id: 'evt_fixture_purge' } as object, { $set: { createdAt: old, updatedAt: old } });
+      await ctx.h.models.Notification.create({
+        _id: 'ntf_fixture_purge',
+        eventId: 'evt_fixture_purge',
+        eventType: 'fixture.purge',
+        webhookId: 'wh_fixture_gone',
+        webhookName: 'gone',
+        status: 'failed',
+        workflowId: 'notification-ntf_fixture_purge',
+      });
+      await ctx.h.models.Notification.collection.updateOne({ _id: 'ntf_fixture_purge' } as object, { $set: { createdAt: old, updatedAt: old } });
+      const res = await ctx.h.api('POST', '/v1/retention/purge', {});
+      expectStatus(res, 202);
+      const handle = ctx.h.temporal.client.workflow.getHandle(purgeWorkflowId(res.body.jobId));
+      const result = (await handle.result()) as PurgeResult;
+      if (result.notifications < 1 || result.events < 1) throw new Error(`purge: expected the old notification and event purged, got ${JSON.stringify(result)}`);
       return handle;
     },
   },

@@ -4,15 +4,17 @@
  * a batch comes back short. Run hourly by the `herald-purge` schedule (src/purge-schedule.ts) and
  * on demand (`herald purge`, `POST /v1/retention/purge`). The cutoff is fixed once per run, by an
  * activity (the worker's clock and configuration), and carried over continue-as-new with the counts.
+ * After the events, one activity removes flow-control state no longer needed (endpoint health of
+ * deleted webhooks, delivery permits that can never matter again: src/flow-control/housekeeping.ts).
  * Deterministic code only.
  */
-import { continueAsNew, proxyActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
+import { continueAsNew, patched, proxyActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import type { PurgeInput, PurgeProgress, PurgeResult } from './shared';
 
 type Activities = ReturnType<typeof createActivities>;
 
-const { purgeCutoff, purgeNotifications, purgeEvents } = proxyActivities<Activities>({
+const { purgeCutoff, purgeNotifications, purgeEvents, purgeFlowControlState } = proxyActivities<Activities>({
   // A batch is a read and a delete of a few hundred documents.
   startToCloseTimeout: '5 minutes',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute', backoffCoefficient: 2 },
@@ -41,6 +43,15 @@ export async function purgeWorkflow(input: PurgeInput = {}): Promise<PurgeResult
       await continueAsNew<typeof purgeWorkflow>({ batchSize: limit, cutoff, progress });
     }
   }
-  setCurrentDetails(`**Done:** ${progress.notifications} notification(s) and ${progress.events} event(s) idle since before ${cutoff.cutoff} purged`);
-  return { ...cutoff, notifications: progress.notifications, events: progress.events };
+  const result: PurgeResult = { ...cutoff, notifications: progress.notifications, events: progress.events };
+  // A run that had passed this point before the step existed (its history ends here) replays without it.
+  if (patched('purge-flow-control-state')) {
+    const flowControl = await purgeFlowControlState();
+    Object.assign(result, { healthDocs: flowControl.healthDocs, permits: flowControl.permits });
+  }
+  setCurrentDetails(
+    `**Done:** ${result.notifications} notification(s) and ${result.events} event(s) idle since before ${cutoff.cutoff} purged` +
+      (result.permits === undefined ? '' : `; ${result.healthDocs} health record(s) of deleted webhooks and ${result.permits} delivery permit(s) no longer needed`),
+  );
+  return result;
 }

@@ -258,4 +258,10 @@ export interface PurgeBatchResult {
 export interface PurgeResult extends PurgeCutoff {
   notifications: number;
   events: number;
+  /**
+   * The flow-control step (purge-flow-control-state): endpoint health of deleted webhooks, and
+   * delivery permits that can never matter again. Absent from runs started before it existed.
+   */
+  healthDocs?: number;
+  permits?: number;
 }

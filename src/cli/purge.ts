@@ -1,7 +1,8 @@
 /**
  * `herald purge --dry-run`: what the retention purge would delete now (counts and cutoff), and the
  * `herald-purge` schedule's next and last run; nothing is written. `herald purge`: run the purge
- * now (the workflow the schedule runs hourly, started from here) and print what it deleted.
+ * now (the workflow the schedule runs hourly, started from here) and print what it deleted
+ * (notifications and events, then endpoint health and delivery permits no longer needed).
  */
 import type { Command } from 'commander';
 import { newId } from '../ids';
@@ -12,7 +13,7 @@ import { cliConfig, withDatabase, withTemporal } from './context';
 export function registerPurgeCommand(program: Command): void {
   program
     .command('purge')
-    .description('delete events and notifications past HERALD_RETENTION now (--dry-run: only count them)')
+    .description('delete events and notifications past HERALD_RETENTION, and flow-control state no longer needed, now (--dry-run: only count the events and notifications)')
     .option('--dry-run', 'count what would be purged now, delete nothing')
     .option('--json', 'print the result as JSON')
     .action(async (opts: { dryRun?: boolean; json?: boolean }) => {
@@ -46,7 +47,9 @@ export function registerPurgeCommand(program: Command): void {
       }
       process.stdout.write(
         `purged ${result.notifications} notification(s) and ${result.events} event(s) idle since before ${result.cutoff} ` +
-          `(retention ${formatDuration(result.retentionSeconds)})\n`,
+          `(retention ${formatDuration(result.retentionSeconds)})\n` +
+          // Absent when an older worker ran the purge (before its flow-control step).
+          (result.permits === undefined ? '' : `removed ${result.healthDocs} health record(s) of deleted webhooks and ${result.permits} delivery permit(s) no longer needed\n`),
       );
     });
 }

@@ -48,6 +48,15 @@ export interface EndpointHealth {
 
 type Facts = HealthFacts & { since?: Date | null };
 
+/**
+ * The probe period an open or half-open circuit is in, which names its probe permit
+ * (`<webhookId>:probe:<period>`): a timestamp stored with the state, the same for every worker.
+ * Only the current period's permit is ever claimed; the purge keeps it and may remove older ones.
+ */
+export function probePeriod(health: Pick<HealthFacts, 'state' | 'nextProbeAt' | 'probeUntil'>): string {
+  return health.state === 'open' ? `open:${health.nextProbeAt?.getTime() ?? 0}` : `half-open:${health.probeUntil?.getTime() ?? 0}`;
+}
+
 export function createEndpointHealth(deps: EndpointHealthDeps): EndpointHealth {
   const { WebhookHealth, Webhook, DeliveryPermit } = deps.models;
   const cache = new Map<string, { at: number; doc: Facts | null }>();
@@ -154,9 +163,8 @@ export function createEndpointHealth(deps: EndpointHealthDeps): EndpointHealth {
       if (!health || circuitDecision(health, now).kind !== 'probe') return false;
       // One probe per open period (or per abandoned probe it takes over), decided by inserting a
       // permit named after it: atomic by _id, where a conditional update on FerretDB 1.x is not.
-      const period = health.state === 'open' ? `open:${health.nextProbeAt?.getTime() ?? 0}` : `half-open:${health.probeUntil?.getTime() ?? 0}`;
       const probeUntil = new Date(now.getTime() + leaseMs);
-      if (!(await claimOnce(id, period, 'probe', probeUntil))) return false;
+      if (!(await claimOnce(id, probePeriod(health), 'probe', probeUntil))) return false;
       await WebhookHealth.updateOne({ _id: id }, { $set: { state: 'half-open', probeUntil } });
       remember(id, { ...health, state: 'half-open', probeUntil }, now);
       return true;

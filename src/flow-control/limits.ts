@@ -25,9 +25,16 @@ const DUPLICATE_KEY = 11000;
 const isDuplicate = (err: unknown) => (err as { code?: number }).code === DUPLICATE_KEY;
 const noRelease = async () => {};
 
+/**
+ * Every rate window's length. A rate permit stores only its window's index `n` (time / length), so
+ * the purge (src/flow-control/housekeeping.ts) tells which windows have ended from this list: a
+ * new kind of window must be added here.
+ */
+export const RATE_WINDOW_MS = Object.freeze({ perSecond: 1000, perMinute: 60_000 });
+
 export function rateWindow(limit: RateLimit): { windowMs: number; max: number } | null {
-  if (limit.perSecond) return { windowMs: 1000, max: limit.perSecond };
-  if (limit.perMinute) return { windowMs: 60_000, max: limit.perMinute };
+  if (limit.perSecond) return { windowMs: RATE_WINDOW_MS.perSecond, max: limit.perSecond };
+  if (limit.perMinute) return { windowMs: RATE_WINDOW_MS.perMinute, max: limit.perMinute };
   return null;
 }
 

@@ -9,7 +9,8 @@
  *   when the circuit closes;
  * - `report`: a health change reported (`<webhookId>:report:<change>:<period>`), so of several
  *   workers that saw it one tells; expired ones are removed when the circuit closes.
- * The rules are in src/flow-control/limits.ts.
+ * The rules are in src/flow-control/limits.ts. What a webhook that went quiet (or was deleted)
+ * leaves behind, the hourly purge removes (src/flow-control/housekeeping.ts).
  */
 import { Schema, type Connection, type InferSchemaType, type Model } from 'mongoose';
 

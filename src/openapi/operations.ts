@@ -303,7 +303,7 @@ export const OPERATIONS: Operation[] = [
   {
     method: 'get', path: '/v1/retention/purge/{jobId}', tag: 'Operations', summary: 'A purge job: progress and result',
     responses: {
-      200: { description: 'ok', body: { name: 'PurgeJob', schema: r.purgeJob, example: { jobId: 'job_0mk2fb1c2d3e4f5a', status: 'completed', startedAt: T, closedAt: T, result: { cutoff: T, retentionSeconds: 2592000, notifications: 1200, events: 400 } } } },
+      200: { description: 'ok', body: { name: 'PurgeJob', schema: r.purgeJob, example: { jobId: 'job_0mk2fb1c2d3e4f5a', status: 'completed', startedAt: T, closedAt: T, result: { cutoff: T, retentionSeconds: 2592000, notifications: 1200, events: 400, healthDocs: 2, permits: 57 } } } },
       404: notFound,
     },
   },

@@ -211,7 +211,16 @@ export const purgeJob = z.object({
   status: z.enum(['running', 'completed', 'failed']),
   startedAt: dateTime,
   closedAt: nullableDateTime,
-  result: z.object({ cutoff: dateTime, retentionSeconds: z.number().int(), notifications: z.number().int(), events: z.number().int() }).nullable(),
+  result: z
+    .object({
+      cutoff: dateTime,
+      retentionSeconds: z.number().int(),
+      notifications: z.number().int(),
+      events: z.number().int(),
+      healthDocs: z.number().int().optional().meta({ description: 'endpoint health records of deleted webhooks removed (absent from purges run by an older worker)' }),
+      permits: z.number().int().optional().meta({ description: 'delivery permits (rate, concurrency, probe, report) removed as no longer needed (absent likewise)' }),
+    })
+    .nullable(),
 });
 
 export const inboundAccepted = z.object({ eventId: z.string() });

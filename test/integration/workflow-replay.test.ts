@@ -24,9 +24,9 @@ beforeAll(() => {
   }
 });
 
-test('the fixtures directory holds recorded histories of both workflows', () => {
+test('the fixtures directory holds recorded histories of each workflow', () => {
   const types = new Set(fixtures.map((f) => workflowType(load(f))));
-  expect(types).toEqual(new Set(['notificationWorkflow', 'bulkResendWorkflow']));
+  expect(types).toEqual(new Set(['notificationWorkflow', 'bulkResendWorkflow', 'purgeWorkflow']));
 });
 
 test.each(fixtures)('%s replays on the current workflow code without a determinism error', async (file) => {
