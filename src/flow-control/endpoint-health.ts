@@ -164,7 +164,19 @@ export function createEndpointHealth(deps: EndpointHealthDeps): EndpointHealth {
       // One probe per open period (or per abandoned probe it takes over), decided by inserting a
       // permit named after it: atomic by _id, where a conditional update on FerretDB 1.x is not.
       const probeUntil = new Date(now.getTime() + leaseMs);
-      if (!(await claimOnce(id, probePeriod(health), 'probe', probeUntil))) return false;
+      const period = probePeriod(health);
+      if (!(await claimOnce(id, period, 'probe', probeUntil))) {
+        // The period's permit is taken. If its lease has passed while the circuit is still in the
+        // same period, its claimer died between the claim and the half-open update below: without
+        // a takeover nobody would ever probe again. Removed only if it is still that expired
+        // permit, then claimed afresh (the insert decides between concurrent takers), as
+        // takeLease does for a dead holder's concurrency slot.
+        const _id = `${id}:probe:${period}`;
+        const held = await DeliveryPermit.findById(_id, { until: 1 }).lean();
+        if (!held?.until || held.until > now) return false;
+        await DeliveryPermit.deleteOne({ _id, until: held.until });
+        if (!(await claimOnce(id, period, 'probe', probeUntil))) return false;
+      }
       await WebhookHealth.updateOne({ _id: id }, { $set: { state: 'half-open', probeUntil } });
       remember(id, { ...health, state: 'half-open', probeUntil }, now);
       return true;

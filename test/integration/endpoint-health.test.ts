@@ -213,6 +213,18 @@ describe('limits hold across two workers', () => {
     expect(await health().claimProbe(webhookId, new Date(now.getTime() + 1000), 5000)).toBe(false);
     const takeovers = await Promise.all(Array.from({ length: 3 }, () => health().claimProbe(webhookId, new Date(now.getTime() + 6000), 5000)));
     expect(takeovers.filter(Boolean)).toHaveLength(1);
+
+    // A claimer that died right after claiming the open period (its permit taken, the circuit never
+    // marked half-open): once that claim's lease has passed, one other worker takes the probe over.
+    const stuckId = `${webhookId}_stuck`;
+    const nextProbeAt = new Date(now.getTime() - 1000);
+    await h.models.WebhookHealth.create({ _id: stuckId, state: 'open', consecutiveFailures: 10, openings: 1, nextProbeAt });
+    await h.models.DeliveryPermit.create({ _id: `${stuckId}:probe:open:${nextProbeAt.getTime()}`, webhookId: stuckId, kind: 'probe', n: 0, until: new Date(now.getTime() + 5000) });
+    expect(await health().claimProbe(stuckId, now, 5000)).toBe(false);
+    const afterLease = new Date(now.getTime() + 6000);
+    const rescues = await Promise.all(Array.from({ length: 3 }, () => health().claimProbe(stuckId, afterLease, 5000)));
+    expect(rescues.filter(Boolean)).toHaveLength(1);
+    expect(await h.models.WebhookHealth.findById(stuckId).lean()).toMatchObject({ state: 'half-open', probeUntil: new Date(afterLease.getTime() + 5000) });
   });
 
   test('each health change is reported once, however many workers decide it at the same moment', async () => {
