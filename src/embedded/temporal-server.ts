@@ -52,9 +52,12 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
     // The dev server forces a search-attribute cache refresh on every read (so attributes added at
     // run time show at once). That read is two SQLite queries (GetCurrentClusterMetadata, then
     // GetNamespace) under a process-wide lock, on every start and every upsert: 14 of the 22
-    // persistence calls per notification measured in session 4. Herald's attributes are registered
-    // by `--search-attribute` below before the server starts, so the normal cache (refreshed every
-    // minute, and flushed by an AddSearchAttributes in the same process) is always right.
+    // persistence calls per notification measured in session 4. Herald's attributes are written
+    // into the namespace by `--search-attribute` below when the data dir is created, before any
+    // cache loads, so the normal cache is right. On a data dir from an older Herald, an attribute
+    // added since is registered at start (ensureSearchAttributes, src/temporal.ts); the services'
+    // caches see it within their one-minute refresh, and a workflow task that sets it before then
+    // fails and is retried by Temporal: a delay, never a loss.
     '--dynamic-config-value', 'system.forceSearchAttributesCacheRefreshOnRead=false',
     // The HTTP API and metrics ports default to random ones; pin them to free ports we chose so
     // two stacks (npm start beside npm test) never race for the same one.
