@@ -75,6 +75,21 @@ export function createEndpointHealth(deps: EndpointHealthDeps): EndpointHealth {
   }
 
   /**
+   * claimOnce, except that a claim whose `until` has passed is taken over: its claimer died before
+   * the state change the claim was for (which would otherwise never happen). The expired permit is
+   * removed only if it is still that one, then claimed afresh (the insert decides between
+   * concurrent takers), as takeLease does for a dead holder's concurrency slot.
+   */
+  async function claimOrTakeOver(webhookId: string, name: string, kind: 'probe' | 'report', until: Date, now: Date): Promise<boolean> {
+    if (await claimOnce(webhookId, name, kind, until)) return true;
+    const _id = `${webhookId}:${kind}:${name}`;
+    const held = await DeliveryPermit.findById(_id, { until: 1 }).lean();
+    if (!held?.until || held.until > now) return false;
+    await DeliveryPermit.deleteOne({ _id, until: held.until });
+    return claimOnce(webhookId, name, kind, until);
+  }
+
+  /**
    * Reports a change once however many workers decided it: `period` names the state it ends (a
    * timestamp stored with that state, the same for every worker that saw it).
    */
@@ -163,20 +178,10 @@ export function createEndpointHealth(deps: EndpointHealthDeps): EndpointHealth {
       if (!health || circuitDecision(health, now).kind !== 'probe') return false;
       // One probe per open period (or per abandoned probe it takes over), decided by inserting a
       // permit named after it: atomic by _id, where a conditional update on FerretDB 1.x is not.
+      // A claim still there after its lease, in the same period, is taken over: its claimer died
+      // before the half-open update below, and nobody would ever probe again.
       const probeUntil = new Date(now.getTime() + leaseMs);
-      const period = probePeriod(health);
-      if (!(await claimOnce(id, period, 'probe', probeUntil))) {
-        // The period's permit is taken. If its lease has passed while the circuit is still in the
-        // same period, its claimer died between the claim and the half-open update below: without
-        // a takeover nobody would ever probe again. Removed only if it is still that expired
-        // permit, then claimed afresh (the insert decides between concurrent takers), as
-        // takeLease does for a dead holder's concurrency slot.
-        const _id = `${id}:probe:${period}`;
-        const held = await DeliveryPermit.findById(_id, { until: 1 }).lean();
-        if (!held?.until || held.until > now) return false;
-        await DeliveryPermit.deleteOne({ _id, until: held.until });
-        if (!(await claimOnce(id, period, 'probe', probeUntil))) return false;
-      }
+      if (!(await claimOrTakeOver(id, probePeriod(health), 'probe', probeUntil, now))) return false;
       await WebhookHealth.updateOne({ _id: id }, { $set: { state: 'half-open', probeUntil } });
       remember(id, { ...health, state: 'half-open', probeUntil }, now);
       return true;
