@@ -20,6 +20,7 @@ import { assertRenderedSize } from './render/request-size';
 import { notificationWorkflowId } from '../workflows/shared';
 import type { DeliveryStatus } from '../workflows/status';
 import { destinationHost, startNotificationWorkflow, type TemporalTarget } from './temporal';
+import { DUPLICATE_KEY } from './db';
 
 export interface FanOutDeps {
   models: Models;
@@ -39,8 +40,6 @@ export interface CreatedNotification {
   method: string;
   url: string;
 }
-
-const DUPLICATE_KEY = 11000;
 
 /** The webhooks an event goes to: enabled, subscribed to its type (`*` never covers `herald.*`), condition and targeting met. */
 export async function matchingWebhooks(deps: Pick<FanOutDeps, 'models' | 'configCache'>, event: StoredEvent): Promise<CachedWebhook[]> {

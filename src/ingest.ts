@@ -12,6 +12,7 @@ import type { Models } from './models';
 import type { EventDoc } from './models/event';
 import { newId } from './ids';
 import { fanOut, type FanOutDeps } from './fan-out';
+import { isDuplicateKey } from './db';
 
 export interface IncomingEvent {
   id?: string;
@@ -28,7 +29,6 @@ export interface IngestResult {
 
 export type IngestDeps = FanOutDeps;
 
-const DUPLICATE_KEY = 11000;
 
 export async function ingestEvent(
   deps: IngestDeps,
@@ -54,7 +54,7 @@ export async function ingestEvent(
     // The created document is what a read would return: no second round trip.
     event = created.toObject() as EventDoc & { _id: string };
   } catch (err) {
-    if ((err as { code?: number }).code !== DUPLICATE_KEY) throw err;
+    if (!isDuplicateKey(err)) throw err;
     // A duplicate (repeated id or Idempotency-Key): answer with the first event's result.
     const first = await models.Event.findOne({ $or: [{ dedupeKey }, { _id: id }] }).lean();
     if (!first) throw err;

@@ -12,6 +12,7 @@ import type { PendingOperationalEventDoc } from './models/pending-operational-ev
 import { emitOperationalEvent, type NotificationFailedData, type OperationalEventDeps } from './operational-events';
 import { isReservedEventType } from './matching/event-type';
 import { isRoundOpen, type DeliveryStatus } from '../workflows/status';
+import { isDuplicateKey } from './db';
 
 /** One event per automatic round: the notification and the round's idempotency key. */
 export function notificationFailedKey(notificationId: string, idempotencyKey: string): string {
@@ -56,7 +57,7 @@ export async function notePendingNotificationFailed(models: Pick<Models, 'Pendin
   try {
     await models.PendingOperationalEvent.create({ _id: notificationFailedKey(notificationId, idempotencyKey), notificationId, idempotencyKey });
   } catch (err) {
-    if ((err as { code?: number }).code !== 11000) throw err;
+    if (!isDuplicateKey(err)) throw err;
   }
 }
 

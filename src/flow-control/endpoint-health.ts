@@ -13,6 +13,7 @@
 import type { Logger } from '../logger';
 import type { Models } from '../models';
 import type { WebhookHealthDoc } from '../models/webhook-health';
+import { insertPermit, insertPermitOrTakeOver } from './permits';
 import { circuitDecision, circuitSettings, cooldownSeconds, shouldAutoDisable, shouldOpen, type CircuitOverrides, type CircuitSettings, type HealthFacts } from './circuit';
 
 /** How stale a process's view of a webhook's health may be. */
@@ -63,31 +64,8 @@ export function createEndpointHealth(deps: EndpointHealthDeps): EndpointHealth {
   const remember = (id: string, doc: Facts | null, now: Date) => cache.set(id, { at: now.getTime(), doc });
   const pristine = (doc: Facts | null) => !doc || (doc.state === 'closed' && doc.consecutiveFailures === 0);
 
-  /** Claims `name` for this process by inserting its permit; false if another claimed it first. */
-  async function claimOnce(webhookId: string, name: string, kind: 'probe' | 'report', until: Date): Promise<boolean> {
-    try {
-      await DeliveryPermit.create({ _id: `${webhookId}:${kind}:${name}`, webhookId, kind, n: 0, until });
-      return true;
-    } catch (err) {
-      if ((err as { code?: number }).code === 11000) return false;
-      throw err;
-    }
-  }
-
-  /**
-   * claimOnce, except that a claim whose `until` has passed is taken over: its claimer died before
-   * the state change the claim was for (which would otherwise never happen). The expired permit is
-   * removed only if it is still that one, then claimed afresh (the insert decides between
-   * concurrent takers), as takeLease does for a dead holder's concurrency slot.
-   */
-  async function claimOrTakeOver(webhookId: string, name: string, kind: 'probe' | 'report', until: Date, now: Date): Promise<boolean> {
-    if (await claimOnce(webhookId, name, kind, until)) return true;
-    const _id = `${webhookId}:${kind}:${name}`;
-    const held = await DeliveryPermit.findById(_id, { until: 1 }).lean();
-    if (!held?.until || held.until > now) return false;
-    await DeliveryPermit.deleteOne({ _id, until: held.until });
-    return claimOnce(webhookId, name, kind, until);
-  }
+  /** The permit that claims `name` (`<webhookId>:<kind>:<name>`) for one process of all (permits.ts). */
+  const claim = (webhookId: string, name: string, kind: 'probe' | 'report', until: Date) => ({ _id: `${webhookId}:${kind}:${name}`, webhookId, kind, n: 0, until });
 
   /**
    * Reports a change once however many workers decided it: `period` names the state it ends (a
@@ -95,7 +73,7 @@ export function createEndpointHealth(deps: EndpointHealthDeps): EndpointHealth {
    */
   async function report(change: HealthChange, period: Date | null | undefined): Promise<void> {
     const name = `${change.type}:${period?.getTime() ?? 0}`;
-    if (!(await claimOnce(change.webhookId, name, 'report', new Date(change.at.getTime() + REPORT_CLAIM_MS)))) return;
+    if (!(await insertPermit(DeliveryPermit, claim(change.webhookId, name, 'report', new Date(change.at.getTime() + REPORT_CLAIM_MS))))) return;
     deps.logger.warn({ ...change }, `webhook ${change.webhookId}: ${change.type.replace('_', ' ')}`);
     // After the change is stored: a failure to tell is logged by record(), the change stands.
     await deps.onChange?.(change);
@@ -181,7 +159,7 @@ export function createEndpointHealth(deps: EndpointHealthDeps): EndpointHealth {
       // A claim still there after its lease, in the same period, is taken over: its claimer died
       // before the half-open update below, and nobody would ever probe again.
       const probeUntil = new Date(now.getTime() + leaseMs);
-      if (!(await claimOrTakeOver(id, probePeriod(health), 'probe', probeUntil, now))) return false;
+      if (!(await insertPermitOrTakeOver(DeliveryPermit, claim(id, probePeriod(health), 'probe', probeUntil), now))) return false;
       await WebhookHealth.updateOne({ _id: id }, { $set: { state: 'half-open', probeUntil } });
       remember(id, { ...health, state: 'half-open', probeUntil }, now);
       return true;

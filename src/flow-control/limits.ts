@@ -3,7 +3,8 @@
  * documents in MongoDB (delivery_permits), and a permit is taken by *inserting* its document. An
  * insert is atomic on every MongoDB-compatible server through the unique `_id` (a second taker gets
  * a duplicate-key error); a conditional update is not on the embedded FerretDB 1.x, which let two
- * workers take the same slot when this used findOneAndUpdate.
+ * workers take the same slot when this used findOneAndUpdate. The insert, and the takeover of an
+ * expired permit, are in permits.ts.
  *
  * - Rate: the window's permits are `<webhookId>:r:<window>:<k>` for k below the limit. A taker
  *   counts the window's permits and inserts the next k; on a collision it tries the next one. When
@@ -13,6 +14,7 @@
  *   its lease (`until`) expires and the next taker removes it.
  */
 import type { Models } from '../models';
+import { insertPermit, insertPermitOrTakeOver } from './permits';
 
 export interface RateLimit {
   perSecond?: number | null;
@@ -21,8 +23,6 @@ export interface RateLimit {
 
 export type Permit = { ok: true; release: () => Promise<void> } | { ok: false; retryAt: Date };
 
-const DUPLICATE_KEY = 11000;
-const isDuplicate = (err: unknown) => (err as { code?: number }).code === DUPLICATE_KEY;
 const noRelease = async () => {};
 
 /**
@@ -45,12 +45,7 @@ export async function takeRatePermit(models: Pick<Models, 'DeliveryPermit'>, web
   const n = Math.floor(now.getTime() / window.windowMs);
   let k = await DeliveryPermit.countDocuments({ webhookId, kind: 'rate', n });
   for (; k < window.max; k++) {
-    try {
-      await DeliveryPermit.create({ _id: `${webhookId}:r:${n}:${k}`, webhookId, kind: 'rate', n, count: k });
-    } catch (err) {
-      if (isDuplicate(err)) continue;
-      throw err;
-    }
+    if (!(await insertPermit(DeliveryPermit, { _id: `${webhookId}:r:${n}:${k}`, webhookId, kind: 'rate', n, count: k }))) continue;
     // The window's first permit clears the webhook's old windows (they only counted).
     if (k === 0) await DeliveryPermit.deleteMany({ webhookId, kind: 'rate', n: { $lt: n - 1 } });
     return { ok: true, release: noRelease };
@@ -69,16 +64,11 @@ export async function takeLease(
   const taken = new Map(held.map((l) => [l.n, l]));
   for (let k = 0; k < maxConcurrency; k++) {
     const current = taken.get(k);
+    // A slot in use, unless its lease expired (its holder died): then it is taken over.
+    if (current && !(current.until && current.until <= opts.now)) continue;
     const _id = `${webhookId}:c:${k}`;
-    // A lease whose holder died: removed only if it is still that expired lease.
-    if (current && current.until && current.until <= opts.now) await DeliveryPermit.deleteOne({ _id, until: current.until });
-    else if (current) continue;
-    try {
-      await DeliveryPermit.create({ _id, webhookId, kind: 'lease', n: k, holder: opts.holder, until: new Date(opts.now.getTime() + opts.leaseMs) });
-    } catch (err) {
-      if (isDuplicate(err)) continue;
-      throw err;
-    }
+    const lease = { _id, webhookId, kind: 'lease' as const, n: k, holder: opts.holder, until: new Date(opts.now.getTime() + opts.leaseMs) };
+    if (!(await insertPermitOrTakeOver(DeliveryPermit, lease, opts.now))) continue;
     return { ok: true, release: async () => void (await DeliveryPermit.deleteOne({ _id, holder: opts.holder })) };
   }
   // Every slot is busy: most attempts take milliseconds, so look again soon.

@@ -12,6 +12,7 @@ import type { AppDeps } from '../app';
 import { notFound } from '../errors';
 import { parseBody, parseQuery } from '../http/validate';
 import { loadWebhook } from './webhooks';
+import { isDuplicateKey } from '../db';
 
 // The same rule as an event's entityIds, so every entity an event can name can be switched.
 const entityIdSchema = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
@@ -36,8 +37,6 @@ function view(s: SubscriptionView) {
   return { webhookId: s.webhookId, entityId: s.entityId, enabled: s.enabled, createdAt: s.createdAt, updatedAt: s.updatedAt };
 }
 
-const DUPLICATE_KEY = 11000;
-
 /**
  * An upsert on the unique (webhookId, entityId) index, so concurrent PUTs leave one document. Two
  * racing upserts can both try the insert; the loser gets a duplicate-key error (MongoDB retries
@@ -53,7 +52,7 @@ async function upsertSwitch(models: AppDeps['models'], webhookId: string, entity
       ).lean();
       return doc!;
     } catch (err) {
-      if ((err as { code?: number }).code !== DUPLICATE_KEY || attempt >= 3) throw err;
+      if (!isDuplicateKey(err) || attempt >= 3) throw err;
     }
   }
 }
