@@ -155,11 +155,12 @@ interface Kill {
 }
 
 /** SIGKILLs one process while an attempt is in flight at the receiver, and brings it back. */
-async function kill(target: Killable, accepted: () => number): Promise<Kill> {
+async function kill(target: Killable, accepted: () => number, started: () => void): Promise<Kill> {
   await eventually(async () => open > 0, 20_000, 'an attempt in flight at the receiver');
   const sentBefore = new Set((await db.models.Notification.find({ status: 'sent' }, { _id: 1 }).lean()).map((n) => String(n._id)));
   const acceptedBefore = accepted();
   const killedAt = Date.now();
+  started();
   if (target === 'worker' || target === 'api') {
     const victim = target === 'worker' ? worker : api;
     victim.child.kill('SIGKILL');
@@ -216,10 +217,16 @@ async function burstWithKill(target: Killable) {
   }));
   let accepted = 0;
   let killing: Promise<Kill> | undefined;
+  // The last events are posted only once the kill has begun, so the kill always comes mid-burst:
+  // on a fast machine the whole burst was otherwise accepted while the kill waited for an attempt
+  // in flight at the receiver.
+  let killStarted!: () => void;
+  const killBegun = new Promise<void>((resolve) => (killStarted = resolve));
   await inLanes(events, async (e) => {
+    if (events.indexOf(e) >= KILL_AFTER + LANES) await killBegun;
     await postUntilAccepted(e);
     accepted++;
-    if (accepted >= KILL_AFTER && !killing) killing = kill(target, () => accepted);
+    if (accepted >= KILL_AFTER && !killing) killing = kill(target, () => accepted, killStarted);
   });
   const k = await killing!;
 
