@@ -14,7 +14,8 @@ import type { Models } from './models';
 import type { SecretBox } from './crypto/secrets';
 import type { TemporalHandle } from './temporal';
 import type { ConfigCache } from './config-cache';
-import { apiKeyAuth } from './http/auth';
+import { apiKeyAuth, scopeToAccount } from './http/auth';
+import { accountsRouter } from './routes/accounts';
 import { errorHandler, notFoundHandler } from './http/error-handler';
 import { limitJsonDepth, rejectMalformedPath } from './http/request-limits';
 import { healthRouter } from './routes/health';
@@ -49,6 +50,8 @@ export interface AppDeps {
   configCache: ConfigCache;
   /** `Herald/<version>`: the User-Agent rendered into every snapshot. */
   userAgent: string;
+  /** The newest declared event-type version: a new account's default pin (versioned event types). */
+  defaultApiVersion?: () => Promise<string | null>;
   /** The Temporal Web UI, when known (the embedded one under `npm start`); overrides config.temporalUiUrl. */
   temporalUiUrl?: string | null;
 }
@@ -87,9 +90,12 @@ export function createApp(deps: AppDeps): Express {
   app.use('/in', inboundRouter(deps));
 
   const v1 = express.Router();
-  v1.use(apiKeyAuth(deps.apiKeys));
+  v1.use(apiKeyAuth({ apiKeys: deps.apiKeys, models: deps.models }));
   v1.use(express.json({ limit: deps.config.maxBodyBytes, strict: true, type: () => true }));
   v1.use(limitJsonDepth());
+  // From here on every read and write of tenant data is confined to the caller's account.
+  v1.use(scopeToAccount());
+  v1.use('/accounts', accountsRouter(deps));
   v1.use('/webhooks', webhookSecretsRouter(deps));
   v1.use('/webhooks', webhooksRouter(deps));
   v1.use('/webhooks', subscriptionsRouter(deps));

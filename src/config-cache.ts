@@ -14,7 +14,8 @@
  */
 import type { Models } from './models';
 import type { WebhookDoc } from './models/webhook';
-import { CONFIG_CHANGED, SETTINGS_ID } from './models/config-version';
+import { CONFIG_CHANGED, settingsId } from './models/config-version';
+import { currentAccountId } from './accounts/scope';
 
 /** How old a view `recent()` may hand out. */
 export const RECENT_MS = 1000;
@@ -31,6 +32,7 @@ export interface ConfigView {
   withSubscriptions: ReadonlySet<string>;
 }
 
+/** The view of the current scope's account (src/accounts/scope.ts); one cache per account. */
 export interface ConfigCache {
   /** Revalidated now: for matching events and for the API. */
   current(): Promise<ConfigView>;
@@ -39,6 +41,20 @@ export interface ConfigCache {
 }
 
 export function createConfigCache(models: Pick<Models, 'Setting' | 'Webhook' | 'Subscription'>): ConfigCache {
+  const byAccount = new Map<string, ConfigCache>();
+  const forAccount = () => {
+    const accountId = currentAccountId();
+    let cache = byAccount.get(accountId);
+    if (!cache) byAccount.set(accountId, (cache = createAccountConfigCache(models, accountId)));
+    return cache;
+  };
+  return {
+    current: () => forAccount().current(),
+    recent: (now) => forAccount().recent(now),
+  };
+}
+
+function createAccountConfigCache(models: Pick<Models, 'Setting' | 'Webhook' | 'Subscription'>, accountId: string): ConfigCache {
   let cached: { version: number; view: Omit<ConfigView, 'communications'> } | null = null;
   let loading: { version: number; promise: Promise<Omit<ConfigView, 'communications'>> } | null = null;
   // The view recent() hands out; `writes` counts this process's configuration writes, so a read that
@@ -65,7 +81,7 @@ export function createConfigCache(models: Pick<Models, 'Setting' | 'Webhook' | '
   async function current(): Promise<ConfigView> {
     const startedAt = Date.now();
     const writesBefore = writes;
-    const settings = await models.Setting.findById(SETTINGS_ID, { webhookCommunications: 1, configVersion: 1 }).lean();
+    const settings = await models.Setting.findById(settingsId(accountId), { webhookCommunications: 1, configVersion: 1 }).lean();
     const version = settings?.configVersion ?? 0;
     const communications = settings?.webhookCommunications === 'none' ? 'none' : 'enabled';
     const seen = (view: ConfigView) => {

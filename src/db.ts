@@ -5,6 +5,7 @@
  */
 import mongoose, { type Connection } from 'mongoose';
 import { createModels, type Models } from './models';
+import { adoptPreAccountData } from './accounts/adopt';
 
 export interface Database {
   connection: Connection;
@@ -35,6 +36,7 @@ export async function connectDatabase(uri: string, opts: { dbName?: string } = {
   });
   await connection.asPromise();
   const models = createModels(connection);
+  await adoptPreAccountData(models);
   await Promise.all(Object.values(models).map((m) => m.createIndexes()));
   return {
     connection,

@@ -34,6 +34,10 @@ export const ErrorCodes = {
   internal: 'internal_error',
   /** A path with a malformed percent-escape (`/v1/webhooks/%`): it cannot be decoded. */
   malformedPath: 'malformed_path',
+  /** An account key on an admin-only route (`/v1/accounts*`). */
+  forbidden: 'forbidden',
+  /** Too many events for the account's `eventsPerSecond`; `Retry-After` says when to try again. */
+  rateLimited: 'rate_limited',
   /** A request that Express or a body parser refused as bad (4xx) for a reason we do not map more precisely. */
   badRequest: 'bad_request',
   /** A JSON body nested deeper than MAX_JSON_DEPTH. */
@@ -56,6 +60,10 @@ export function unauthorized(): HeraldError {
 
 export function accessDenied(): HeraldError {
   return new HeraldError(401, ErrorCodes.accessDenied, 'Access denied');
+}
+
+export function forbidden(message: string): HeraldError {
+  return new HeraldError(403, ErrorCodes.forbidden, message);
 }
 
 export function unavailable(message: string): HeraldError {

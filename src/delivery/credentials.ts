@@ -5,6 +5,7 @@
  */
 import { isSealed, timingSafeEqualStrings, type SecretBox } from '../crypto/secrets';
 import type { Models } from '../models';
+import { variableId } from '../models/variable';
 import type { AttemptResult } from './send';
 
 /** `{{env_var[@name].user}}` or `{{env_var[@name].pass}}`. */
@@ -44,7 +45,7 @@ export async function resolveStoredCredential(stored: string, deps: CredentialDe
   if (!stored) return '';
   const ref = variableReference(stored);
   if (ref) {
-    const variable = await deps.models.Variable.findById(ref.name, { user: 1, pass: 1 }).lean();
+    const variable = await deps.models.Variable.findById(variableId(ref.name), { user: 1, pass: 1 }).lean();
     if (!variable) throw new UnknownVariableError(ref.name);
     return deps.secretBox.decrypt(ref.field === 'user' ? variable.user : variable.pass);
   }

@@ -5,24 +5,42 @@
  * bumps it, after any write through the models, so no route can forget to.
  */
 import type { Schema, Model } from 'mongoose';
+import { currentAccountId, DEFAULT_ACCOUNT } from '../accounts/scope';
 
+/**
+ * The `_id` of an account's settings document: `global` for the account `default` (the document
+ * every Herald had before accounts), `settings:<account>` for the others.
+ */
+/** The account `default`'s settings document. */
 export const SETTINGS_ID = 'global';
+
+export function settingsId(accountId = currentAccountId()): string {
+  return accountId === DEFAULT_ACCOUNT ? SETTINGS_ID : `settings:${accountId}`;
+}
 
 const WRITES = ['save', 'insertMany', 'updateOne', 'updateMany', 'findOneAndUpdate', 'findOneAndDelete', 'deleteOne', 'deleteMany', 'replaceOne'] as const;
 
-/** Bumps `settings.configVersion` after every write to the collection the schema belongs to. */
+/** Bumps the account's `settings.configVersion` after every write to the collection the schema belongs to. */
 export function bumpsConfigVersion(schema: Schema): void {
   for (const op of WRITES) {
     // Mongoose passes the query (or the document, for save/insertMany) as `this`.
     schema.post(op as 'save', async function (this: unknown) {
-      await bumpConfigVersion(modelOf(this));
+      await bumpConfigVersion(modelOf(this), accountOf(this));
     });
   }
 }
 
-export async function bumpConfigVersion(anyModel: Model<unknown>): Promise<void> {
+export async function bumpConfigVersion(anyModel: Model<unknown>, accountId = currentAccountId()): Promise<void> {
   // No timestamps: the settings' updatedAt says when an operator changed them, not the webhooks.
-  await anyModel.db.model('Setting').updateOne({ _id: SETTINGS_ID }, { $inc: { configVersion: 1 } }, { upsert: true, timestamps: false });
+  await anyModel.db
+    .model('Setting')
+    .updateOne({ _id: settingsId(accountId), accountId }, { $inc: { configVersion: 1 } }, { upsert: true, timestamps: false });
+}
+
+/** The account of the document or query that was written: its own for a document, else the scope's. */
+function accountOf(self: unknown): string {
+  const own = (self as { accountId?: unknown }).accountId;
+  return typeof own === 'string' ? own : currentAccountId();
 }
 
 /** Emitted on the connection after this process wrote the settings document (see ConfigCache.recent). */

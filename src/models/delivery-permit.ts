@@ -13,6 +13,7 @@
  * leaves behind, the hourly purge removes (src/flow-control/housekeeping.ts).
  */
 import { Schema, type Connection, type InferSchemaType, type Model } from 'mongoose';
+import { accountScoped } from './account-scoped';
 
 export const deliveryPermitSchema = new Schema(
   {
@@ -30,7 +31,8 @@ export const deliveryPermitSchema = new Schema(
   { versionKey: false },
 );
 
-deliveryPermitSchema.index({ webhookId: 1, kind: 1, n: 1 });
+deliveryPermitSchema.plugin(accountScoped);
+deliveryPermitSchema.index({ accountId: 1, webhookId: 1, kind: 1, n: 1 });
 
 export type DeliveryPermitDoc = InferSchemaType<typeof deliveryPermitSchema> & { _id: string };
 export type DeliveryPermitModel = Model<DeliveryPermitDoc>;

@@ -5,6 +5,7 @@
  * events left undispatched (Temporal unreachable, a crash) and finishes the job.
  */
 import { Schema, type Connection, type InferSchemaType, type Model } from 'mongoose';
+import { accountScoped } from './account-scoped';
 
 export const eventSchema = new Schema(
   {
@@ -26,12 +27,14 @@ export const eventSchema = new Schema(
   { timestamps: true, minimize: false, versionKey: false },
 );
 
-eventSchema.index({ dedupeKey: 1 }, { unique: true });
+eventSchema.plugin(accountScoped);
+eventSchema.index({ accountId: 1, dedupeKey: 1 }, { unique: true });
+// The dispatch sweeper looks across accounts (src/dispatch-sweeper.ts): no account prefix.
 eventSchema.index({ dispatchedAt: 1, createdAt: 1 });
 // GET /v1/events and replay: by time (newest or oldest first), by type, by entity.
-eventSchema.index({ createdAt: -1, _id: -1 });
-eventSchema.index({ type: 1, createdAt: -1 });
-eventSchema.index({ entityIds: 1, createdAt: -1 });
+eventSchema.index({ accountId: 1, createdAt: -1, _id: -1 });
+eventSchema.index({ accountId: 1, type: 1, createdAt: -1 });
+eventSchema.index({ accountId: 1, entityIds: 1, createdAt: -1 });
 
 export type EventDoc = InferSchemaType<typeof eventSchema>;
 

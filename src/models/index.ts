@@ -1,4 +1,6 @@
 import type { Connection } from 'mongoose';
+import { accountModel } from './account';
+import { apiKeyModel } from './api-key';
 import { webhookModel } from './webhook';
 import { subscriptionModel } from './subscription';
 import { eventModel } from './event';
@@ -10,9 +12,14 @@ import { webhookHealthModel } from './webhook-health';
 import { deliveryPermitModel } from './delivery-permit';
 import { pendingOperationalEventModel } from './pending-operational-event';
 
-/** Every model bound to one connection; add a model here and it gets its indexes at connect. */
+/**
+ * Every model bound to one connection; add a model here and it gets its indexes at connect. Every
+ * model but Account holds tenant data and takes the accountScoped plugin (src/models/account-scoped.ts).
+ */
 export function createModels(conn: Connection) {
   return {
+    Account: accountModel(conn),
+    ApiKey: apiKeyModel(conn),
     Webhook: webhookModel(conn),
     Subscription: subscriptionModel(conn),
     Event: eventModel(conn),

@@ -4,6 +4,7 @@
  * Attempts are embedded: reading the history is one document, recording an attempt one update.
  */
 import { Schema, type Connection, type InferSchemaType, type Model } from 'mongoose';
+import { accountScoped } from './account-scoped';
 
 import { DELIVERY_STATUSES, HOLD_REASONS, STOP_REASONS, type DeliveryStatus } from '../../workflows/status';
 
@@ -76,15 +77,17 @@ export const notificationSchema = new Schema(
 );
 
 // The history API filters by these, newest first (IDs sort by creation time).
-notificationSchema.index({ status: 1, _id: -1 });
-notificationSchema.index({ webhookId: 1, _id: -1 });
-notificationSchema.index({ eventId: 1 });
-notificationSchema.index({ eventType: 1, _id: -1 });
-notificationSchema.index({ createdAt: -1 });
-notificationSchema.index({ entityIds: 1, _id: -1 });
-notificationSchema.index({ destinationHost: 1, _id: -1 });
+notificationSchema.plugin(accountScoped);
+notificationSchema.index({ accountId: 1, status: 1, _id: -1 });
+notificationSchema.index({ accountId: 1, webhookId: 1, _id: -1 });
+notificationSchema.index({ accountId: 1, eventId: 1 });
+notificationSchema.index({ accountId: 1, eventType: 1, _id: -1 });
+notificationSchema.index({ accountId: 1, createdAt: -1 });
+notificationSchema.index({ accountId: 1, entityIds: 1, _id: -1 });
+notificationSchema.index({ accountId: 1, destinationHost: 1, _id: -1 });
+notificationSchema.index({ accountId: 1, _id: -1 });
 // "Failed for this webhook": the bulk resend's and the operator's most common question.
-notificationSchema.index({ webhookId: 1, status: 1, _id: -1 });
+notificationSchema.index({ accountId: 1, webhookId: 1, status: 1, _id: -1 });
 
 export type NotificationDoc = InferSchemaType<typeof notificationSchema>;
 export type AttemptDoc = NotificationDoc['attempts'][number];

@@ -5,6 +5,7 @@
  * (src/notification-failed.ts), so the event is never lost. Almost always empty.
  */
 import { Schema, type Connection, type InferSchemaType, type Model } from 'mongoose';
+import { accountScoped } from './account-scoped';
 
 export const pendingOperationalEventSchema = new Schema(
   {
@@ -18,6 +19,7 @@ export const pendingOperationalEventSchema = new Schema(
   { versionKey: false },
 );
 
+pendingOperationalEventSchema.plugin(accountScoped);
 export type PendingOperationalEventDoc = InferSchemaType<typeof pendingOperationalEventSchema> & { _id: string };
 export type PendingOperationalEventModel = Model<PendingOperationalEventDoc>;
 

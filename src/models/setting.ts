@@ -1,5 +1,6 @@
-/** Instance-wide settings, one document with `_id: 'global'`. */
+/** An account's settings, one document per account (`_id`: settingsId(), `global` for the account `default`). */
 import { Schema, type Connection, type InferSchemaType, type Model } from 'mongoose';
+import { accountScoped } from './account-scoped';
 import { announcesConfigChanges } from './config-version';
 
 export const settingSchema = new Schema(
@@ -11,6 +12,7 @@ export const settingSchema = new Schema(
   },
   { timestamps: true, versionKey: false },
 );
+settingSchema.plugin(accountScoped);
 settingSchema.plugin(announcesConfigChanges);
 
 export type SettingDoc = InferSchemaType<typeof settingSchema>;

@@ -5,6 +5,7 @@
  * variable reference. Switching auth off unsets `basicAuth` entirely, so no credential lingers.
  */
 import { Schema, type Connection, type InferSchemaType, type Model } from 'mongoose';
+import { accountScoped } from './account-scoped';
 
 export const sourceSchema = new Schema(
   {
@@ -27,6 +28,7 @@ export const sourceSchema = new Schema(
   { timestamps: true, versionKey: false },
 );
 
+sourceSchema.plugin(accountScoped);
 export type SourceDoc = InferSchemaType<typeof sourceSchema>;
 export type SourceModel = Model<SourceDoc>;
 

@@ -1,5 +1,6 @@
 /** Per-entity switches of a webhook: on (opt-in) or off (opt-out). One document per pair. */
 import { Schema, type Connection, type InferSchemaType, type Model } from 'mongoose';
+import { accountScoped } from './account-scoped';
 import { bumpsConfigVersion } from './config-version';
 
 export const subscriptionSchema = new Schema(
@@ -11,7 +12,8 @@ export const subscriptionSchema = new Schema(
   { timestamps: true, versionKey: false },
 );
 
-subscriptionSchema.index({ webhookId: 1, entityId: 1 }, { unique: true });
+subscriptionSchema.plugin(accountScoped);
+subscriptionSchema.index({ accountId: 1, webhookId: 1, entityId: 1 }, { unique: true });
 
 subscriptionSchema.plugin(bumpsConfigVersion);
 

@@ -1,13 +1,18 @@
 /**
  * A named credential pair referenced as `{{env_var[@name].user}}` / `{{env_var[@name].pass}}` from
- * webhook auth and inbound source basic auth. The name is the `_id`; both values are sealed
+ * webhook auth and inbound source basic auth, per account: `_id` is `variableId(name)` (the bare name
+ * in the account `default`, as before accounts existed); both values are sealed
  * (AES-256-GCM) and never leave through the API, which shows only the name and when it changed.
  */
 import { Schema, type Connection, type InferSchemaType, type Model } from 'mongoose';
+import { accountScoped } from './account-scoped';
+import { currentAccountId, DEFAULT_ACCOUNT } from '../accounts/scope';
 
 export const variableSchema = new Schema(
   {
     _id: { type: String, required: true },
+    /** The name references use; documents from before accounts have only the `_id` (the same). */
+    name: { type: String },
     /** Sealed. */
     user: { type: String, required: true },
     /** Sealed. */
@@ -15,6 +20,13 @@ export const variableSchema = new Schema(
   },
   { timestamps: true, versionKey: false },
 );
+
+variableSchema.plugin(accountScoped);
+
+/** The `_id` of an account's variable: names are per account, `_id`s are global. */
+export function variableId(name: string, accountId = currentAccountId()): string {
+  return accountId === DEFAULT_ACCOUNT ? name : `${accountId}/${name}`;
+}
 
 export type VariableDoc = InferSchemaType<typeof variableSchema>;
 export type VariableModel = Model<VariableDoc>;

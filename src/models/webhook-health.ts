@@ -6,6 +6,7 @@
  * src/flow-control/circuit.ts.
  */
 import { Schema, type Connection, type InferSchemaType, type Model } from 'mongoose';
+import { accountScoped } from './account-scoped';
 
 export const CIRCUIT_STATES = ['closed', 'open', 'half-open'] as const;
 export type CircuitState = (typeof CIRCUIT_STATES)[number];
@@ -31,6 +32,8 @@ export const webhookHealthSchema = new Schema(
   },
   { versionKey: false, minimize: false },
 );
+
+webhookHealthSchema.plugin(accountScoped);
 
 export type WebhookHealthDoc = InferSchemaType<typeof webhookHealthSchema> & { _id: string };
 export type WebhookHealthModel = Model<WebhookHealthDoc>;

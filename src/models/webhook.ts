@@ -4,6 +4,7 @@
  * (`deletedAt`) so its notifications keep their name and their resends can still sign.
  */
 import { Schema, type Connection, type InferSchemaType, type Model } from 'mongoose';
+import { accountScoped } from './account-scoped';
 import { bumpsConfigVersion } from './config-version';
 
 export const RETRY_DEFAULTS = Object.freeze({
@@ -86,7 +87,9 @@ export const webhookSchema = new Schema(
 );
 
 // Event fan-out looks webhooks up by event type.
-webhookSchema.index({ eventTypes: 1 });
+webhookSchema.plugin(accountScoped);
+webhookSchema.index({ accountId: 1, eventTypes: 1 });
+webhookSchema.index({ accountId: 1, _id: -1 });
 
 webhookSchema.plugin(bumpsConfigVersion);
 

@@ -1,5 +1,5 @@
 /**
- * `/v1/settings`: instance-wide switches, one document (`_id: 'global'`). Missing means defaults,
+ * `/v1/settings`: the account's switches, one document (`settingsId()`). Missing means defaults,
  * so a fresh install needs no seeding. `webhookCommunications: "none"` stops notifications from
  * being created (events are still stored) — Mambu's switch for maintenance windows.
  */
@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { AppDeps } from '../app';
 import { parseBody } from '../http/validate';
 import { stopInBackground } from '../delivery/stop';
-import { SETTINGS_ID as GLOBAL } from '../models/config-version';
+import { settingsId } from '../models/config-version';
 
 const DEFAULTS = { webhookCommunications: 'enabled' as const };
 
@@ -30,12 +30,12 @@ export function settingsRouter(deps: AppDeps): Router {
   const router = Router();
 
   router.get('/', async (_req, res) => {
-    res.json(view(await models.Setting.findById(GLOBAL).lean()));
+    res.json(view(await models.Setting.findById(settingsId()).lean()));
   });
 
   router.put('/', async (req, res) => {
     const input = parseBody(settingsSchema, req.body);
-    const doc = await models.Setting.findOneAndUpdate({ _id: GLOBAL }, { $set: input, $inc: { configVersion: 1 } }, { upsert: true, new: true }).lean();
+    const doc = await models.Setting.findOneAndUpdate({ _id: settingsId() }, { $set: input, $inc: { configVersion: 1 } }, { upsert: true, new: true }).lean();
     deps.logger.info({ settings: input }, 'settings changed');
     if (input.webhookCommunications === 'none') stopInBackground(deps, {}, 'communications_off');
     res.json(view(doc));

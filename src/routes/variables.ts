@@ -10,7 +10,7 @@ import type { AppDeps } from '../app';
 import { notFound } from '../errors';
 import { parseBody, parseQuery } from '../http/validate';
 import { VARIABLE_NAME } from '../delivery/credentials';
-import type { VariableDoc } from '../models/variable';
+import { variableId, type VariableDoc } from '../models/variable';
 
 const value = z.string().min(1, 'must not be empty').max(1024, 'must be at most 1024 characters');
 export const variableSchema = z.object({ user: value, pass: value }).strict();
@@ -28,21 +28,21 @@ export function variablesRouter(deps: AppDeps): Router {
 
   router.get('/', async (req, res) => {
     const q = parseQuery(variableListQuery, req.query);
-    const docs = await models.Variable.find(q.cursor ? { _id: { $gt: q.cursor } } : {}, { user: 0, pass: 0 })
+    const docs = await models.Variable.find(q.cursor ? { _id: { $gt: variableId(q.cursor) } } : {}, { user: 0, pass: 0 })
       .sort({ _id: 1 })
       .limit(q.limit + 1)
       .lean();
     const items = docs.slice(0, q.limit);
-    res.json({ data: items.map(variableView), nextCursor: docs.length > q.limit ? items[items.length - 1]._id : null });
+    res.json({ data: items.map(variableView), nextCursor: docs.length > q.limit ? variableView(items[items.length - 1]).name : null });
   });
 
   router.put('/:name', async (req, res) => {
     const { name } = parseQuery(nameSchema, req.params);
     const input = parseBody(variableSchema, req.body);
-    const existed = await models.Variable.exists({ _id: name });
+    const existed = await models.Variable.exists({ _id: variableId(name) });
     const doc = await models.Variable.findOneAndUpdate(
-      { _id: name },
-      { $set: { user: secretBox.encrypt(input.user), pass: secretBox.encrypt(input.pass) } },
+      { _id: variableId(name) },
+      { $set: { name, user: secretBox.encrypt(input.user), pass: secretBox.encrypt(input.pass) } },
       // No projection here: FerretDB does not implement findAndModify's `fields`; the view drops the values.
       { upsert: true, new: true },
     ).lean();
@@ -51,14 +51,14 @@ export function variablesRouter(deps: AppDeps): Router {
 
   router.get('/:name', async (req, res) => {
     const { name } = parseQuery(nameSchema, req.params);
-    const doc = await models.Variable.findById(name, { user: 0, pass: 0 }).lean();
+    const doc = await models.Variable.findById(variableId(name), { user: 0, pass: 0 }).lean();
     if (!doc) throw notFound('Variable');
     res.json(variableView(doc));
   });
 
   router.delete('/:name', async (req, res) => {
     const { name } = parseQuery(nameSchema, req.params);
-    const r = await models.Variable.deleteOne({ _id: name });
+    const r = await models.Variable.deleteOne({ _id: variableId(name) });
     if (r.deletedCount === 0) throw notFound('Variable');
     res.status(204).end();
   });
@@ -67,9 +67,10 @@ export function variablesRouter(deps: AppDeps): Router {
 }
 
 function variableView(v: Partial<VariableDoc> & { _id: string; createdAt?: Date; updatedAt?: Date }) {
+  const name = v.name ?? v._id;
   return {
-    name: v._id,
-    references: { user: `{{env_var[@${v._id}].user}}`, pass: `{{env_var[@${v._id}].pass}}` },
+    name,
+    references: { user: `{{env_var[@${name}].user}}`, pass: `{{env_var[@${name}].pass}}` },
     createdAt: v.createdAt,
     updatedAt: v.updatedAt,
   };

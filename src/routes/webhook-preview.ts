@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import type { Models } from '../models';
+import { settingsId } from '../models/config-version';
 import { webhookCondition, type WebhookDoc } from '../models/webhook';
 import { HeraldError } from '../errors';
 import { renderSnapshot } from '../render/snapshot';
@@ -65,7 +66,7 @@ export async function previewWebhook(
 /** Why a real event like this one would create no notification for this webhook (empty: it would). */
 async function deliveryWarnings(models: Models, webhook: WebhookDoc & { _id: string }, event: PreviewEvent): Promise<string[]> {
   const warnings: string[] = [];
-  const settings = await models.Setting.findById('global').lean();
+  const settings = await models.Setting.findById(settingsId()).lean();
   if (settings?.webhookCommunications === 'none') warnings.push('settings.webhookCommunications is "none": no notification would be created');
   if (!webhook.enabled) warnings.push('the webhook is disabled: no notification would be created');
   if (!matchesEventType(webhook.eventTypes, event.type)) {

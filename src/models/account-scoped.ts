@@ -1,0 +1,95 @@
+/**
+ * The one place tenant data is scoped to its account. Every tenant schema takes this plugin: it adds
+ * `accountId` (set from the current scope on create, never changed after) and filters every query,
+ * update, delete, count and aggregation by the current scope's account (src/accounts/scope.ts).
+ * A route or activity cannot forget the filter, and outside a scope the call throws rather than
+ * touching every account's data. Compound indexes of tenant schemas start with `accountId`.
+ */
+import type { Schema, Query, Aggregate } from 'mongoose';
+import { AccountScopeError, currentScope, DEFAULT_ACCOUNT } from '../accounts/scope';
+
+const QUERY_OPS = [
+  'find', 'findOne', 'countDocuments', 'distinct',
+  'updateOne', 'updateMany', 'replaceOne',
+  'findOneAndUpdate', 'findOneAndDelete', 'findOneAndReplace',
+  'deleteOne', 'deleteMany',
+] as const;
+
+/** The account a write or read is confined to, or null across accounts; throws outside a scope. */
+function scopedAccount(what: string): string | null {
+  const scope = currentScope();
+  if (!scope) throw new AccountScopeError(`${what} outside an account scope (see src/accounts/scope.ts)`);
+  return 'accountId' in scope ? scope.accountId : null;
+}
+
+export function accountScoped(schema: Schema): void {
+  schema.add({
+    accountId: {
+      type: String,
+      required: true,
+      immutable: true,
+      default: () => {
+        const scope = currentScope();
+        return scope && 'accountId' in scope ? scope.accountId : undefined;
+      },
+    },
+  });
+
+  for (const op of QUERY_OPS) {
+    schema.pre(op, function (this: Query<unknown, unknown>) {
+      const accountId = scopedAccount(`${this.model.modelName}.${op}`);
+      if (accountId === null) return;
+      const asked = (this.getFilter() as { accountId?: unknown }).accountId;
+      if (asked !== undefined && asked !== accountId && typeof asked !== 'object') throw new AccountScopeError(`${this.model.modelName}.${op} names another account`);
+      this.where({ accountId: accountFilter(accountId) });
+    });
+  }
+  // A count without a filter cannot be scoped: refused, so nobody counts every account by mistake.
+  schema.pre('estimatedDocumentCount', function (this: Query<unknown, unknown>) {
+    throw new AccountScopeError(`${this.model.modelName}.estimatedDocumentCount cannot be scoped; use countDocuments`);
+  });
+
+  schema.pre('aggregate', function (this: Aggregate<unknown>) {
+    const accountId = scopedAccount(`aggregate on ${this.model().modelName}`);
+    if (accountId !== null) this.pipeline().unshift({ $match: { accountId: accountFilter(accountId) } });
+  });
+
+  schema.pre('insertMany', function (this: unknown, next: (err?: Error) => void, docs: unknown) {
+    try {
+      const accountId = scopedAccount('insertMany');
+      for (const doc of (Array.isArray(docs) ? docs : [docs]) as Array<Record<string, unknown>>) stamp(doc, accountId);
+      next();
+    } catch (err) {
+      next(err as Error);
+    }
+  });
+
+  schema.pre('save', function () {
+    const accountId = scopedAccount(`save of ${(this.constructor as { modelName?: string }).modelName ?? 'a document'}`);
+    stamp(this as unknown as Record<string, unknown>, accountId);
+  });
+
+  schema.pre('bulkWrite', function () {
+    throw new AccountScopeError('bulkWrite bypasses the account scope; use the scoped model calls');
+  });
+}
+
+/**
+ * The filter on `accountId`. The account `default` also owns documents written without one (by a
+ * Herald from before accounts, or by hand): src/accounts/adopt.ts stamps them at start, and until
+ * then, or if an older process still writes, they stay visible where they always were.
+ */
+function accountFilter(accountId: string): unknown {
+  return accountId === DEFAULT_ACCOUNT ? { $in: [DEFAULT_ACCOUNT, null] } : accountId;
+}
+
+function stamp(doc: Record<string, unknown>, accountId: string | null): void {
+  const current = doc.accountId as string | undefined;
+  if (accountId === null) {
+    // Across accounts, whoever writes must say whose data it is.
+    if (!current) throw new AccountScopeError('a write across accounts must name the document\'s accountId');
+    return;
+  }
+  if (current === undefined || current === null) doc.accountId = accountId;
+  else if (current !== accountId) throw new AccountScopeError('a document of another account cannot be written in this scope');
+}
