@@ -11,7 +11,7 @@
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import type { ActivityDeps } from './index';
-import type { FirstAttemptInput, FirstAttemptResult } from '../workflows/shared';
+import type { FirstAttemptInput, FirstAttemptResult, RecordStopInput } from '../workflows/shared';
 import { isRoundOpen, type DeliveryStatus } from '../workflows/status';
 import { ATTEMPT_PROJECTION, makeAttempt, recordStop, type LoadedNotification } from './attempt';
 import { ensureSnapshot, prepareResult } from './prepare';
@@ -45,7 +45,7 @@ export function createFirstAttemptActivity(deps: ActivityDeps) {
 
 /** recordStop: the workflow received `stop`; mark the notification cancelled (if its round was open). */
 export function createRecordStopActivity(deps: ActivityDeps) {
-  return async function recordStopActivity(input: { notificationId: string; reason: Parameters<typeof recordStop>[2] }): Promise<DeliveryStatus> {
+  return async function recordStopActivity(input: RecordStopInput): Promise<DeliveryStatus> {
     return recordStop(deps, input.notificationId, input.reason);
   };
 }

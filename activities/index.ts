@@ -15,6 +15,8 @@ import { createFirstAttemptActivity, createRecordStopActivity } from './first-at
 import { createBulkResendActivity } from './bulk-resend';
 import { createReplayActivity } from './replay';
 import { createPurgeActivities } from './purge';
+import { acrossAccounts, DEFAULT_ACCOUNT, inAccount } from '../src/accounts/scope';
+import type { AccountInput } from '../workflows/shared';
 
 export interface ActivityDeps {
   models: Models;
@@ -36,12 +38,30 @@ export interface ActivityDeps {
 
 export function createActivities(deps: ActivityDeps) {
   return {
-    prepare: createPrepareActivity(deps),
-    firstAttempt: createFirstAttemptActivity(deps),
-    deliver: createDeliverActivity(deps),
-    recordStop: createRecordStopActivity(deps),
-    resendMatching: createBulkResendActivity(deps),
-    replayEvents: createReplayActivity(deps),
-    ...createPurgeActivities(deps),
+    prepare: inInputAccount(createPrepareActivity(deps)),
+    firstAttempt: inInputAccount(createFirstAttemptActivity(deps)),
+    deliver: inInputAccount(createDeliverActivity(deps)),
+    recordStop: inInputAccount(createRecordStopActivity(deps)),
+    resendMatching: inInputAccount(createBulkResendActivity(deps)),
+    replayEvents: inInputAccount(createReplayActivity(deps)),
+    // The retention purge spans accounts (each account's own retention applies: src/retention.ts).
+    ...acrossAccountsEach(createPurgeActivities(deps)),
   };
+}
+
+/**
+ * Runs an activity in the account its input names (src/accounts/scope.ts), `default` when it
+ * names none: executions started before accounts, whose inputs were recorded without one.
+ */
+function inInputAccount<I, R>(activity: (input: I) => Promise<R>): (input: I) => Promise<R> {
+  return (input) => {
+    const named = typeof input === 'object' && input !== null ? (input as AccountInput).accountId : undefined;
+    return inAccount(named ?? DEFAULT_ACCOUNT, () => activity(input));
+  };
+}
+
+function acrossAccountsEach<T extends Record<string, (...args: never[]) => Promise<unknown>>>(activities: T): T {
+  return Object.fromEntries(
+    Object.entries(activities).map(([name, fn]) => [name, (...args: never[]) => acrossAccounts(() => fn(...args))]),
+  ) as T;
 }

@@ -6,21 +6,23 @@
  */
 import type { ActivityDeps } from './index';
 import type { PurgeBatchInput, PurgeBatchResult, PurgeCutoff } from '../workflows/shared';
-import { purgeEventBatch, purgeNotificationBatch, retentionCutoff } from '../src/retention';
+import { accountCutoffs, purgeEventBatch, purgeNotificationBatch, retentionCutoff } from '../src/retention';
 import { purgeFlowControlState, type FlowControlPurge } from '../src/flow-control/housekeeping';
 
 export function createPurgeActivities(deps: Pick<ActivityDeps, 'models' | 'logger' | 'retentionSeconds'>) {
+  // Accounts with their own retention (read on each batch: a change applies from the next one).
+  const overrides = (input: PurgeBatchInput) => accountCutoffs(deps.models, new Date(input.cutoff), deps.retentionSeconds);
   return {
     async purgeCutoff(): Promise<PurgeCutoff> {
       return { cutoff: retentionCutoff(deps.retentionSeconds).toISOString(), retentionSeconds: deps.retentionSeconds };
     },
     async purgeNotifications(input: PurgeBatchInput): Promise<PurgeBatchResult> {
-      const result = await purgeNotificationBatch(deps.models, input);
+      const result = await purgeNotificationBatch(deps.models, input, await overrides(input));
       if (result.deleted) deps.logger.info({ cutoff: input.cutoff, deleted: result.deleted }, 'purged notifications past the retention');
       return result;
     },
     async purgeEvents(input: PurgeBatchInput): Promise<PurgeBatchResult> {
-      const result = await purgeEventBatch(deps.models, input);
+      const result = await purgeEventBatch(deps.models, input, await overrides(input));
       if (result.deleted) deps.logger.info({ cutoff: input.cutoff, deleted: result.deleted }, 'purged events past the retention');
       return result;
     },

@@ -10,9 +10,14 @@ import { registerReplayCommand } from './cli/replay';
 import { registerNotificationsCommand } from './cli/notifications';
 import { registerListenCommand } from './cli/listen';
 import { registerPurgeCommand } from './cli/purge';
+import { setCliAccount } from './cli/context';
+import { DEFAULT_ACCOUNT } from './accounts/scope';
 
 export function buildCli(): Command {
   const program = new Command('herald').description('Herald webhook notifications').version(HERALD_VERSION);
+  program
+    .option('--account <id>', 'the account to act on (acc_...); env HERALD_ACCOUNT', process.env.HERALD_ACCOUNT ?? DEFAULT_ACCOUNT)
+    .hook('preAction', (command) => setCliAccount(String(command.opts().account)));
   registerResendCommand(program);
   registerReplayCommand(program);
   registerNotificationsCommand(program);

@@ -10,6 +10,12 @@ import type { FanOutDeps } from './fan-out';
 import { fanOut } from './fan-out';
 import { emitPendingNotificationFailed } from './notification-failed';
 import type { Config } from './config';
+import { acrossAccounts, DEFAULT_ACCOUNT, inAccount } from './accounts/scope';
+
+/** A document's account; one written before accounts existed (no `accountId`) is the default's. */
+function accountOf(doc: object): string {
+  return (doc as { accountId?: string | null }).accountId ?? DEFAULT_ACCOUNT;
+}
 
 export interface DispatchSweeper {
   /** One pass: dispatch events older than `graceMs` that are still undispatched, emit pending operational events as old. */
@@ -32,16 +38,17 @@ export function startDispatchSweeper(deps: FanOutDeps, opts: { intervalMs?: numb
     running = true;
     try {
       const cutoff = new Date(Date.now() - graceMs);
-      const events = await deps.models.Event.find({ dispatchedAt: null, createdAt: { $lte: cutoff } }).limit(100).lean();
+      // One look across accounts; each event is then finished in its own account.
+      const events = await acrossAccounts(() => deps.models.Event.find({ dispatchedAt: null, createdAt: { $lte: cutoff } }).limit(100).lean());
       let done = 0;
       for (const e of events) {
         // Redo the fan-out too: the process may have died before creating every notification.
-        if ((await fanOut(deps, e)).dispatched) done++;
+        if ((await inAccount(accountOf(e), () => fanOut(deps, e))).dispatched) done++;
         else break; // Temporal is still unreachable; try again next tick.
       }
       // Almost always empty: only what an attempt could not finish emitting.
-      const pending = await deps.models.PendingOperationalEvent.find({ createdAt: { $lte: cutoff } }).limit(100).lean();
-      for (const p of pending) if ((await emitPendingNotificationFailed(deps, p)) === 'emitted') done++;
+      const pending = await acrossAccounts(() => deps.models.PendingOperationalEvent.find({ createdAt: { $lte: cutoff } }).limit(100).lean());
+      for (const p of pending) if ((await inAccount(accountOf(p), () => emitPendingNotificationFailed(deps, p))) === 'emitted') done++;
       return done;
     } catch (err) {
       deps.logger.warn({ err }, 'dispatch sweep failed; retrying next tick');

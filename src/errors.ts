@@ -12,6 +12,8 @@ export interface ValidationIssue {
 
 export class HeraldError extends Error {
   override readonly name = 'HeraldError';
+  /** Sent as `Retry-After` (429, 503). */
+  retryAfterSeconds?: number;
   constructor(
     readonly status: number,
     readonly code: string,

@@ -6,6 +6,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AttemptResult } from './delivery/send';
 import type { Models } from './models';
+import { acrossAccounts, currentScope, DEFAULT_ACCOUNT } from './accounts/scope';
 import type { HoldReason } from '../workflows/status';
 import type { HealthChange } from './flow-control/endpoint-health';
 import { NOTIFICATION_STATUSES } from './models/notification';
@@ -21,6 +22,9 @@ export interface Metrics {
   /** Lets /metrics report notifications by status (and open circuits) from the database. */
   observeNotifications(models: Models): void;
 }
+
+/** How many distinct accounts get their own `account` label in this process; the rest are `other`. */
+export const MAX_ACCOUNT_LABELS = 200;
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();
@@ -45,7 +49,38 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     labelNames: ['to'],
     registers: [registry],
   });
+  // Per account: the same figures with an `account` label, kept apart from the unlabelled series
+  // dashboards already use. The label is bounded: past MAX_ACCOUNT_LABELS accounts, `other`.
+  const accountAttempts = new Counter({
+    name: 'herald_account_attempts_total',
+    help: 'Delivery attempts by account and outcome',
+    labelNames: ['account', 'outcome'],
+    registers: [registry],
+  });
+  const labelled = new Set<string>();
+  const accountLabel = (accountId: string | null) => {
+    if (!accountId) return 'other';
+    if (labelled.has(accountId)) return accountId;
+    if (labelled.size >= MAX_ACCOUNT_LABELS) return 'other';
+    labelled.add(accountId);
+    return accountId;
+  };
   let models: Models | undefined;
+  new Gauge({
+    name: 'herald_account_notifications',
+    help: 'Notifications by account and status (from MongoDB, at scrape time)',
+    labelNames: ['account', 'status'],
+    registers: [registry],
+    async collect() {
+      if (!models) return;
+      this.reset();
+      const m = models;
+      const rows = await acrossAccounts(() =>
+        m.Notification.aggregate<{ _id: { a: string | null; s: string }; n: number }>([{ $group: { _id: { a: '$accountId', s: '$status' }, n: { $sum: 1 } } }]),
+      );
+      for (const r of rows) this.inc({ account: accountLabel(r._id.a ?? DEFAULT_ACCOUNT), status: r._id.s }, r.n);
+    },
+  });
   new Gauge({
     name: 'herald_notifications',
     help: 'Notifications by status (from MongoDB, at scrape time)',
@@ -54,7 +89,8 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     async collect() {
       if (!models) return;
       // One pass over the collection (a $group), not one count per status.
-      const rows = await models.Notification.aggregate<{ _id: string; n: number }>([{ $group: { _id: '$status', n: { $sum: 1 } } }]);
+      const m = models;
+      const rows = await acrossAccounts(() => m.Notification.aggregate<{ _id: string; n: number }>([{ $group: { _id: '$status', n: { $sum: 1 } } }]));
       const byStatus = new Map(rows.map((r) => [r._id, r.n]));
       for (const s of NOTIFICATION_STATUSES) this.set({ status: s }, byStatus.get(s) ?? 0);
     },
@@ -80,7 +116,8 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     async collect() {
       if (!models) return;
       this.reset();
-      const unhealthy = await models.WebhookHealth.find({ state: { $ne: 'closed' } }, { state: 1 }).lean();
+      const m = models;
+      const unhealthy = await acrossAccounts(() => m.WebhookHealth.find({ state: { $ne: 'closed' } }, { state: 1 }).lean());
       for (const h of unhealthy) this.set({ webhook: h._id, state: h.state }, 1);
     },
   });
@@ -96,6 +133,8 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     recordAttempt(result) {
       const outcome = result.ok ? 'success' : (result.error?.kind ?? 'error');
       attempts.inc({ outcome });
+      const scope = currentScope();
+      accountAttempts.inc({ account: accountLabel(scope && 'accountId' in scope ? scope.accountId : null), outcome });
       duration.observe({ outcome }, result.durationMs / 1000);
     },
     recordStatusChange(from, to) {

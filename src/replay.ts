@@ -11,7 +11,8 @@
 import { createNotifications, dispatchEvent, type FanOutDeps } from './fan-out';
 import { findEvents, type EventFilter, type EventPosition, type StoredEvent } from './models/event-filter';
 import type { TemporalTarget } from './temporal';
-import { REPLAY_WORKFLOW, replayWorkflowId, type ReplayFilter, type ReplayResult } from '../workflows/shared';
+import { currentAccountId } from './accounts/scope';
+import { HeraldAccountId, REPLAY_WORKFLOW, replayWorkflowId, type ReplayFilter, type ReplayResult } from '../workflows/shared';
 
 export interface ReplayProgress extends ReplayResult {
   /** The last event handled: resume after it. */
@@ -108,7 +109,8 @@ export async function startReplay(t: TemporalTarget, jobId: string, filter: Repl
   await t.client.workflow.start(REPLAY_WORKFLOW, {
     taskQueue: t.taskQueue,
     workflowId,
-    args: [filter],
+    args: [{ ...filter, accountId: currentAccountId() }],
+    typedSearchAttributes: [{ key: HeraldAccountId, value: currentAccountId() }],
     staticSummary: `replay of events: ${described}`,
   });
   return workflowId;

@@ -53,9 +53,32 @@ function oldEvents(cutoff: Date, after: EventPosition | null | undefined): Recor
   return after ? { $and: [base, afterPosition(after, 'oldest')] } : base;
 }
 
+/** An account whose own retention differs from HERALD_RETENTION, with its cutoff for this purge. */
+export type AccountCutoff = [accountId: string, cutoff: Date];
+
+/**
+ * The accounts with their own retention, each with its cutoff: the purge's cutoff moved by the
+ * difference between the two retentions, so one purge run applies every account's rule.
+ */
+export async function accountCutoffs(models: Pick<Models, 'Account'>, cutoff: Date, retentionSeconds: number): Promise<AccountCutoff[]> {
+  const accounts = await models.Account.find({ retentionSeconds: { $ne: null } }, { retentionSeconds: 1 }).lean();
+  return accounts.map((a) => [a._id, new Date(cutoff.getTime() + (retentionSeconds - a.retentionSeconds!) * 1000)]);
+}
+
+/** A purge condition built for each account's cutoff: HERALD_RETENTION's for the rest (across accounts). */
+function perAccount(build: (cutoff: Date) => Record<string, unknown>, cutoff: Date, overrides: AccountCutoff[]): Record<string, unknown> {
+  if (overrides.length === 0) return build(cutoff);
+  return {
+    $or: [
+      { accountId: { $nin: overrides.map(([id]) => id) }, ...build(cutoff) },
+      ...overrides.map(([accountId, own]) => ({ accountId, ...build(own) })),
+    ],
+  };
+}
+
 /** One batch of notifications: up to `limit` purgeable ones deleted. */
-export async function purgeNotificationBatch(models: Pick<Models, 'Notification'>, input: PurgeBatchInput): Promise<PurgeBatchResult> {
-  const query = purgeableNotifications(new Date(input.cutoff));
+export async function purgeNotificationBatch(models: Pick<Models, 'Notification'>, input: PurgeBatchInput, overrides: AccountCutoff[] = []): Promise<PurgeBatchResult> {
+  const query = perAccount(purgeableNotifications, new Date(input.cutoff), overrides);
   const ids = (await models.Notification.find(query, { _id: 1 }).limit(input.limit).lean()).map((n) => n._id);
   if (ids.length === 0) return { scanned: 0, deleted: 0 };
   // The same conditions again: a resend between the read and the delete keeps its notification.
@@ -68,14 +91,14 @@ export async function purgeNotificationBatch(models: Pick<Models, 'Notification'
  * notification left are deleted; `next` is where the following batch starts (events that keep a
  * notification are passed over, not read again).
  */
-export async function purgeEventBatch(models: Pick<Models, 'Event' | 'Notification'>, input: PurgeBatchInput): Promise<PurgeBatchResult> {
+export async function purgeEventBatch(models: Pick<Models, 'Event' | 'Notification'>, input: PurgeBatchInput, overrides: AccountCutoff[] = []): Promise<PurgeBatchResult> {
   const cutoff = new Date(input.cutoff);
-  const events = await models.Event.find(oldEvents(cutoff, input.after), { _id: 1, createdAt: 1 }).sort({ createdAt: 1, _id: 1 }).limit(input.limit).lean();
+  const events = await models.Event.find(perAccount((c) => oldEvents(c, input.after), cutoff, overrides), { _id: 1, createdAt: 1 }).sort({ createdAt: 1, _id: 1 }).limit(input.limit).lean();
   if (events.length === 0) return { scanned: 0, deleted: 0, next: input.after ?? null };
   const ids = events.map((e) => e._id);
   const kept = new Set(await models.Notification.distinct('eventId', { eventId: { $in: ids } }));
   const gone = ids.filter((id) => !kept.has(id));
-  const { deletedCount } = gone.length ? await models.Event.deleteMany({ _id: { $in: gone }, createdAt: { $lt: cutoff } }) : { deletedCount: 0 };
+  const { deletedCount } = gone.length ? await models.Event.deleteMany({ _id: { $in: gone }, ...perAccount((c) => ({ createdAt: { $lt: c } }), cutoff, overrides) }) : { deletedCount: 0 };
   return { scanned: events.length, deleted: deletedCount, next: positionOf(events[events.length - 1]) };
 }
 

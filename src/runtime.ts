@@ -67,7 +67,7 @@ export async function openConnections(
     throw err;
   }
   await ensureSearchAttributes(temporal).catch((err) =>
-    logger.warn({ err: (err as Error).message }, 'could not register search attributes; register HeraldStatus, HeraldWebhookId, HeraldEventType (Keyword) yourself'),
+    logger.warn({ err: (err as Error).message }, 'could not register search attributes; register HeraldStatus, HeraldWebhookId, HeraldEventType, HeraldAccountId (Keyword) yourself'),
   );
   await checkHistoryRetention(config, temporal, logger);
   return {

@@ -4,6 +4,7 @@ import { msToTs } from '@temporalio/common/lib/time';
 import {
   BULK_RESEND_WORKFLOW,
   bulkResendWorkflowId,
+  HeraldAccountId,
   HeraldEventType,
   HeraldStatus,
   HeraldWebhookId,
@@ -18,6 +19,7 @@ import {
   type NotificationWorkflowInput,
   type ResendArgs,
 } from '../workflows/shared';
+import { currentAccountId } from './accounts/scope';
 
 export interface TemporalHandle {
   connection: Connection;
@@ -110,7 +112,7 @@ export async function startNotificationWorkflow(t: TemporalTarget, n: Notificati
     await withDeadline(t, START_DEADLINE_MS, () => t.client.workflow.start(NOTIFICATION_WORKFLOW, {
       taskQueue: t.taskQueue,
       workflowId: notificationWorkflowId(n.id),
-      args: [{ notificationId: n.id } satisfies NotificationWorkflowInput],
+      args: [{ notificationId: n.id, accountId: currentAccountId() } satisfies NotificationWorkflowInput],
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
       requestEagerStart: t.eagerStart === true,
@@ -118,6 +120,7 @@ export async function startNotificationWorkflow(t: TemporalTarget, n: Notificati
         { key: HeraldStatus, value: n.status ?? 'pending' },
         { key: HeraldWebhookId, value: n.webhookId },
         { key: HeraldEventType, value: n.eventType },
+        { key: HeraldAccountId, value: currentAccountId() },
       ],
       staticSummary: notificationSummary(n),
       staticDetails: `notification ${n.id} · webhook ${n.webhookId}`,
@@ -157,7 +160,7 @@ async function resendInNewRun(t: TemporalTarget, n: NotificationRef, args: Resen
   await withDeadline(t, SIGNAL_DEADLINE_MS, () => t.client.workflow.signalWithStart(NOTIFICATION_WORKFLOW, {
     taskQueue: t.taskQueue,
     workflowId,
-    args: [{ notificationId: n.id, resendOnly: true } satisfies NotificationWorkflowInput],
+    args: [{ notificationId: n.id, accountId: currentAccountId(), resendOnly: true } satisfies NotificationWorkflowInput],
     signal: resendSignal,
     signalArgs: [args],
     workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
@@ -165,6 +168,7 @@ async function resendInNewRun(t: TemporalTarget, n: NotificationRef, args: Resen
       { key: HeraldStatus, value: n.status ?? 'failed' },
       { key: HeraldWebhookId, value: n.webhookId },
       { key: HeraldEventType, value: n.eventType },
+      { key: HeraldAccountId, value: currentAccountId() },
     ],
     staticSummary: notificationSummary(n, 'resend: '),
     staticDetails: `notification ${n.id} · webhook ${n.webhookId}${args.reason ? ` · reason: ${args.reason}` : ''}`,
@@ -206,7 +210,8 @@ export async function startBulkResend(t: TemporalTarget, jobId: string, filter: 
   await t.client.workflow.start(BULK_RESEND_WORKFLOW, {
     taskQueue: t.taskQueue,
     workflowId,
-    args: [filter],
+    args: [{ ...filter, accountId: currentAccountId() }],
+    typedSearchAttributes: [{ key: HeraldAccountId, value: currentAccountId() }],
     staticSummary: `bulk resend of ${matched} notification(s): ${described || 'all'}`,
   });
   return workflowId;

@@ -69,7 +69,7 @@ const { firstAttempt, recordStop } = proxyLocalActivities<Activities>({
 export async function notificationWorkflow(input: NotificationWorkflowInput): Promise<NotificationState> {
   if (!patched(FIRST_ATTEMPT_PATCH)) return legacyNotificationWorkflow(input);
 
-  const { notificationId } = input;
+  const { notificationId, accountId } = input;
   const resends: ResendArgs[] = [];
   const state = newState(notificationId);
   let stopRequested: StopReason | null = null;
@@ -97,7 +97,7 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
   const idempotencyKey = uuid4();
   let first: FirstAttemptResult;
   try {
-    first = await firstAttempt({ notificationId, idempotencyKey, noAttempt: input.resendOnly });
+    first = await firstAttempt({ notificationId, accountId, idempotencyKey, noAttempt: input.resendOnly });
   } catch (err) {
     // A deleted notification or webhook, or a render failure: final at once, nothing to send, ever.
     if (!finalDeliveryFailure(err, { localToo: true })) throw err;
@@ -133,7 +133,7 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
     ? round
         .run(async () => {
           await sleep(firstWaitMs);
-          return deliver({ notificationId, trigger: 'automatic', idempotencyKey, retry: prep.retry });
+          return deliver({ notificationId, accountId, trigger: 'automatic', idempotencyKey, retry: prep.retry });
         })
         .then(
           (result) => finish(state, result, false),
@@ -158,7 +158,7 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
     // A stop that arrived during the first attempt, or ended the round's wait.
     if (stopRequested && !roundOpen && isRoundOpen(state.status)) {
       state.nextAttemptAt = null;
-      setStatus(state, await recordStop({ notificationId, reason: stopRequested }));
+      setStatus(state, await recordStop({ notificationId, accountId, reason: stopRequested }));
     }
     const next = resends.shift();
     if (!next) {
@@ -168,7 +168,7 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
       const remaining = windowEnds - Date.now();
       if (remaining <= 0) break;
       if (workflowInfo().continueAsNewSuggested) {
-        await continueAsNew<typeof notificationWorkflow>({ notificationId, resendOnly: true, windowEndsAt: new Date(windowEnds).toISOString() });
+        await continueAsNew<typeof notificationWorkflow>({ notificationId, accountId, resendOnly: true, windowEndsAt: new Date(windowEnds).toISOString() });
       }
       setCurrentDetails(describe(state, prep));
       if (!(await condition(() => resends.length > 0, remaining))) break;
@@ -176,7 +176,7 @@ export async function notificationWorkflow(input: NotificationWorkflowInput): Pr
     }
     state.manualResends++;
     try {
-      const result = await deliverManual({ notificationId, trigger: 'manual', idempotencyKey: uuid4(), retry: prep.retry, roundOpen });
+      const result = await deliverManual({ notificationId, accountId, trigger: 'manual', idempotencyKey: uuid4(), retry: prep.retry, roundOpen });
       finish(state, result, roundOpen);
       if (result.status === 'sent' && roundOpen) round.cancel();
     } catch (err) {

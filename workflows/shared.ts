@@ -11,16 +11,25 @@ export function notificationWorkflowId(notificationId: string): string {
   return `notification-${notificationId}`;
 }
 
-export const SEARCH_ATTRIBUTE_NAMES = ['HeraldStatus', 'HeraldWebhookId', 'HeraldEventType'] as const;
+export const SEARCH_ATTRIBUTE_NAMES = ['HeraldStatus', 'HeraldWebhookId', 'HeraldEventType', 'HeraldAccountId'] as const;
 export const HeraldStatus = defineSearchAttributeKey('HeraldStatus', SearchAttributeType.KEYWORD);
 export const HeraldWebhookId = defineSearchAttributeKey('HeraldWebhookId', SearchAttributeType.KEYWORD);
 export const HeraldEventType = defineSearchAttributeKey('HeraldEventType', SearchAttributeType.KEYWORD);
+export const HeraldAccountId = defineSearchAttributeKey('HeraldAccountId', SearchAttributeType.KEYWORD);
+
+/**
+ * The account a workflow and its activities act for (src/accounts/scope.ts). Absent in executions
+ * started before accounts existed: those belong to the account `default`.
+ */
+export interface AccountInput {
+  accountId?: string;
+}
 
 import type { DeliveryStatus, HoldReason, StopReason } from './status';
 export type { DeliveryStatus, HoldReason, StopReason } from './status';
 export type AttemptTrigger = 'automatic' | 'manual';
 
-export interface NotificationWorkflowInput {
+export interface NotificationWorkflowInput extends AccountInput {
   notificationId: string;
   /**
    * Set when the run was started by signal-with-start to resend a notification whose earlier run
@@ -56,7 +65,7 @@ export interface PrepareResult {
   timeoutSeconds: number;
 }
 
-export interface DeliverInput {
+export interface DeliverInput extends AccountInput {
   notificationId: string;
   trigger: AttemptTrigger;
   /** Same for every automatic retry of one round, new for each manual resend. */
@@ -112,7 +121,7 @@ export interface StopArgs {
 }
 
 /** The first automatic attempt, made by a local activity in the workflow's first task. */
-export interface FirstAttemptInput {
+export interface FirstAttemptInput extends AccountInput {
   notificationId: string;
   idempotencyKey: string;
   /** Only load the notification (resend-only or continued runs): no attempt. */
@@ -140,7 +149,7 @@ export interface FirstAttemptResult {
   outcome: AttemptOutcome | null;
 }
 
-export interface RecordStopInput {
+export interface RecordStopInput extends AccountInput {
   notificationId: string;
   reason: StopReason;
 }
@@ -159,7 +168,7 @@ export function bulkResendWorkflowId(jobId: string): string {
  * Which notifications a bulk resend covers: plain strings (dates as ISO), small enough for
  * history. `notAfter` is the time of the request, so notifications created later are not swept in.
  */
-export interface BulkResendFilter {
+export interface BulkResendFilter extends AccountInput {
   status?: DeliveryStatus;
   webhookId?: string;
   eventType?: string;
@@ -193,7 +202,7 @@ export function replayWorkflowId(jobId: string): string {
  * Which events a replay covers (the filters of `GET /v1/events`): plain strings, dates as ISO.
  * `notAfter` is the time of the request, so events accepted later are not swept in.
  */
-export interface ReplayFilter {
+export interface ReplayFilter extends AccountInput {
   eventId?: string;
   type?: string;
   entityId?: string;

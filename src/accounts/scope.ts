@@ -8,7 +8,9 @@
  *   executions started before accounts existed.
  * - Housekeeping that spans accounts (the dispatch sweeper, the purge's flow-control step) says so
  *   with `acrossAccounts`, and must put the account on anything it writes.
- * - Outside any scope a tenant query throws: forgetting the scope fails loudly, never leaks.
+ * - Outside any scope, code acts on the account `default`, as all code did before accounts (the CLI's
+ *   and tests' direct model calls keep working unchanged). That fails safe: code that forgets the
+ *   scope sees one account's data, never every account's.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 
@@ -29,15 +31,17 @@ export function acrossAccounts<T>(fn: () => T): T {
   return storage.run({ acrossAccounts: true }, fn);
 }
 
-export function currentScope(): AccountScope | undefined {
-  return storage.getStore();
+const OUTSIDE: AccountScope = Object.freeze({ accountId: DEFAULT_ACCOUNT });
+
+export function currentScope(): AccountScope {
+  return storage.getStore() ?? OUTSIDE;
 }
 
-/** The account of the current scope; throws outside one (or across accounts), naming the caller's mistake. */
+/** The account of the current scope; throws across accounts, where there is no one account. */
 export function currentAccountId(): string {
-  const scope = storage.getStore();
-  if (scope && 'accountId' in scope) return scope.accountId;
-  throw new AccountScopeError(scope ? 'this needs one account, not acrossAccounts()' : 'tenant data used outside an account scope');
+  const scope = currentScope();
+  if ('accountId' in scope) return scope.accountId;
+  throw new AccountScopeError('this needs one account, not acrossAccounts()');
 }
 
 export class AccountScopeError extends Error {

@@ -1,12 +1,21 @@
 /**
  * What CLI commands share: the server's configuration (same environment variables, read once by
  * loadConfig), with the embedded stack's addresses when TEMPORAL_ADDRESS / MONGODB_URI are unset,
- * so `herald ...` next to a running `npm start` just works.
+ * so `herald ...` next to a running `npm start` just works. Everything a command does runs in the
+ * account of `--account` (default: `default`), as an API call with that account's key would.
  */
 import { loadConfigOrExit } from '../boot';
 import type { Config } from '../config';
 import { connectDatabase, type Database } from '../db';
 import { connectTemporal, type TemporalHandle } from '../temporal';
+import { DEFAULT_ACCOUNT, inAccount } from '../accounts/scope';
+
+let cliAccount = DEFAULT_ACCOUNT;
+
+/** Set once from `--account` before the command runs (src/cli.ts). */
+export function setCliAccount(accountId: string): void {
+  cliAccount = accountId;
+}
 
 export function cliConfig(): Readonly<Config> {
   return loadConfigOrExit(process.env);
@@ -28,7 +37,10 @@ export async function withDatabase<T>(config: Readonly<Config>, fn: (db: Databas
     throw new Error(`cannot reach MongoDB at ${redactUri(mongodbUri)}: ${(err as Error).message}`);
   }
   try {
-    return await fn(db);
+    if (cliAccount !== DEFAULT_ACCOUNT && !(await db.models.Account.exists({ _id: cliAccount, deletedAt: null }))) {
+      throw new Error(`no account ${cliAccount} (see GET /v1/accounts)`);
+    }
+    return await inAccount(cliAccount, () => fn(db));
   } finally {
     await db.close();
   }
@@ -43,7 +55,7 @@ export async function withTemporal<T>(config: Readonly<Config>, fn: (t: Temporal
     throw new Error(`cannot reach Temporal at ${temporalAddress}: ${(err as Error).message}`);
   }
   try {
-    return await fn(t);
+    return await inAccount(cliAccount, () => fn(t));
   } finally {
     await t.close();
   }

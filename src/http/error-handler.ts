@@ -19,6 +19,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     const e = toHeraldError(err);
     if (e.status >= 500) logger.error({ err, method: req.method, path: req.path }, 'request failed');
     if (res.headersSent) return;
+    if (e.retryAfterSeconds !== undefined) res.set('retry-after', String(e.retryAfterSeconds));
     res.status(e.status).json({ error: { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) } });
   };
 }

@@ -2,8 +2,8 @@
  * The one place tenant data is scoped to its account. Every tenant schema takes this plugin: it adds
  * `accountId` (set from the current scope on create, never changed after) and filters every query,
  * update, delete, count and aggregation by the current scope's account (src/accounts/scope.ts).
- * A route or activity cannot forget the filter, and outside a scope the call throws rather than
- * touching every account's data. Compound indexes of tenant schemas start with `accountId`.
+ * A route or activity cannot forget the filter; outside any scope it is the account `default`'s
+ * (src/accounts/scope.ts), never every account's. Compound indexes of tenant schemas start with `accountId`.
  */
 import type { Schema, Query, Aggregate } from 'mongoose';
 import { AccountScopeError, currentScope, DEFAULT_ACCOUNT } from '../accounts/scope';
@@ -15,10 +15,9 @@ const QUERY_OPS = [
   'deleteOne', 'deleteMany',
 ] as const;
 
-/** The account a write or read is confined to, or null across accounts; throws outside a scope. */
-function scopedAccount(what: string): string | null {
+/** The account a write or read is confined to, or null across accounts. */
+function scopedAccount(): string | null {
   const scope = currentScope();
-  if (!scope) throw new AccountScopeError(`${what} outside an account scope (see src/accounts/scope.ts)`);
   return 'accountId' in scope ? scope.accountId : null;
 }
 
@@ -28,16 +27,13 @@ export function accountScoped(schema: Schema): void {
       type: String,
       required: true,
       immutable: true,
-      default: () => {
-        const scope = currentScope();
-        return scope && 'accountId' in scope ? scope.accountId : undefined;
-      },
+      default: () => scopedAccount() ?? undefined,
     },
   });
 
   for (const op of QUERY_OPS) {
     schema.pre(op, function (this: Query<unknown, unknown>) {
-      const accountId = scopedAccount(`${this.model.modelName}.${op}`);
+      const accountId = scopedAccount();
       if (accountId === null) return;
       const asked = (this.getFilter() as { accountId?: unknown }).accountId;
       if (asked !== undefined && asked !== accountId && typeof asked !== 'object') throw new AccountScopeError(`${this.model.modelName}.${op} names another account`);
@@ -50,13 +46,13 @@ export function accountScoped(schema: Schema): void {
   });
 
   schema.pre('aggregate', function (this: Aggregate<unknown>) {
-    const accountId = scopedAccount(`aggregate on ${this.model().modelName}`);
+    const accountId = scopedAccount();
     if (accountId !== null) this.pipeline().unshift({ $match: { accountId: accountFilter(accountId) } });
   });
 
   schema.pre('insertMany', function (this: unknown, next: (err?: Error) => void, docs: unknown) {
     try {
-      const accountId = scopedAccount('insertMany');
+      const accountId = scopedAccount();
       for (const doc of (Array.isArray(docs) ? docs : [docs]) as Array<Record<string, unknown>>) stamp(doc, accountId);
       next();
     } catch (err) {
@@ -65,7 +61,7 @@ export function accountScoped(schema: Schema): void {
   });
 
   schema.pre('save', function () {
-    const accountId = scopedAccount(`save of ${(this.constructor as { modelName?: string }).modelName ?? 'a document'}`);
+    const accountId = scopedAccount();
     stamp(this as unknown as Record<string, unknown>, accountId);
   });
 

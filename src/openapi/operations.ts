@@ -17,6 +17,7 @@ import { variableListQuery, variableSchema } from '../routes/variables';
 import { eventTypesQuery } from '../routes/event-types';
 import { webhookStatsQuery } from '../routes/stats';
 import { pageQuery } from '../http/pagination';
+import { createAccountSchema, createKeySchema, patchAccountSchema } from '../routes/accounts';
 import * as r from './responses';
 import { OPERATIONAL_EVENT_TYPES, OPERATIONAL_EVENTS } from '../operational-events';
 
@@ -136,6 +137,8 @@ const accepted = { id: 'evt_0mk2f9b7c8d9e0f1', type: 'loan.disbursed', notificat
 const err = (description: string) => ({ description, body: { name: 'Error', schema: r.errorResponse } });
 const invalid = err('validation failed: every bad field in `error.details`');
 const notFound = err('not found');
+const forbidden = err('an account key on an admin-only route: `forbidden`');
+const accountExample = { id: 'acc_0mk2f9a3b4c5d6e7', name: 'ACME Bank', apiVersion: '8.0.3', webhookCommunications: 'enabled', eventsPerSecond: 200, retentionSeconds: null, createdAt: T, updatedAt: T };
 
 const idPath = (what: string) => `/v1/${what}/{id}`;
 
@@ -376,4 +379,26 @@ export const OPERATIONS: Operation[] = [
   },
   { method: 'get', path: '/v1/variables/{name}', tag: 'Variables', summary: 'Read a variable (name and dates only)', responses: { 200: { description: 'ok', body: { name: 'Variable', schema: r.variableResponse } }, 400: invalid, 404: notFound } },
   { method: 'delete', path: '/v1/variables/{name}', tag: 'Variables', summary: 'Delete a variable', responses: { 204: { description: 'deleted' }, 400: invalid, 404: notFound } },
+
+  // Accounts (admin keys only: an account key gets 403)
+  {
+    method: 'post', path: '/v1/accounts', tag: 'Accounts', summary: 'Create an account (a tenant)',
+    body: { name: 'AccountCreate', schema: createAccountSchema, example: { name: 'ACME Bank', eventsPerSecond: 200 } },
+    responses: { 201: { description: 'created', body: { name: 'Account', schema: r.accountResponse, example: accountExample } }, 400: invalid, 403: forbidden },
+  },
+  { method: 'get', path: '/v1/accounts', tag: 'Accounts', summary: 'List accounts (newest first; `default` last)', query: pageQuery, responses: { 200: { description: 'a page', body: { name: 'AccountList', schema: r.listOf(r.accountResponse) } }, 400: invalid, 403: forbidden } },
+  { method: 'get', path: '/v1/accounts/{id}', tag: 'Accounts', summary: 'Read an account', responses: { 200: { description: 'ok', body: { name: 'Account', schema: r.accountResponse } }, 403: forbidden, 404: notFound } },
+  {
+    method: 'patch', path: '/v1/accounts/{id}', tag: 'Accounts', summary: 'Change an account: name, API version pin, switch, limits, retention',
+    body: { name: 'AccountPatch', schema: patchAccountSchema, example: { apiVersion: '9.0.0', retentionSeconds: 7776000 } },
+    responses: { 200: { description: 'the account', body: { name: 'Account', schema: r.accountResponse } }, 400: invalid, 403: forbidden, 404: notFound },
+  },
+  { method: 'delete', path: '/v1/accounts/{id}', tag: 'Accounts', summary: 'Delete an account: its traffic stops, its keys are revoked, its history stays for retention', responses: { 204: { description: 'deleted' }, 403: forbidden, 404: notFound, 409: err('the account `default` cannot be deleted') } },
+  {
+    method: 'post', path: '/v1/accounts/{id}/keys', tag: 'Accounts', summary: 'Create an API key for the account (the key is shown once)',
+    body: { name: 'ApiKeyCreate', schema: createKeySchema, example: { name: 'production' } },
+    responses: { 201: { description: 'created', body: { name: 'ApiKeyCreated', schema: r.apiKeyCreated, example: { id: 'key_0mk2f9a3b4c5d6e7', name: 'production', prefix: 'hk_Zx81pQa', key: 'hk_Zx81pQa0vN3kLw9mB2cR7tY5uE1iO4pA6sD8fG0hJ3k', createdAt: T } } }, 400: invalid, 403: forbidden, 404: notFound },
+  },
+  { method: 'get', path: '/v1/accounts/{id}/keys', tag: 'Accounts', summary: "List the account's live keys (never the keys themselves)", query: pageQuery, responses: { 200: { description: 'a page', body: { name: 'ApiKeyList', schema: r.listOf(r.apiKeyResponse) } }, 400: invalid, 403: forbidden, 404: notFound } },
+  { method: 'delete', path: '/v1/accounts/{id}/keys/{keyId}', tag: 'Accounts', summary: 'Revoke a key: refused (401) by every API process within a second', responses: { 204: { description: 'revoked' }, 403: forbidden, 404: notFound } },
 ];

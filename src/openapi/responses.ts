@@ -267,6 +267,22 @@ export const healthResponse = z.object({ status: z.literal('ok') });
 export const readyResponse = z.object({ status: z.enum(['ready', 'not_ready']), checks: z.object({ mongodb: z.boolean(), temporal: z.boolean() }) });
 
 /** `{data, nextCursor}`: every list. */
+export const accountResponse = z
+  .object({
+    id: z.string().regex(/^(default|acc_)/),
+    name: z.string(),
+    apiVersion: z.string().nullable(),
+    webhookCommunications: z.enum(['enabled', 'none']),
+    eventsPerSecond: z.number().int().nullable(),
+    retentionSeconds: z.number().int().nullable(),
+    createdAt: dateTime,
+    updatedAt: dateTime,
+  })
+  .meta({ description: 'An account: one tenant. Its data is visible only to its own keys and to admin keys naming it in `Herald-Account`.' });
+
+export const apiKeyResponse = z.object({ id: z.string().regex(/^key_/), name: z.string().nullable(), prefix: z.string(), createdAt: dateTime });
+export const apiKeyCreated = apiKeyResponse.extend({ key: z.string().regex(/^hk_/).meta({ description: 'The key itself: shown this once, stored only hashed.' }) });
+
 export function listOf<T extends z.ZodType>(item: T) {
   return z.object({ data: z.array(item), nextCursor: z.string().nullable() });
 }

@@ -31,11 +31,11 @@ const accountFields = {
   retentionSeconds: z.number().int('must be a whole number').min(3600, 'must be at least 3600 (one hour)').nullable(),
 };
 
-const createSchema = z
+export const createAccountSchema = z
   .object({ ...accountFields, apiVersion: apiVersion.optional(), webhookCommunications: accountFields.webhookCommunications.optional(), eventsPerSecond: accountFields.eventsPerSecond.optional(), retentionSeconds: accountFields.retentionSeconds.optional() })
   .strict();
-const patchSchema = z.object(accountFields).partial().strict();
-const keySchema = z.object({ name: z.string().trim().max(200, 'must be at most 200 characters').nullable().optional() }).strict();
+export const patchAccountSchema = z.object(accountFields).partial().strict();
+export const createKeySchema = z.object({ name: z.string().trim().max(200, 'must be at most 200 characters').nullable().optional() }).strict();
 const accountIdParam = z.object({ id: z.string().regex(/^(default|acc_[0-9a-z]+)$/, 'must be an account id (acc_...)') });
 
 type AccountView = AccountDoc & { createdAt?: Date; updatedAt?: Date };
@@ -74,7 +74,7 @@ export function accountsRouter(deps: AppDeps): Router {
   }
 
   router.post('/', async (req, res) => {
-    const input = parseBody(createSchema, req.body);
+    const input = parseBody(createAccountSchema, req.body);
     const { webhookCommunications, ...fields } = input;
     const doc = await models.Account.create({ _id: newAccountId(), ...fields, apiVersion: fields.apiVersion ?? (await deps.defaultApiVersion?.()) ?? null });
     await applySwitch(doc._id, webhookCommunications);
@@ -96,7 +96,7 @@ export function accountsRouter(deps: AppDeps): Router {
 
   router.patch('/:id', async (req, res) => {
     const current = await live(req.params.id);
-    const { webhookCommunications, ...fields } = parseBody(patchSchema, req.body);
+    const { webhookCommunications, ...fields } = parseBody(patchAccountSchema, req.body);
     const doc = await models.Account.findOneAndUpdate({ _id: current._id, deletedAt: null }, { $set: fields }, { new: true }).lean<AccountView>();
     if (!doc) throw notFound('Account');
     await applySwitch(doc._id, webhookCommunications);
@@ -120,7 +120,7 @@ export function accountsRouter(deps: AppDeps): Router {
 
   router.post('/:id/keys', async (req, res) => {
     const account = await live(req.params.id);
-    const input = parseBody(keySchema, req.body);
+    const input = parseBody(createKeySchema, req.body);
     const { key, hash, prefix } = newApiKey();
     const doc = await inAccount(account._id, () => models.ApiKey.create({ _id: newKeyId(), name: input.name ?? null, hash, prefix }));
     res.status(201).json({ ...keyView(doc.toObject()), key });

@@ -5,6 +5,8 @@
  */
 import { Router } from 'express';
 import { jobView } from '../http/job-view';
+import { createIngestLimiter } from '../accounts/ingest-limit';
+import { currentAccountId } from '../accounts/scope';
 import { z } from 'zod';
 import type { AppDeps } from '../app';
 import { ErrorCodes, HeraldError, notFound, unavailable } from '../errors';
@@ -66,10 +68,13 @@ export const replaySchema = z
 export function eventsRouter(deps: AppDeps): Router {
   const router = Router();
 
+  const admitEvent = createIngestLimiter(deps.models);
+
   router.post('/', async (req, res) => {
     const input = parseBody(eventSchema, req.body);
     const key = req.header('idempotency-key');
     const parsedKey = key === undefined ? undefined : parseBody(z.object({ 'Idempotency-Key': idempotencyKeyHeader }), { 'Idempotency-Key': key })['Idempotency-Key'];
+    await admitEvent(currentAccountId());
     const result = await ingestEvent(deps, input, { idempotencyKey: parsedKey });
     res.status(result.created ? 202 : 200).json(result.event);
   });

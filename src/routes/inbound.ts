@@ -17,6 +17,9 @@ import { limitJsonDepth } from '../http/request-limits';
 import type { SourceDoc } from '../models/source';
 import { isReservedEventType, RESERVED_TYPE_MESSAGE } from '../matching/event-type';
 
+import { acrossAccounts, DEFAULT_ACCOUNT, inAccount } from '../accounts/scope';
+import { createIngestLimiter } from '../accounts/ingest-limit';
+
 export const WWW_AUTHENTICATE = 'Basic realm="Herald inbound", charset="UTF-8"';
 
 /** The signature part of a source's direct URL: HMAC-SHA256(urlSigningKey, sourceId), hex. */
@@ -26,18 +29,24 @@ export function sourceUrlSignature(urlSigningKey: Buffer, sourceId: string): str
 
 export function inboundRouter(deps: AppDeps): Router {
   const router = Router();
+  const admitEvent = createIngestLimiter(deps.models);
 
   const authenticate: RequestHandler = async (req, res, next) => {
     const sourceId = String(req.params.sourceId);
     const signature = String(req.params.signature);
     // Constant time: the compare says nothing about how much of a guessed signature was right.
     if (!timingSafeEqualStrings(sourceUrlSignature(deps.urlSigningKey, sourceId), signature)) throw notFound('Source');
-    const source = await deps.models.Source.findById(sourceId).lean();
+    // The signed id says which source, and the source which account: found across accounts.
+    const source = await acrossAccounts(() => deps.models.Source.findById(sourceId).lean());
     if (!source) throw notFound('Source');
+    const accountId = (source as { accountId?: string }).accountId ?? DEFAULT_ACCOUNT;
+    // A deleted account's direct URLs stop with it.
+    if (accountId !== DEFAULT_ACCOUNT && !(await deps.models.Account.exists({ _id: accountId, deletedAt: null }))) throw notFound('Source');
+    res.locals.accountId = accountId;
     if (source.basicAuth) {
       let ok = false;
       try {
-        ok = await checkBasicAuth(req.headers.authorization, source.basicAuth, deps);
+        ok = await inAccount(accountId, () => checkBasicAuth(req.headers.authorization, source.basicAuth!, deps));
       } catch (err) {
         if ((err as { code?: string }).code !== UNKNOWN_VARIABLE) throw err;
         deps.logger.warn({ sourceId, variable: (err as UnknownVariableError).variable }, 'inbound source credentials reference an undefined variable: access denied');
@@ -68,11 +77,15 @@ export function inboundRouter(deps: AppDeps): Router {
     if (key !== undefined && (key.trim() === '' || key.length > 255)) {
       throw validationError([{ path: 'Idempotency-Key', message: 'must be 1 to 255 characters' }]);
     }
-    const result = await ingestEvent(
-      deps,
-      { type: source.eventType, data: body as Record<string, unknown>, entityIds: [] },
-      { source: source._id, idempotencyKey: key === undefined ? undefined : `in:${source._id}:${key.trim()}` },
-    );
+    const accountId = res.locals.accountId as string;
+    const result = await inAccount(accountId, async () => {
+      await admitEvent(accountId);
+      return ingestEvent(
+        deps,
+        { type: source.eventType, data: body as Record<string, unknown>, entityIds: [] },
+        { source: source._id, idempotencyKey: key === undefined ? undefined : `in:${source._id}:${key.trim()}` },
+      );
+    });
     res.status(result.created ? 202 : 200).json({ eventId: result.event.id });
   });
 

@@ -1,13 +1,17 @@
 /**
  * `/v1/retention`: the retention rule and what it would purge now (a dry run: counts only), the
  * `herald-purge` schedule's next and last run, and a purge started on demand as a job (the same
- * workflow the schedule runs), read back like the other jobs.
+ * workflow the schedule runs), read back like the other jobs. The rule and the dry run are the
+ * account's (its `retentionSeconds`, else HERALD_RETENTION); the purge itself is the platform's
+ * (every account, each by its own rule), so only an admin key starts or reads one.
  */
 import { Router } from 'express';
 import { z } from 'zod';
 import type { AppDeps } from '../app';
 import { unavailable } from '../errors';
 import { jobView } from '../http/job-view';
+import { adminOnly } from '../http/auth';
+import { currentAccountId } from '../accounts/scope';
 import { parseBody } from '../http/validate';
 import { newId } from '../ids';
 import { retentionReport, startPurge } from '../retention';
@@ -17,10 +21,11 @@ export function retentionRouter(deps: AppDeps): Router {
   const router = Router();
 
   router.get('/', async (_req, res) => {
-    res.json(await retentionReport(deps, deps.config.retentionSeconds));
+    const account = await deps.models.Account.findById(currentAccountId(), { retentionSeconds: 1 }).lean();
+    res.json(await retentionReport(deps, account?.retentionSeconds ?? deps.config.retentionSeconds));
   });
 
-  router.post('/purge', async (req, res) => {
+  router.post('/purge', adminOnly(), async (req, res) => {
     parseBody(z.object({}).strict(), req.body);
     const jobId = newId('job');
     try {
@@ -32,8 +37,8 @@ export function retentionRouter(deps: AppDeps): Router {
     res.status(202).json({ jobId });
   });
 
-  router.get('/purge/:jobId', async (req, res) => {
-    res.json(await jobView<PurgeResult>(deps.temporal, purgeWorkflowId(req.params.jobId), req.params.jobId, 'Purge job'));
+  router.get('/purge/:jobId', adminOnly(), async (req, res) => {
+    res.json(await jobView<PurgeResult>(deps.temporal, purgeWorkflowId(String(req.params.jobId)), String(req.params.jobId), 'Purge job', { platform: true }));
   });
 
   return router;
