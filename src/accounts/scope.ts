@@ -23,12 +23,25 @@ const storage = new AsyncLocalStorage<AccountScope>();
 
 /** Runs `fn` (and everything it awaits) in one account. */
 export function inAccount<T>(accountId: string, fn: () => T): T {
-  return storage.run({ accountId }, fn);
+  return runIn({ accountId }, fn);
 }
 
 /** Runs `fn` with no account filter: for housekeeping that spans accounts, by name. */
 export function acrossAccounts<T>(fn: () => T): T {
-  return storage.run({ acrossAccounts: true }, fn);
+  return runIn({ acrossAccounts: true }, fn);
+}
+
+function runIn<T>(scope: AccountScope, fn: () => T): T {
+  return storage.run(scope, () => {
+    const result = fn();
+    // A mongoose query runs only when awaited: `inAccount(id, () => Model.find())` must start it
+    // here, inside the scope, not in the caller's `await` outside it.
+    return isThenable(result) ? (Promise.resolve(result) as T) : result;
+  });
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 
 const OUTSIDE: AccountScope = Object.freeze({ accountId: DEFAULT_ACCOUNT });

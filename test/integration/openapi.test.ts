@@ -3,38 +3,13 @@
  * app registers (walking its router stack) and nothing it does not, and the documented answers
  * match what the real API answers (so the hand-written response schemas cannot drift).
  */
-import type { Express } from 'express';
 import { createApp } from '../../src/app';
 import { buildOpenApiDocument } from '../../src/openapi/document';
 import * as r from '../../src/openapi/responses';
+import { registeredRoutes } from '../helpers/routes';
 import { eventually, FAST_RETRY, useHeraldAndReceiver, waitForStatus } from '../helpers/herald';
 
 const { h, receiver } = useHeraldAndReceiver();
-
-interface Layer {
-  route?: { path: string; methods: Record<string, boolean> };
-  handle: { stack?: Layer[] };
-  rawPath?: string | string[];
-  slash?: boolean;
-}
-
-/** Every (method, path) the app answers, Express `:param` turned into OpenAPI `{param}`. */
-function registeredRoutes(app: Express): string[] {
-  const out: string[] = [];
-  const walk = (stack: Layer[], prefix: string) => {
-    for (const layer of stack) {
-      const raw = typeof layer.rawPath === 'string' ? layer.rawPath : '';
-      if (layer.route) {
-        const path = `${prefix}${layer.route.path === '/' && prefix ? '' : layer.route.path}`.replace(/:(\w+)/g, '{$1}');
-        for (const m of Object.keys(layer.route.methods)) if (m !== '_all') out.push(`${m} ${path}`);
-      } else if (layer.handle.stack) {
-        walk(layer.handle.stack, layer.slash || raw === '/' ? prefix : `${prefix}${raw}`);
-      }
-    }
-  };
-  walk((app as unknown as { router: { stack: Layer[] } }).router.stack, '');
-  return [...new Set(out)].sort();
-}
 
 function documentedRoutes(): string[] {
   const doc = buildOpenApiDocument() as { paths: Record<string, Record<string, unknown>> };
