@@ -260,7 +260,14 @@ export const webhookStatsResponse = z
   ;
 
 export const infoResponse = z
-  .object({ version: z.string(), temporalNamespace: z.string(), temporalUiUrl: z.string().nullable(), allowPrivateDestinations: z.boolean() })
+  .object({
+    account: z.object({ id: z.string(), name: z.string() }).meta({ description: 'The account this request acted on' }),
+    admin: z.boolean().meta({ description: 'An admin key: may manage accounts and name one with Herald-Account' }),
+    version: z.string(),
+    temporalNamespace: z.string(),
+    temporalUiUrl: z.string().nullable(),
+    allowPrivateDestinations: z.boolean(),
+  })
   ;
 
 export const healthResponse = z.object({ status: z.literal('ok') });

@@ -1,9 +1,16 @@
 // The API client: the key lives in sessionStorage only (gone when the tab closes), never in a cookie.
+// An admin key may pick an account: sent as Herald-Account with every call (an account key never sets it).
 const KEY = 'herald.apiKey';
+const ACCOUNT = 'herald.account';
 
 export const apiKey = () => sessionStorage.getItem(KEY);
 export const setApiKey = (key) => sessionStorage.setItem(KEY, key);
-export const clearApiKey = () => sessionStorage.removeItem(KEY);
+export const clearApiKey = () => {
+  sessionStorage.removeItem(KEY);
+  sessionStorage.removeItem(ACCOUNT);
+};
+export const pickedAccount = () => sessionStorage.getItem(ACCOUNT);
+export const pickAccount = (id) => (id && id !== 'default' ? sessionStorage.setItem(ACCOUNT, id) : sessionStorage.removeItem(ACCOUNT));
 
 export class ApiError extends Error {
   constructor(status, body) {
@@ -23,6 +30,7 @@ export async function api(method, path, body, opts = {}) {
     method,
     headers: {
       authorization: `Bearer ${apiKey() ?? ''}`,
+      ...(pickedAccount() && !path.startsWith('/v1/accounts') ? { 'herald-account': pickedAccount() } : {}),
       ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
     },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -33,6 +41,10 @@ export async function api(method, path, body, opts = {}) {
     data = text ? JSON.parse(text) : null;
   } catch {
     data = text;
+  }
+  if (res.status === 404 && data?.error?.message === 'Account not found' && pickedAccount()) {
+    // The picked account was deleted meanwhile: back to the admin's own.
+    pickAccount(null);
   }
   if (res.status === 401 && path.startsWith('/v1/') && !opts.signingIn) {
     clearApiKey();

@@ -1,5 +1,5 @@
 // The console's entry: sign-in, the hash router, and the shared page frame.
-import { api, apiKey, setApiKey, clearApiKey } from './api.js';
+import { api, apiKey, setApiKey, clearApiKey, pickedAccount, pickAccount } from './api.js';
 import { h, field, render, clearFlash, errorBox } from './dom.js';
 import { overviewView } from './overview.js';
 import { webhooksView, webhookFormView } from './webhooks.js';
@@ -37,7 +37,7 @@ function signInView() {
     }
   } },
   h('h1', {}, 'Sign in'),
-  h('p', {}, 'Use a Herald API key (HERALD_API_KEYS, or the one ', h('code', {}, 'npm start'), ' printed). It is kept for this browser tab only.'),
+  h('p', {}, 'Use a Herald API key: your account\'s key, or an admin key (HERALD_API_KEYS, or the one ', h('code', {}, 'npm start'), ' printed). It is kept for this browser tab only.'),
   field('API key', key),
   h('button', { type: 'submit' }, 'Sign in'),
   out);
@@ -45,14 +45,51 @@ function signInView() {
   key.focus();
 }
 
+/**
+ * Which account the console shows: an account key's own (a label), or for an admin key a picker of
+ * every account (the choice is sent as Herald-Account). Asked once per sign-in and account change.
+ */
+let shownFor = null;
+async function showAccount() {
+  const slot = document.getElementById('account');
+  if (shownFor === `${apiKey()}|${pickedAccount()}`) return;
+  const info = await api('GET', '/v1/info');
+  shownFor = `${apiKey()}|${pickedAccount()}`;
+  if (!info.admin) {
+    slot.replaceChildren(h('span', { class: 'account', title: info.account.id }, info.account.name));
+    return;
+  }
+  const accounts = [];
+  for (let cursor = null, page = 0; page < 10; page++) {
+    const res = await api('GET', `/v1/accounts?limit=200${cursor ? `&cursor=${cursor}` : ''}`);
+    accounts.push(...res.data);
+    if (!(cursor = res.nextCursor)) break;
+  }
+  const select = h('select', { 'aria-label': 'Account', onchange: () => {
+    pickAccount(select.value);
+    clearFlash();
+    location.hash = '#/';
+    route();
+  } }, ...accounts.map((a) => h('option', { value: a.id }, a.name)));
+  select.value = info.account.id;
+  slot.replaceChildren(select);
+}
+
 async function route() {
   const [path, search] = (location.hash.slice(1) || '/').split('?');
   const signedIn = Boolean(apiKey());
   document.getElementById('nav').hidden = !signedIn;
   document.getElementById('sign-out').hidden = !signedIn;
+  document.getElementById('account').hidden = !signedIn;
   if (!signedIn || path === '/sign-in') {
+    shownFor = null;
     document.title = 'Sign in · Herald';
     return signInView();
+  }
+  try {
+    await showAccount();
+  } catch (err) {
+    return render(h('h1', {}, 'Herald'), errorBox(err));
   }
   for (const a of document.querySelectorAll('#nav a')) {
     const target = a.getAttribute('href').slice(1);
