@@ -40,6 +40,7 @@ import { CommandCounter } from './bench/mongo-commands';
 import { countEvents, fetchHistories } from './bench/history';
 import { diffSamples, groupBy, scrape, totalsByName, type Sample } from './bench/prometheus';
 import { startHeraldProcesses } from './bench/processes';
+import { runFairness } from './bench/fairness';
 
 const OPTIONS = {
   events: { type: 'string', default: '2000' },
@@ -56,6 +57,9 @@ const OPTIONS = {
   'profile-sample': { type: 'string', default: '50' },
   'cpu-prof-dir': { type: 'string' },
   workers: { type: 'string', default: '0' },
+  accounts: { type: 'boolean', default: false },
+  'a-limit': { type: 'string' },
+  'b-gap-ms': { type: 'string', default: '100' },
 } as const;
 
 const MiB = 2 ** 20;
@@ -187,6 +191,17 @@ async function main(): Promise<void> {
     const warm = await closedLoop(post, num('warmup'), concurrency, 'bench.event');
     await arrivedWithin(warm.at.keys());
     let offset = num('warmup');
+
+    if (values.accounts) {
+      // The fairness phases only (scripts/bench/fairness.ts): --events is A's burst.
+      await runFairness({ url: herald.url, adminKey: herald.apiKey, receiver, report, burst: events, concurrency, gapMs: num('b-gap-ms'), aLimit: values['a-limit'] ? num('a-limit') : null, arrivedWithin });
+      for (const [proc, bytes] of memory.peaks('run')) report.set(`run.peak_rss_mib.${proc}`, bytes / MiB, 0);
+      if (values.json) writeFileSync(values.json, `${JSON.stringify(report.toJSON(), null, 2)}\n`);
+      await receiver.close();
+      await herald.close();
+      await connections.close();
+      return;
+    }
 
     // Throughput.
     const scrapes = profile ? await scrapeAll(stack) : null;
