@@ -7,6 +7,15 @@ import { z } from 'zod';
 import { HERALD_VERSION } from '../paths';
 import { OPERATIONS, type Body, type Operation } from './operations';
 
+/** Every tenant route: an admin key names the account it acts on (default: `default`). */
+const HERALD_ACCOUNT_HEADER = {
+  name: 'Herald-Account',
+  in: 'header',
+  required: false,
+  description: 'Admin keys only: the account (acc_...) to act on; unknown: 404. With an account key: only its own account, anything else 400.',
+  schema: { type: 'string' },
+};
+
 type JsonObject = Record<string, unknown>;
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -74,6 +83,7 @@ function operationObject(op: Operation): JsonObject {
       ...pathParameters(op.path),
       ...queryParameters(op.query),
       ...(op.headers ?? []).map((h) => ({ name: h.name, in: 'header', required: false, description: h.description, schema: { type: 'string' } })),
+      ...(op.auth !== false && op.path.startsWith('/v1/') && !op.path.startsWith('/v1/accounts') ? [HERALD_ACCOUNT_HEADER] : []),
     ],
     ...(op.body ? { requestBody: { required: true, content: content(op.body) } } : {}),
     responses,
@@ -107,7 +117,7 @@ export function buildOpenApiDocument(ops: Operation[] = OPERATIONS): JsonObject 
     security: [{ apiKey: [] }],
     tags: [...new Set(ops.map((o) => o.tag))].map((name) => ({ name })),
     paths,
-    components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'an API key from HERALD_API_KEYS (or printed by npm start)' } }, schemas },
+    components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'an admin key from HERALD_API_KEYS (or printed by npm start), or an account key (hk_..., POST /v1/accounts/{id}/keys) that acts on its own account only' } }, schemas },
   };
 }
 

@@ -155,8 +155,8 @@ export const OPERATIONS: Operation[] = [
   { method: 'get', path: '/metrics', tag: 'Operations', summary: 'Prometheus metrics', auth: false, responses: { 200: { description: 'Prometheus text format', contentType: 'text/plain' } } },
   { method: 'get', path: '/openapi.json', tag: 'Operations', summary: 'This document', auth: false, responses: { 200: { description: 'OpenAPI 3.1' } } },
   {
-    method: 'get', path: '/v1/info', tag: 'Operations', summary: 'Version, Temporal namespace and Web UI URL',
-    responses: { 200: { description: 'ok', body: { name: 'Info', schema: r.infoResponse, example: { version: '0.1.0', temporalNamespace: 'default', temporalUiUrl: 'http://127.0.0.1:8233', allowPrivateDestinations: false } } } },
+    method: 'get', path: '/v1/info', tag: 'Operations', summary: 'The caller\'s account, version, Temporal namespace and Web UI URL',
+    responses: { 200: { description: 'ok', body: { name: 'Info', schema: r.infoResponse, example: { account: { id: 'default', name: 'Default account' }, admin: true, version: '0.1.0', temporalNamespace: 'default', temporalUiUrl: 'http://127.0.0.1:8233', allowPrivateDestinations: false } } } },
   },
 
   // Webhooks
