@@ -102,6 +102,16 @@ export function notificationSummary(n: NotificationRef, prefix = ''): string {
 }
 
 /**
+ * A notification's Temporal priority: its account as the fairness key, so when tasks queue up in
+ * matching (workers busy) each account gets an equal share of dispatch instead of first come,
+ * first served. The workflow's activities inherit it. Needs the server's `matching.enableFairness`
+ * (set on the embedded dev server; a production cluster's operator sets it, see README "Accounts").
+ */
+function fairShare(): { fairnessKey: string } {
+  return { fairnessKey: currentAccountId() };
+}
+
+/**
  * Starts one notification's workflow. Starting twice is harmless: a running workflow is reused,
  * and a closed one is never run again by a start (only a resend, through signal-with-start).
  */
@@ -116,6 +126,7 @@ export async function startNotificationWorkflow(t: TemporalTarget, n: Notificati
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
       requestEagerStart: t.eagerStart === true,
+      priority: fairShare(),
       typedSearchAttributes: [
         { key: HeraldStatus, value: n.status ?? 'pending' },
         { key: HeraldWebhookId, value: n.webhookId },
@@ -164,6 +175,7 @@ async function resendInNewRun(t: TemporalTarget, n: NotificationRef, args: Resen
     signal: resendSignal,
     signalArgs: [args],
     workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+    priority: fairShare(),
     typedSearchAttributes: [
       { key: HeraldStatus, value: n.status ?? 'failed' },
       { key: HeraldWebhookId, value: n.webhookId },

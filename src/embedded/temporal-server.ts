@@ -59,6 +59,9 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
     // caches see it within their one-minute refresh, and a workflow task that sets it before then
     // fails and is retried by Temporal: a delay, never a loss.
     '--dynamic-config-value', 'system.forceSearchAttributesCacheRefreshOnRead=false',
+    // Fair dispatch across accounts: tasks waiting in a task queue are handed out by their fairness
+    // key (the account, set at start in src/temporal.ts), not first come, first served.
+    '--dynamic-config-value', 'matching.enableFairness=true',
     // The HTTP API and metrics ports default to random ones; pin them to free ports we chose so
     // two stacks (npm start beside npm test) never race for the same one.
     '--http-port', String(await freePort()),

@@ -5,6 +5,7 @@
  * deleting an account (traffic stops, keys revoked, history kept).
  */
 import { hashApiKey } from '../../src/accounts/keys';
+import { inAccount } from '../../src/accounts/scope';
 import { KEY_CACHE_MS } from '../../src/http/auth';
 import { cliEnv, runCli } from '../helpers/cli';
 import { eventually, FAST_RETRY, useHeraldAndReceiver, waitForStatus } from '../helpers/herald';
@@ -168,4 +169,22 @@ test('deleting an account stops its traffic, revokes its keys and keeps its hist
   const webhook = await h.db.connection.collection('webhooks').findOne({ _id: hook.body.id as never });
   expect(webhook).toMatchObject({ enabled: false, deletedAt: expect.any(Date) });
   receiver.respond(() => ({ status: 200 }));
+});
+
+test("by-id queries keep FerretDB's index ({_id} alone) and still never reach another account's document", async () => {
+  const a = await newAccount();
+  const b = await newAccount();
+  const { Event } = h.models;
+  await inAccount(a.id, () => Event.create({ _id: 'evt_by_id_a', type: 'by.id', occurredAt: new Date(), dedupeKey: 'id:evt_by_id_a' }));
+  const mine = Event.findById('evt_by_id_a').lean();
+  expect(await inAccount(a.id, () => mine)).toMatchObject({ _id: 'evt_by_id_a', accountId: a.id });
+  // The filter sent was the `_id` alone: the one shape FerretDB answers from its index.
+  expect(mine.getFilter()).toEqual({ _id: 'evt_by_id_a' });
+  expect(await inAccount(b.id, () => Event.findById('evt_by_id_a', { type: 1 }).lean())).toBeNull();
+  expect(await inAccount(b.id, () => Event.find({ _id: 'evt_by_id_a' }).lean())).toEqual([]);
+  const write = await inAccount(b.id, () => Event.updateOne({ _id: 'evt_by_id_a' }, { $set: { type: 'stolen' } }));
+  expect(write.matchedCount).toBe(0);
+  expect((await inAccount(b.id, () => Event.deleteOne({ _id: 'evt_by_id_a' }))).deletedCount).toBe(0);
+  expect(await inAccount(a.id, () => Event.findById('evt_by_id_a', { type: 1 }).lean())).toMatchObject({ type: 'by.id' });
+  expect((await inAccount(a.id, () => Event.updateOne({ _id: 'evt_by_id_a' }, { $set: { type: 'mine' } }))).matchedCount).toBe(1);
 });
