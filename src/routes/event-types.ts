@@ -4,6 +4,8 @@
  * whole collection), so it stays cheap however long the history is. Herald's operational event
  * types are always listed (`operational: true`), seen or not, with the paths of their documented
  * data, so an operator can subscribe to one before it ever happened.
+ *
+ * Under it, each type's declared versions (src/routes/event-type-versions.ts).
  */
 import { Router } from 'express';
 import { z } from 'zod';
@@ -11,6 +13,7 @@ import type { AppDeps } from '../app';
 import { parseQuery } from '../http/validate';
 import { eventData } from '../models/event';
 import { OPERATIONAL_EVENT_TYPES, OPERATIONAL_EVENTS, isOperationalEventType } from '../operational-events';
+import { eventTypeVersionRoutes } from './event-type-versions';
 
 export const eventTypesQuery = z
   .object({
@@ -84,6 +87,9 @@ export function eventTypesRouter(deps: AppDeps): Router {
       sampled: events.length,
     });
   });
+
+  // `GET /{type}` and `PUT /{type}/versions/{version}`: versioned event types.
+  eventTypeVersionRoutes(router, deps);
 
   return router;
 }
