@@ -168,6 +168,15 @@ describe("the seed's example, delivered", () => {
     // The stored snapshot holds the converted data; a resend after the pin moved sends it unchanged.
     const n = created.notifications.find((x) => x.webhookId === pinned.id)!;
     expect(JSON.parse((await h.api('GET', `/v1/notifications/${n.id}`)).body.request.body).data).toEqual({ exampleField: 'hello' });
+    // What moving the pin would change, then the move.
+    const upgrade = await h.api('GET', `/v1/accounts/${DEFAULT_ACCOUNT}/upgrade-preview?to=9.2.0`);
+    expect(upgrade.status).toBe(200);
+    expect(upgrade.body).toMatchObject({ from: '8.0.3', to: '9.2.0', unaffectedWebhookIds: expect.arrayContaining([latest.id, templated.id]) });
+    expect(upgrade.body.eventTypes).toEqual([
+      { type: 'example.archived', webhookIds: [pinned.id], fromVersion: '9.1.0', toVersion: '9.2.0', renamed: [{ from: 'reason', to: 'archiveReason', version: '9.2.0' }], added: [], removed: [] },
+      { type: 'example.created', webhookIds: [pinned.id], fromVersion: '8.0.3', toVersion: '9.0.0', renamed: [{ from: 'exampleField', to: 'newExampleField', version: '9.0.0' }], added: [], removed: [] },
+    ]);
+    expect((await h.api('GET', `/v1/accounts/${DEFAULT_ACCOUNT}/upgrade-preview?to=nine`)).status).toBe(400);
     expect((await h.api('PATCH', `/v1/accounts/${DEFAULT_ACCOUNT}`, { apiVersion: '9.0.0' })).status).toBe(200);
     const before = receiver.requests.length;
     expect((await h.api('POST', `/v1/notifications/${n.id}/resend`, {})).status).toBeLessThan(300);
@@ -179,6 +188,11 @@ describe("the seed's example, delivered", () => {
     expect(preview.status).toBe(200);
     expect(JSON.parse(preview.body.body).data).toEqual({ exampleField: 'p' });
     expect(preview.body.headers['herald-event-version']).toBe('8.0.3');
+
+    // A new account is pinned to the newest version declared on the platform.
+    const made = await h.api('POST', '/v1/accounts', { name: 'Bank of Tests' });
+    expect(made.status).toBe(201);
+    expect(made.body.apiVersion).toBe('9.2.0');
   });
 });
 
