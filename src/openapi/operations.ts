@@ -19,6 +19,7 @@ import { webhookStatsQuery } from '../routes/stats';
 import { pageQuery } from '../http/pagination';
 import * as r from './responses';
 import { OPERATIONAL_EVENT_TYPES, OPERATIONAL_EVENTS } from '../operational-events';
+import { VERSION_OPERATIONS } from './versions';
 
 export interface Body {
   /** The name under components/schemas. */
@@ -57,6 +58,7 @@ const webhookExample = {
   contentType: 'application/json',
   bodyTemplate: '{"loan": "{{data.loanId}}", "amount": {{json data.amount}}}',
   payloadVersion: '2026-11-01',
+  apiVersion: 'account',
   headers: { 'X-Tenant': 'acme-bank' },
   auth: { type: 'basic', username: 'crm' },
   idempotencyKey: true,
@@ -178,7 +180,7 @@ export const OPERATIONS: Operation[] = [
   { method: 'delete', path: idPath('webhooks'), tag: 'Webhooks', summary: 'Delete a webhook', responses: { 204: { description: 'deleted' }, 404: notFound } },
   {
     method: 'post', path: '/v1/webhooks/{id}/preview', tag: 'Webhooks', summary: 'Render the request an event would produce; sends nothing',
-    body: { name: 'PreviewRequest', schema: previewSchema, example: { event: eventInput } },
+    body: { name: 'PreviewRequest', schema: previewSchema, example: { event: eventInput, version: '8.0.3' } },
     responses: {
       200: { description: 'the rendered request', body: { name: 'Preview', schema: r.previewResponse, example: { ...request, warnings: [] } } },
       400: invalid, 404: notFound, 422: err('the stored templates do not render for this event'),
@@ -241,7 +243,7 @@ export const OPERATIONS: Operation[] = [
   },
   {
     method: 'get', path: idPath('events'), tag: 'Events', summary: 'An event and its notifications',
-    responses: { 200: { description: 'ok', body: { name: 'Event', schema: r.eventResponse, example: { ...accepted, data: eventInput.data, entityIds: eventInput.entityIds, occurredAt: T, createdAt: T, dispatchedAt: T } } }, 404: notFound },
+    responses: { 200: { description: 'ok', body: { name: 'Event', schema: r.eventResponse, example: { ...accepted, data: eventInput.data, version: null, entityIds: eventInput.entityIds, occurredAt: T, createdAt: T, dispatchedAt: T } } }, 404: notFound },
   },
   {
     method: 'get', path: '/v1/events', tag: 'Events', summary: 'Stored events, newest first (`matched=false`: created no notification)', query: eventListQuery,
@@ -376,4 +378,6 @@ export const OPERATIONS: Operation[] = [
   },
   { method: 'get', path: '/v1/variables/{name}', tag: 'Variables', summary: 'Read a variable (name and dates only)', responses: { 200: { description: 'ok', body: { name: 'Variable', schema: r.variableResponse } }, 400: invalid, 404: notFound } },
   { method: 'delete', path: '/v1/variables/{name}', tag: 'Variables', summary: 'Delete a variable', responses: { 204: { description: 'deleted' }, 400: invalid, 404: notFound } },
+  // Versioned event types (src/openapi/versions.ts)
+  ...VERSION_OPERATIONS,
 ];

@@ -17,7 +17,7 @@ import { resolveTarget } from '../versions/semver-order';
 import { followsAccount } from '../versions/target';
 import { changesBetween } from '../versions/upgrade';
 
-const upgradeQuery = z.object({ to: z.string({ message: 'is required' }).refine((v) => semver.valid(v) === v, 'must be a version MAJOR.MINOR.PATCH, e.g. 9.0.0') }).strict();
+export const upgradeQuery = z.object({ to: z.string({ message: 'is required' }).refine((v) => semver.valid(v) === v, 'must be a version MAJOR.MINOR.PATCH, e.g. 9.0.0') }).strict();
 
 export function accountUpgradeRouter(deps: AppDeps): Router {
   const { models } = deps;
