@@ -273,8 +273,8 @@ export const OPERATIONS: Operation[] = [
           schema: r.eventTypesResponse,
           example: {
             data: [
-              { type: 'loan.disbursed', count: 3, lastSeenAt: T, latestEventId: 'evt_0mk2f9b7c8d9e0f1', dataPaths: ['amount', 'client', 'client.id', 'client.name', 'currency', 'loanId'], operational: false },
-              { type: 'herald.notification.failed', count: 0, lastSeenAt: null, latestEventId: null, dataPaths: ['attempts', 'eventId', 'eventType', 'lastAttempt', 'lastAttempt.errorKind', 'lastAttempt.finishedAt', 'lastAttempt.statusCode', 'notificationId', 'webhookId', 'webhookName'], operational: true },
+              { type: 'loan.disbursed', count: 3, lastSeenAt: T, latestEventId: 'evt_0mk2f9b7c8d9e0f1', dataPaths: ['amount', 'client', 'client.id', 'client.name', 'currency', 'loanId'], operational: false, newestVersion: '9.0.0' },
+              { type: 'herald.notification.failed', count: 0, lastSeenAt: null, latestEventId: null, dataPaths: ['attempts', 'eventId', 'eventType', 'lastAttempt', 'lastAttempt.errorKind', 'lastAttempt.finishedAt', 'lastAttempt.statusCode', 'notificationId', 'webhookId', 'webhookName'], operational: true, newestVersion: null },
             ],
             sampled: 3,
           },

@@ -237,6 +237,7 @@ export const eventTypesResponse = z
         latestEventId: z.string().nullable().meta({ description: 'null: an operational type not seen yet' }),
         dataPaths: z.array(z.string()),
         operational: z.boolean().meta({ description: "one of Herald's own operational event types (herald.*): listed even if never seen; matched only by name, never by \"*\"" }),
+        newestVersion: z.string().nullable().meta({ description: 'versioned event types: the newest declared version (types with versions are listed even if not seen); null: not versioned' }),
       }),
     ),
     sampled: z.number().int().meta({ description: 'how many of the newest events were read' }),

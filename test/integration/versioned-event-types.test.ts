@@ -70,6 +70,10 @@ describe('declaring versions', () => {
     expect(unapplicable.status).toBe(400);
     expect(unapplicable.body.error.details).toEqual([{ path: 'changes.0.from', message: '"paidOn" is not a field of 1.0.0\'s schema: nothing to rename' }]);
     expect((await put('herald.webhook.disabled', '1.0.0', {})).status).toBe(400);
+    // Listed with its newest version before any event of it was seen.
+    const types = (await h.api('GET', '/v1/event-types')).body.data;
+    expect(types.find((t: { type: string }) => t.type === 'loan.paid')).toMatchObject({ count: 0, newestVersion: '1.0.0' });
+    expect(types.find((t: { type: string }) => t.type === 'loan.created')).toMatchObject({ newestVersion: '1.0.0' });
   });
 
   it('a version between two others re-checks the next one, and is refused once the next one is used', async () => {
