@@ -10,6 +10,7 @@ import { loadChain, type VersionLink } from './models/event-type-version';
 import { currentAccountId } from './accounts/scope';
 import { eventData } from './models/event';
 import { dataForTarget, effectiveTarget, followsAccount } from './versions/target';
+import { resolveTarget } from './versions/semver-order';
 
 export interface DataFor {
   /** The data this webhook receives and its version (null: not versioned, the data as posted). */
@@ -28,11 +29,13 @@ export async function versionedData(
   const links = chain ?? (await loadChain(models.EventTypeVersion, event.type));
   if (links.length === 0) return () => asPosted;
   const pin = webhooks.some((w) => followsAccount(w.apiVersion)) ? await accountPin(models) : null;
-  const byTarget = new Map<string, { version: string | null; data: Record<string, unknown> }>();
+  const versions = links.map((l) => l.version);
+  // Keyed by the version delivered: pins 8.0.3 and 8.5.0 may both get 8.0.3, converted once.
+  const byVersion = new Map<string, { version: string | null; data: Record<string, unknown> }>();
   return (w) => {
-    const target = effectiveTarget(w.apiVersion, pin);
-    let got = byTarget.get(target);
-    if (!got) byTarget.set(target, (got = dataForTarget(posted, links, event.version, target) ?? asPosted));
+    const version = resolveTarget(versions, effectiveTarget(w.apiVersion, pin));
+    let got = byVersion.get(version);
+    if (!got) byVersion.set(version, (got = dataForTarget(posted, links, event.version, version) ?? asPosted));
     return got;
   };
 }
