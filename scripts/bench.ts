@@ -41,6 +41,7 @@ import { countEvents, fetchHistories } from './bench/history';
 import { diffSamples, groupBy, scrape, totalsByName, type Sample } from './bench/prometheus';
 import { startHeraldProcesses } from './bench/processes';
 import { runFairness } from './bench/fairness';
+import { dataAt, declareVersions, versionOf } from './bench/versions';
 
 const OPTIONS = {
   events: { type: 'string', default: '2000' },
@@ -60,6 +61,8 @@ const OPTIONS = {
   accounts: { type: 'boolean', default: false },
   'a-limit': { type: 'string' },
   'b-gap-ms': { type: 'string', default: '100' },
+  /** Versioned event types: N versions in the chain, webhooks pinned to the first (scripts/bench/versions.ts). */
+  versions: { type: 'string', default: '0' },
 } as const;
 
 const MiB = 2 ** 20;
@@ -141,13 +144,17 @@ async function main(): Promise<void> {
       if (res.status >= 300) throw new Error(`${method} ${p}: ${res.status} ${JSON.stringify(json)}`);
       return json;
     };
+    const versions = num('versions');
+    report.set('workload.event_type_versions', versions);
+    if (versions > 0) await declareVersions(api, ['bench.event', 'bench.single'], versions);
     // Webhook 0 also takes `bench.single`, so a single event makes exactly one notification.
     for (let i = 0; i < webhooks; i++) {
       const eventTypes = i === 0 ? ['bench.event', 'bench.single'] : ['bench.event'];
-      await api('POST', '/v1/webhooks', { name: `bench-${i}`, eventTypes, url: `${receiver.url}/w${i}` });
+      // With versions, pinned to the first: every delivery converts through the whole chain.
+      await api('POST', '/v1/webhooks', { name: `bench-${i}`, eventTypes, url: `${receiver.url}/w${i}`, ...(versions > 0 ? { apiVersion: versionOf(1) } : {}) });
     }
     const post: PostEvent = async (i, type) => {
-      const r = await api('POST', '/v1/events', { type, data: { i, amount: i * 10, client: `client-${i % 50}` }, entityIds: [`client-${i % 50}`] });
+      const r = await api('POST', '/v1/events', { type, data: dataAt(versions, i), entityIds: [`client-${i % 50}`] });
       return (r.notifications as Array<{ id: string }>).map((n) => n.id);
     };
     const arrivedWithin = async (ids: Iterable<string>) => {

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import type { Logger } from './logger';
 import type { Models } from './models';
 import type { ConfigCache, CachedWebhook } from './config-cache';
-import { eventData, type EventDoc } from './models/event';
+import type { EventDoc } from './models/event';
 import { webhookCondition } from './models/webhook';
 import { matchesCondition } from './matching/condition';
 import { matchesEventType } from './matching/event-type';
@@ -21,6 +21,8 @@ import { notificationWorkflowId } from '../workflows/shared';
 import type { DeliveryStatus } from '../workflows/status';
 import { destinationHost, startNotificationWorkflow, type TemporalTarget } from './temporal';
 import { DUPLICATE_KEY } from './db';
+import { versionedData, type DataFor } from './versioned-data';
+import type { VersionLink } from './models/event-type-version';
 
 export interface FanOutDeps {
   models: Models;
@@ -30,7 +32,7 @@ export interface FanOutDeps {
   userAgent: string;
 }
 
-export type StoredEvent = Pick<EventDoc, 'type' | 'dataJson' | 'entityIds' | 'occurredAt'> & { _id: string; createdAt?: Date | null };
+export type StoredEvent = Pick<EventDoc, 'type' | 'dataJson' | 'entityIds' | 'occurredAt'> & { version?: string | null } & { _id: string; createdAt?: Date | null };
 
 export interface CreatedNotification {
   _id: string;
@@ -41,32 +43,44 @@ export interface CreatedNotification {
   url: string;
 }
 
-/** The webhooks an event goes to: enabled, subscribed to its type (`*` never covers `herald.*`), condition and targeting met. */
-export async function matchingWebhooks(deps: Pick<FanOutDeps, 'models' | 'configCache'>, event: StoredEvent): Promise<CachedWebhook[]> {
+/**
+ * The webhooks an event goes to: enabled, subscribed to its type (`*` never covers `herald.*`),
+ * condition and targeting met; with the data each receives (its version of a versioned type). A
+ * condition sees the data as its webhook receives it: a webhook pinned to an older version wrote
+ * its condition against that version's fields.
+ */
+export async function matchingWebhooks(
+  deps: Pick<FanOutDeps, 'models' | 'configCache'>,
+  event: StoredEvent,
+  chain?: VersionLink[],
+): Promise<{ webhooks: CachedWebhook[]; dataFor: DataFor }> {
   const config = await deps.configCache.current();
-  if (config.communications === 'none') return [];
-  const subject = { type: event.type, data: eventData(event), entityIds: event.entityIds ?? [] };
-  const matching = config.active.filter(
-    (w) => matchesEventType(w.eventTypes, event.type) && matchesCondition(webhookCondition(w), subject),
-  );
+  const none = { webhooks: [], dataFor: () => ({ version: null, data: {} }) };
+  if (config.communications === 'none') return none;
+  const typed = config.active.filter((w) => matchesEventType(w.eventTypes, event.type));
+  if (typed.length === 0) return none;
+  const dataFor = await versionedData(deps.models, event, typed, chain);
+  const entityIds = event.entityIds ?? [];
+  const matching = typed.filter((w) => matchesCondition(webhookCondition(w), { type: event.type, data: dataFor(w).data, entityIds }));
   // Per-entity switches: looked up only for webhooks that have any (opt-in ones always need them).
-  const needSubs = subject.entityIds.length ? matching.filter((w) => config.withSubscriptions.has(w._id)) : [];
+  const needSubs = entityIds.length ? matching.filter((w) => config.withSubscriptions.has(w._id)) : [];
   const subs = needSubs.length
-    ? await deps.models.Subscription.find({ webhookId: { $in: needSubs.map((w) => w._id) }, entityId: { $in: subject.entityIds } }).lean()
+    ? await deps.models.Subscription.find({ webhookId: { $in: needSubs.map((w) => w._id) }, entityId: { $in: entityIds } }).lean()
     : [];
   const byWebhook = new Map<string, Map<string, boolean>>();
   for (const s of subs) {
     if (!byWebhook.has(s.webhookId)) byWebhook.set(s.webhookId, new Map());
     byWebhook.get(s.webhookId)!.set(s.entityId, s.enabled);
   }
-  return matching.filter((w) => isTargeted(w.targeting as 'opt-in' | 'opt-out', subject.entityIds, byWebhook.get(w._id) ?? new Map()));
+  const webhooks = matching.filter((w) => isTargeted(w.targeting as 'opt-in' | 'opt-out', entityIds, byWebhook.get(w._id) ?? new Map()));
+  return { webhooks, dataFor };
 }
 
-/** Creates (idempotently) one notification per matching webhook, with its rendered snapshot. */
-export async function createNotifications(deps: Pick<FanOutDeps, 'models' | 'configCache' | 'userAgent'>, event: StoredEvent): Promise<CreatedNotification[]> {
-  const targeted = await matchingWebhooks(deps, event);
+/** Creates (idempotently) one notification per matching webhook, with its rendered snapshot. `chain`: the type's versions, when the caller has read them. */
+export async function createNotifications(deps: Pick<FanOutDeps, 'models' | 'configCache' | 'userAgent'>, event: StoredEvent, chain?: VersionLink[]): Promise<CreatedNotification[]> {
+  const { webhooks: targeted, dataFor } = await matchingWebhooks(deps, event, chain);
   if (targeted.length === 0) return [];
-  const docs = targeted.map((w) => notificationDoc(deps, event, w));
+  const docs = targeted.map((w) => notificationDoc(deps, event, w, dataFor(w)));
   try {
     await deps.models.Notification.insertMany(docs, { ordered: false });
   } catch (err) {
@@ -90,7 +104,7 @@ export function onlyDuplicateKeys(err: unknown): boolean {
   return code === DUPLICATE_KEY;
 }
 
-function notificationDoc(deps: Pick<FanOutDeps, 'userAgent'>, event: StoredEvent, w: CachedWebhook) {
+function notificationDoc(deps: Pick<FanOutDeps, 'userAgent'>, event: StoredEvent, w: CachedWebhook, received: ReturnType<DataFor>) {
   const nid = notificationIdFor(event, w._id);
   const base = {
     _id: nid,
@@ -102,7 +116,14 @@ function notificationDoc(deps: Pick<FanOutDeps, 'userAgent'>, event: StoredEvent
     workflowId: notificationWorkflowId(nid),
   };
   try {
-    const { request, warnings } = renderSnapshot({ webhook: w, event, notificationId: nid, userAgent: deps.userAgent });
+    // The snapshot holds the data as converted for this webhook: resends send it as it is.
+    const { request, warnings } = renderSnapshot({
+      webhook: w,
+      event: { ...event, data: received.data },
+      notificationId: nid,
+      userAgent: deps.userAgent,
+      eventVersion: received.version,
+    });
     // A request too big to store would fail every retry: refuse it here, visibly.
     assertRenderedSize(request);
     return { ...base, status: 'pending' as DeliveryStatus, request, warnings, destinationHost: destinationHost(request.url) ?? null };
@@ -141,8 +162,8 @@ export async function dispatchEvent(deps: Pick<FanOutDeps, 'models' | 'temporal'
 }
 
 /** Fan-out and dispatch in one: what the API does for a new event and the sweeper for a left-over one. */
-export async function fanOut(deps: FanOutDeps, event: StoredEvent): Promise<{ notifications: CreatedNotification[]; dispatched: boolean }> {
-  const notifications = await createNotifications(deps, event);
+export async function fanOut(deps: FanOutDeps, event: StoredEvent, chain?: VersionLink[]): Promise<{ notifications: CreatedNotification[]; dispatched: boolean }> {
+  const notifications = await createNotifications(deps, event, chain);
   const dispatched = await dispatchEvent(deps, event._id, notifications);
   return { notifications, dispatched };
 }

@@ -13,6 +13,10 @@ import type { EventDoc } from './models/event';
 import { newId } from './ids';
 import { fanOut, type FanOutDeps } from './fan-out';
 import { isDuplicateKey } from './db';
+import { validationError } from './errors';
+import { loadChain } from './models/event-type-version';
+import { isReservedEventType } from './matching/event-type';
+import { postedVersion } from './versions/posted';
 
 export interface IncomingEvent {
   id?: string;
@@ -20,6 +24,8 @@ export interface IncomingEvent {
   data: Record<string, unknown>;
   entityIds: string[];
   occurredAt?: Date;
+  /** The event-type version `data` is in (versioned types); default: the type's newest. */
+  version?: string;
 }
 
 export interface IngestResult {
@@ -40,12 +46,17 @@ export async function ingestEvent(
   // `dedupeKey` given whole: Herald's own events (src/operational-events.ts) use a namespace no
   // client Idempotency-Key or event id can reach.
   const dedupeKey = opts.dedupeKey ?? (opts.idempotencyKey ? `key:${opts.idempotencyKey}` : `id:${id}`);
+  // Versioned types: the posted version is checked (and data against its schema) before anything is stored.
+  const chain = isReservedEventType(input.type) ? [] : await loadChain(models.EventTypeVersion, input.type);
+  const posted = postedVersion(chain, input.version, input.data);
+  if (posted.issues.length) throw validationError(posted.issues, `The event does not match its event type${posted.version ? ` version ${posted.version}` : ''}`);
   let event: EventDoc & { _id: string };
   try {
     const created = await models.Event.create({
       _id: id,
       type: input.type,
       dataJson: JSON.stringify(input.data),
+      version: posted.version,
       entityIds: input.entityIds,
       occurredAt: input.occurredAt ?? new Date(),
       dedupeKey,
@@ -61,7 +72,7 @@ export async function ingestEvent(
     return { created: false, event: await completeDuplicate(deps, first) };
   }
 
-  const { notifications } = await fanOut(deps, event).catch((err: unknown) => {
+  const { notifications } = await fanOut(deps, event, chain).catch((err: unknown) => {
     // Stored but not fanned out (MongoDB went away mid-way): accepted all the same, the sweeper
     // finishes it. The answer lists no notifications: a repeat of the request will.
     deps.logger.warn({ err, eventId: id }, 'fan-out failed; the dispatch sweeper will finish it');

@@ -18,6 +18,7 @@ import { HERALD_VERSION } from './paths';
 import type { Metrics } from './metrics';
 import type { AppDeps } from './app';
 import { createConfigCache } from './config-cache';
+import { newestDeclaredVersion } from './models/event-type-version';
 
 export { HERALD_VERSION };
 export const USER_AGENT = `Herald/${HERALD_VERSION}`;
@@ -112,6 +113,7 @@ export function appDeps(config: Readonly<Config>, connections: Connections, secr
     urlSigningKey: secrets.urlSigningKey,
     configCache: createConfigCache(connections.db.models),
     userAgent: USER_AGENT,
+    defaultApiVersion: () => newestDeclaredVersion(connections.db.models.EventTypeVersion),
   };
 }
 

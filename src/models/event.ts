@@ -16,6 +16,8 @@ export const eventSchema = new Schema(
      * with a "." or a leading "$", which event data from any system may have. Read with eventData().
      */
     dataJson: { type: String, default: '{}' },
+    /** The event-type version `data` was posted in (versioned event types), or null: the type had none. */
+    version: { type: String, default: null },
     entityIds: { type: [String], default: [] },
     occurredAt: { type: Date, required: true },
     dedupeKey: { type: String, required: true },

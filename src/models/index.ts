@@ -11,6 +11,7 @@ import { variableModel } from './variable';
 import { webhookHealthModel } from './webhook-health';
 import { deliveryPermitModel } from './delivery-permit';
 import { pendingOperationalEventModel } from './pending-operational-event';
+import { eventTypeVersionModel } from './event-type-version';
 
 /**
  * Every model bound to one connection; add a model here and it gets its indexes at connect. Every
@@ -30,6 +31,7 @@ export function createModels(conn: Connection) {
     WebhookHealth: webhookHealthModel(conn),
     DeliveryPermit: deliveryPermitModel(conn),
     PendingOperationalEvent: pendingOperationalEventModel(conn),
+    EventTypeVersion: eventTypeVersionModel(conn),
   };
 }
 

@@ -38,6 +38,8 @@ export const webhookSchema = new Schema(
     contentType: { type: String, enum: ['application/json', 'application/xml', 'text/plain'], default: 'application/json' },
     bodyTemplate: { type: String, default: null },
     payloadVersion: { type: String, required: true },
+    /** Which version of a versioned event type's data it receives: "account" (its account's pin), "latest", or a semver. */
+    apiVersion: { type: String, default: 'account' },
     headers: { type: Schema.Types.Mixed, default: {} },
     auth: {
       type: { type: String, enum: ['none', 'basic'], default: 'none' },

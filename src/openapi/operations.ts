@@ -20,6 +20,7 @@ import { pageQuery } from '../http/pagination';
 import { createAccountSchema, createKeySchema, patchAccountSchema } from '../routes/accounts';
 import * as r from './responses';
 import { OPERATIONAL_EVENT_TYPES, OPERATIONAL_EVENTS } from '../operational-events';
+import { VERSION_OPERATIONS } from './versions';
 
 export interface Body {
   /** The name under components/schemas. */
@@ -58,6 +59,7 @@ const webhookExample = {
   contentType: 'application/json',
   bodyTemplate: '{"loan": "{{data.loanId}}", "amount": {{json data.amount}}}',
   payloadVersion: '2026-11-01',
+  apiVersion: 'account',
   headers: { 'X-Tenant': 'acme-bank' },
   auth: { type: 'basic', username: 'crm' },
   idempotencyKey: true,
@@ -181,7 +183,7 @@ export const OPERATIONS: Operation[] = [
   { method: 'delete', path: idPath('webhooks'), tag: 'Webhooks', summary: 'Delete a webhook', responses: { 204: { description: 'deleted' }, 404: notFound } },
   {
     method: 'post', path: '/v1/webhooks/{id}/preview', tag: 'Webhooks', summary: 'Render the request an event would produce; sends nothing',
-    body: { name: 'PreviewRequest', schema: previewSchema, example: { event: eventInput } },
+    body: { name: 'PreviewRequest', schema: previewSchema, example: { event: eventInput, version: '8.0.3' } },
     responses: {
       200: { description: 'the rendered request', body: { name: 'Preview', schema: r.previewResponse, example: { ...request, warnings: [] } } },
       400: invalid, 404: notFound, 422: err('the stored templates do not render for this event'),
@@ -244,7 +246,7 @@ export const OPERATIONS: Operation[] = [
   },
   {
     method: 'get', path: idPath('events'), tag: 'Events', summary: 'An event and its notifications',
-    responses: { 200: { description: 'ok', body: { name: 'Event', schema: r.eventResponse, example: { ...accepted, data: eventInput.data, entityIds: eventInput.entityIds, occurredAt: T, createdAt: T, dispatchedAt: T } } }, 404: notFound },
+    responses: { 200: { description: 'ok', body: { name: 'Event', schema: r.eventResponse, example: { ...accepted, data: eventInput.data, version: null, entityIds: eventInput.entityIds, occurredAt: T, createdAt: T, dispatchedAt: T } } }, 404: notFound },
   },
   {
     method: 'get', path: '/v1/events', tag: 'Events', summary: 'Stored events, newest first (`matched=false`: created no notification)', query: eventListQuery,
@@ -274,8 +276,8 @@ export const OPERATIONS: Operation[] = [
           schema: r.eventTypesResponse,
           example: {
             data: [
-              { type: 'loan.disbursed', count: 3, lastSeenAt: T, latestEventId: 'evt_0mk2f9b7c8d9e0f1', dataPaths: ['amount', 'client', 'client.id', 'client.name', 'currency', 'loanId'], operational: false },
-              { type: 'herald.notification.failed', count: 0, lastSeenAt: null, latestEventId: null, dataPaths: ['attempts', 'eventId', 'eventType', 'lastAttempt', 'lastAttempt.errorKind', 'lastAttempt.finishedAt', 'lastAttempt.statusCode', 'notificationId', 'webhookId', 'webhookName'], operational: true },
+              { type: 'loan.disbursed', count: 3, lastSeenAt: T, latestEventId: 'evt_0mk2f9b7c8d9e0f1', dataPaths: ['amount', 'client', 'client.id', 'client.name', 'currency', 'loanId'], operational: false, newestVersion: '9.0.0' },
+              { type: 'herald.notification.failed', count: 0, lastSeenAt: null, latestEventId: null, dataPaths: ['attempts', 'eventId', 'eventType', 'lastAttempt', 'lastAttempt.errorKind', 'lastAttempt.finishedAt', 'lastAttempt.statusCode', 'notificationId', 'webhookId', 'webhookName'], operational: true, newestVersion: null },
             ],
             sampled: 3,
           },
@@ -401,4 +403,6 @@ export const OPERATIONS: Operation[] = [
   },
   { method: 'get', path: '/v1/accounts/{id}/keys', tag: 'Accounts', summary: "List the account's live keys (never the keys themselves)", query: pageQuery, responses: { 200: { description: 'a page', body: { name: 'ApiKeyList', schema: r.listOf(r.apiKeyResponse) } }, 400: invalid, 403: forbidden, 404: notFound } },
   { method: 'delete', path: '/v1/accounts/{id}/keys/{keyId}', tag: 'Accounts', summary: 'Revoke a key: refused (401) by every API process within a second', responses: { 204: { description: 'revoked' }, 403: forbidden, 404: notFound } },
+  // Versioned event types (src/openapi/versions.ts)
+  ...VERSION_OPERATIONS,
 ];

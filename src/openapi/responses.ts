@@ -50,6 +50,7 @@ export const webhookResponse = z
     contentType: z.enum(['application/json', 'application/xml', 'text/plain']),
     bodyTemplate: z.string().nullable(),
     payloadVersion: z.string(),
+    apiVersion: z.string().meta({ description: 'versioned event types: "account" (its account\'s pin), "latest", or a semver' }),
     headers: stringMap,
     auth: z.union([z.object({ type: z.literal('none') }), z.object({ type: z.literal('basic'), username: z.string() })]).meta({ description: 'the password is write-only' }),
     idempotencyKey: z.boolean(),
@@ -89,7 +90,7 @@ const notificationRef = z.object({ id: z.string(), webhookId: z.string(), status
 export const eventAccepted = z.object({ id: z.string(), type: z.string(), notifications: z.array(notificationRef) });
 
 export const eventResponse = eventAccepted
-  .extend({ data: z.record(z.string(), z.unknown()), entityIds: z.array(z.string()), occurredAt: dateTime, createdAt: dateTime, dispatchedAt: nullableDateTime })
+  .extend({ data: z.record(z.string(), z.unknown()), version: z.string().nullable().meta({ description: 'the event-type version data was posted in (null: the type has no versions)' }), entityIds: z.array(z.string()), occurredAt: dateTime, createdAt: dateTime, dispatchedAt: nullableDateTime })
   ;
 
 const request = z.object({ method: z.string(), url: z.string(), headers: stringMap, body: z.string() });
@@ -174,6 +175,7 @@ export const eventListItem = z.object({
   type: z.string(),
   entityIds: z.array(z.string()),
   data: z.record(z.string(), z.unknown()),
+  version: z.string().nullable(),
   occurredAt: dateTime,
   createdAt: dateTime,
   dispatchedAt: nullableDateTime,
@@ -235,6 +237,7 @@ export const eventTypesResponse = z
         latestEventId: z.string().nullable().meta({ description: 'null: an operational type not seen yet' }),
         dataPaths: z.array(z.string()),
         operational: z.boolean().meta({ description: "one of Herald's own operational event types (herald.*): listed even if never seen; matched only by name, never by \"*\"" }),
+        newestVersion: z.string().nullable().meta({ description: 'versioned event types: the newest declared version (types with versions are listed even if not seen); null: not versioned' }),
       }),
     ),
     sampled: z.number().int().meta({ description: 'how many of the newest events were read' }),

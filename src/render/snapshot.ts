@@ -9,6 +9,9 @@ import { renderBody, type ContentType } from './body-template';
 
 export const REDACTED = '[redacted]';
 
+/** Names the event-type version of the data a versioned event's notification carries. */
+export const EVENT_VERSION_HEADER = 'herald-event-version';
+
 export interface SnapshotWebhook {
   _id: string;
   name: string;
@@ -59,6 +62,8 @@ export function renderSnapshot(input: {
   event: SnapshotEvent;
   notificationId: string;
   userAgent?: string;
+  /** The event-type version of `event.data` (versioned event types), sent as `herald-event-version`. */
+  eventVersion?: string | null;
 }): { request: RequestSnapshot; warnings: string[] } {
   const { webhook } = input;
   const ctx = templateContext(input.event, webhook, input.notificationId);
@@ -74,6 +79,7 @@ export function renderSnapshot(input: {
     'content-type': contentType === 'application/json' ? contentType : `${contentType}; charset=utf-8`,
   };
   if (input.userAgent) headers['user-agent'] = input.userAgent;
+  if (input.eventVersion) headers[EVENT_VERSION_HEADER] = input.eventVersion;
   if (webhook.auth?.type === 'basic') headers.authorization = `Basic ${REDACTED}`;
   else if (webhook.authorizationHeader?.display) headers.authorization = webhook.authorizationHeader.display;
   return {

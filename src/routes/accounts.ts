@@ -17,6 +17,7 @@ import { DEFAULT_ACCOUNT, inAccount } from '../accounts/scope';
 import { settingsId } from '../models/config-version';
 import { stopInBackground } from '../delivery/stop';
 import type { AccountDoc } from '../models/account';
+import { accountUpgradeRouter } from './account-upgrade';
 
 const apiVersion = z
   .string()
@@ -44,6 +45,8 @@ export function accountsRouter(deps: AppDeps): Router {
   const { models } = deps;
   const router = Router();
   router.use(adminOnly());
+  // Versioned event types: GET /{id}/upgrade-preview (its own file).
+  router.use(accountUpgradeRouter(deps));
 
   async function live(id: string): Promise<AccountView> {
     const doc = accountIdParam.safeParse({ id }).success ? await models.Account.findById(id).lean<AccountView>() : null;

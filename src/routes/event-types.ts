@@ -4,6 +4,8 @@
  * whole collection), so it stays cheap however long the history is. Herald's operational event
  * types are always listed (`operational: true`), seen or not, with the paths of their documented
  * data, so an operator can subscribe to one before it ever happened.
+ *
+ * Under it, each type's declared versions (src/routes/event-type-versions.ts).
  */
 import { Router } from 'express';
 import { z } from 'zod';
@@ -11,6 +13,8 @@ import type { AppDeps } from '../app';
 import { parseQuery } from '../http/validate';
 import { eventData } from '../models/event';
 import { OPERATIONAL_EVENT_TYPES, OPERATIONAL_EVENTS, isOperationalEventType } from '../operational-events';
+import { eventTypeVersionRoutes } from './event-type-versions';
+import { compareVersions } from '../versions/semver-order';
 
 export const eventTypesQuery = z
   .object({
@@ -62,6 +66,13 @@ export function eventTypesRouter(deps: AppDeps): Router {
       }
       dataPaths(data, '', 0, entry.paths);
     }
+    // Versioned types: their newest version, and listed even before their first event.
+    const declared = await deps.models.EventTypeVersion.find({}, { _id: 0, type: 1, version: 1 }).lean();
+    const newest = new Map<string, string>();
+    for (const d of declared) {
+      const current = newest.get(d.type);
+      if (!current || compareVersions(d.version, current) > 0) newest.set(d.type, d.version);
+    }
     const seen = [...byType.values()].map((t) => ({
       type: t.type,
       count: t.count,
@@ -69,6 +80,16 @@ export function eventTypesRouter(deps: AppDeps): Router {
       latestEventId: t.latestEventId as string | null,
       dataPaths: [...t.paths].sort(),
       operational: isOperationalEventType(t.type),
+      newestVersion: newest.get(t.type) ?? null,
+    }));
+    const versionedUnseen = [...newest.keys()].filter((type) => !byType.has(type)).sort().map((type) => ({
+      type,
+      count: 0,
+      lastSeenAt: null,
+      latestEventId: null,
+      dataPaths: [] as string[],
+      operational: false,
+      newestVersion: newest.get(type)!,
     }));
     const unseen = OPERATIONAL_EVENT_TYPES.filter((type) => !byType.has(type)).map((type) => ({
       type,
@@ -77,13 +98,17 @@ export function eventTypesRouter(deps: AppDeps): Router {
       latestEventId: null,
       dataPaths: [...dataPaths(OPERATIONAL_EVENTS[type].sample)].sort(),
       operational: true,
+      newestVersion: null,
     }));
     res.json({
       // latestEventId: the console reads that event to fill its preview with real data (null: none seen yet).
-      data: [...seen, ...unseen],
+      data: [...seen, ...versionedUnseen, ...unseen],
       sampled: events.length,
     });
   });
+
+  // `GET /{type}` and `PUT /{type}/versions/{version}`: versioned event types.
+  eventTypeVersionRoutes(router, deps);
 
   return router;
 }

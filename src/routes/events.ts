@@ -18,6 +18,7 @@ import { decodeEventCursor, encodeEventCursor, eventQuery, findEvents, isEmptyEv
 import { replayFilterInput, startReplay } from '../replay';
 import { isReservedEventType, RESERVED_TYPE_MESSAGE } from '../matching/event-type';
 import { replayWorkflowId, type ReplayResult } from '../../workflows/shared';
+import { isEventTypeVersion } from '../versions/semver-order';
 
 // "*" is the wildcard of a webhook's eventTypes, never an event's own type.
 const eventType = z.string({ message: 'is required' }).trim().min(1, 'is required').max(200, 'must be at most 200 characters').refine((t) => t !== '*', 'must not be "*" (the wildcard of webhook eventTypes)');
@@ -28,6 +29,7 @@ const eventShape = {
   data: z.record(z.string(), z.unknown(), { message: 'must be a JSON object' }).default({}),
   entityIds: z.array(z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters')).max(100, 'must list at most 100 entities').default([]),
   occurredAt: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' }).transform((s) => new Date(s)).optional(),
+  version: z.string().refine(isEventTypeVersion, 'must be a version MAJOR.MINOR.PATCH, e.g. 9.0.0').optional(),
 };
 
 /** An event as a client sends it: `herald.*` types are Herald's own operational events, never accepted. */
@@ -144,6 +146,7 @@ export function eventView(e: StoredEvent, notificationCount: number) {
     type: e.type,
     entityIds: e.entityIds,
     data: eventData(e),
+    version: e.version ?? null,
     occurredAt: e.occurredAt,
     createdAt: e.createdAt,
     dispatchedAt: e.dispatchedAt,

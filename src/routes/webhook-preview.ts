@@ -18,8 +18,18 @@ import { isTargeted, type Targeting } from '../matching/targeting';
 import { isReservedEventType, matchesEventType } from '../matching/event-type';
 import { USER_AGENT } from '../runtime';
 import { previewEventSchema } from './events';
+import { apiVersionSetting } from '../versions/api-version-setting';
+import { loadChain } from '../models/event-type-version';
+import { postedVersion } from '../versions/posted';
+import { versionedData } from '../versioned-data';
 
-export const previewSchema = z.object({ event: previewEventSchema }).strict();
+export const previewSchema = z
+  .object({
+    event: previewEventSchema,
+    /** Versioned event types: the version to preview the data at, instead of the webhook's own `apiVersion`. */
+    version: apiVersionSetting.optional(),
+  })
+  .strict();
 type PreviewEvent = z.output<typeof previewSchema>['event'];
 
 export interface Preview {
@@ -39,14 +49,21 @@ export async function previewWebhook(
   webhook: WebhookDoc & { _id: string },
   event: PreviewEvent,
   destination: { allowPrivate: boolean; httpsOnly: boolean },
+  version?: string,
 ): Promise<Preview> {
+  // As fan-out does: the data converted to the webhook's version (or the one asked for).
+  const chain = isReservedEventType(event.type) ? [] : await loadChain(models.EventTypeVersion, event.type);
+  const posted = postedVersion(chain, event.version, event.data);
+  const dataFor = await versionedData(models, { type: event.type, dataJson: JSON.stringify(event.data), version: posted.version }, [{ apiVersion: version ?? webhook.apiVersion }], chain);
+  const received = dataFor({ apiVersion: version ?? webhook.apiVersion });
   let rendered: ReturnType<typeof renderSnapshot>;
   try {
     rendered = renderSnapshot({
       webhook,
-      event: { _id: event.id ?? PREVIEW_EVENT_ID, type: event.type, data: event.data, entityIds: event.entityIds, occurredAt: event.occurredAt ?? new Date() },
+      event: { _id: event.id ?? PREVIEW_EVENT_ID, type: event.type, data: received.data, entityIds: event.entityIds, occurredAt: event.occurredAt ?? new Date() },
       notificationId: PREVIEW_NOTIFICATION_ID,
       userAgent: USER_AGENT,
+      eventVersion: received.version,
     });
   } catch (err) {
     // Validated templates render; this is a template saved before a rule existed, say so plainly.
@@ -56,7 +73,8 @@ export async function previewWebhook(
   // The same rules the connector applies at send time, checked against today's DNS answer.
   const refused = await checkUrlDestination(rendered.request.url, destination);
   const warnings = [
-    ...(await deliveryWarnings(models, webhook, event)),
+    ...posted.issues.map((i) => `${i.path} ${i.message}: such an event would be refused (400)`),
+    ...(await deliveryWarnings(models, webhook, { ...event, data: received.data })),
     ...rendered.warnings,
     ...(refused ? [`the destination would be refused at send time: ${refused}`] : []),
   ];

@@ -10,6 +10,7 @@ import { validateBodyTemplate } from '../render/body-template';
 import { validateCondition } from '../matching/condition';
 import { isKnownPayloadVersion } from '../render/envelopes';
 import { RETRY_DEFAULTS } from '../models/webhook';
+import { apiVersionSetting } from '../versions/api-version-setting';
 
 /** Headers Herald sets itself: a static header with one of these names is ignored, with a warning. */
 export const RESERVED_HEADERS = [
@@ -21,6 +22,7 @@ export const RESERVED_HEADERS = [
   'connection',
   'user-agent',
   'x-notifications-idempotency-key',
+  'herald-event-version',
 ];
 
 export function isReservedHeader(name: string): boolean {
@@ -64,6 +66,7 @@ export const webhookFields = {
   }),
   bodyTemplate: z.string().max(65536, 'must be at most 65536 characters').nullable(),
   payloadVersion: z.string().refine(isKnownPayloadVersion, 'must be "latest" or a known payload version'),
+  apiVersion: apiVersionSetting,
   headers: z
     .record(
       // Names are checked below: zod 4 reports a bad record key only as "Invalid key in record".
@@ -127,6 +130,7 @@ export const createWebhookSchema = z
     contentType: webhookFields.contentType.default('application/json'),
     bodyTemplate: webhookFields.bodyTemplate.default(null),
     payloadVersion: webhookFields.payloadVersion.optional(),
+    apiVersion: webhookFields.apiVersion.default('account'),
     headers: webhookFields.headers.default({}),
     auth: webhookFields.auth.default({ type: 'none' }),
     idempotencyKey: webhookFields.idempotencyKey.default(true),

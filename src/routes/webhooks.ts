@@ -106,10 +106,10 @@ export function webhooksRouter(deps: AppDeps): Router {
 
   // Renders the request a real event would produce, with the same code as the worker; sends nothing.
   router.post('/:id/preview', async (req, res) => {
-    const { event } = parseBody(previewSchema, req.body);
+    const { event, version } = parseBody(previewSchema, req.body);
     const webhook = await loadWebhook(deps, req.params.id);
     res.json(
-      await previewWebhook(models, webhook, event, { allowPrivate: deps.config.allowPrivateDestinations, httpsOnly: deps.config.httpsOnly }),
+      await previewWebhook(models, webhook, event, { allowPrivate: deps.config.allowPrivateDestinations, httpsOnly: deps.config.httpsOnly }, version),
     );
   });
 
@@ -167,6 +167,7 @@ export function webhookView(w: WebhookDoc & { _id: string; createdAt?: Date; upd
     contentType: w.contentType,
     bodyTemplate: w.bodyTemplate ?? null,
     payloadVersion: w.payloadVersion,
+    apiVersion: w.apiVersion ?? 'account',
     headers: { ...(w.headers ?? {}), ...(w.authorizationHeader?.display ? { Authorization: w.authorizationHeader.display } : {}) },
     auth,
     idempotencyKey: w.idempotencyKey,

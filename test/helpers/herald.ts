@@ -16,6 +16,7 @@ import { startWorker, type RunningWorker } from '../../src/worker';
 import { startReceiver, type Receiver, type Responder } from './receiver';
 import { createConfigCache } from '../../src/config-cache';
 import { USER_AGENT } from '../../src/runtime';
+import { newestDeclaredVersion } from '../../src/models/event-type-version';
 
 export const TEST_API_KEY = 'test-key-0123456789abcdef';
 
@@ -68,6 +69,7 @@ export async function startTestHerald(opts: { env?: Record<string, string>; work
     urlSigningKey: randomBytes(32),
     configCache: createConfigCache(db.models),
     userAgent: USER_AGENT,
+    defaultApiVersion: () => newestDeclaredVersion(db.models.EventTypeVersion),
   };
   const server: RunningServer = await listen(createApp(deps), 0, '127.0.0.1');
 

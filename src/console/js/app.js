@@ -6,6 +6,7 @@ import { webhooksView, webhookFormView } from './webhooks.js';
 import { historyView, notificationView } from './history.js';
 import { sourcesView } from './sources.js';
 import { variablesView } from './variables.js';
+import { eventTypesView, eventTypeView } from './event-types.js';
 
 // [pattern, view, title]; views get (params, query) and render into <main>.
 const routes = [
@@ -17,6 +18,8 @@ const routes = [
   [/^\/notifications\/([^/]+)$/, ([id]) => notificationView(id), 'Notification'],
   [/^\/sources$/, sourcesView, 'Sources'],
   [/^\/variables$/, variablesView, 'Variables'],
+  [/^\/event-types$/, eventTypesView, 'Event types'],
+  [/^\/event-types\/([^/]+)$/, ([type]) => eventTypeView(type), 'Event type'],
 ];
 
 function signInView() {
