@@ -110,6 +110,7 @@ export function eventsRouter(deps: AppDeps): Router {
     res.json({
       ...described,
       data: eventData(event),
+      version: event.version ?? null,
       entityIds: event.entityIds,
       occurredAt: event.occurredAt,
       createdAt: event.createdAt,

@@ -56,6 +56,7 @@ beforeAll(async () => {
   a.source = source.body.id;
   a.directUrl = source.body.directUrl;
   expect((await asA('PUT', '/v1/variables/shared', { user: 'a-user', pass: 'a-pass' })).status).toBe(201);
+  expect((await asA('PUT', '/v1/event-types/iso.versioned-a/versions/1.0.0', { schema: { type: 'object', required: ['owner'] } })).status).toBe(201);
   const replay = await asA('POST', `/v1/events/${a.event}/replay`, {});
   expect(replay.status).toBe(202);
   a.replayJob = replay.body.jobId;
@@ -96,6 +97,13 @@ const cases: Record<string, () => Promise<void>> = {
   'get /v1/info': withoutA(() => asB('GET', '/v1/info')),
 
   'get /v1/event-types': withoutA(() => asB('GET', '/v1/event-types')),
+  'get /v1/event-types/{type}': notFound(() => asB('GET', '/v1/event-types/iso.versioned-a')),
+  'put /v1/event-types/{type}/versions/{version}': async () => {
+    // B's own version of the same type and number: created (201), A's left as it was.
+    expect((await asB('PUT', '/v1/event-types/iso.versioned-a/versions/1.0.0', {})).status).toBe(201);
+    const mine = await asA('GET', '/v1/event-types/iso.versioned-a');
+    expect(JSON.stringify(mine.body)).toContain('owner');
+  },
   'get /v1/webhooks': withoutA(() => asB('GET', '/v1/webhooks')),
   'get /v1/webhooks/{id}': notFound(() => asB('GET', `/v1/webhooks/${a.webhook}`)),
   'patch /v1/webhooks/{id}': notFound(() => asB('PATCH', `/v1/webhooks/${a.webhook}`, { name: 'taken' })),
@@ -202,6 +210,7 @@ const cases: Record<string, () => Promise<void>> = {
   'delete /v1/accounts/{id}': forbidden(() => asB('DELETE', `/v1/accounts/${A.id}`)),
   'post /v1/accounts/{id}/keys': forbidden(() => asB('POST', `/v1/accounts/${A.id}/keys`, {})),
   'get /v1/accounts/{id}/keys': forbidden(() => asB('GET', `/v1/accounts/${A.id}/keys`)),
+  'get /v1/accounts/{id}/upgrade-preview': forbidden(() => asB('GET', `/v1/accounts/${B.id}/upgrade-preview?to=2.0.0`)),
   'delete /v1/accounts/{id}/keys/{keyId}': forbidden(() => asB('DELETE', `/v1/accounts/${A.id}/keys/key_0000000001`)),
 };
 
