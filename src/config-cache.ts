@@ -24,6 +24,10 @@ export type CachedWebhook = WebhookDoc & { _id: string; createdAt?: Date; update
 
 export interface ConfigView {
   communications: 'enabled' | 'none';
+  /** The account settings' configVersion this view was revalidated against (caches keyed on it stay right). */
+  version: number;
+  /** The account's pin for versioned event types (null: the newest). */
+  apiVersion: string | null;
   /** Enabled, not deleted webhooks, for fan-out. */
   active: readonly CachedWebhook[];
   /** Every webhook by id, deleted ones included (a delivery must see that its webhook is gone). */
@@ -40,7 +44,7 @@ export interface ConfigCache {
   recent(now?: number): Promise<ConfigView>;
 }
 
-export function createConfigCache(models: Pick<Models, 'Setting' | 'Webhook' | 'Subscription'>): ConfigCache {
+export function createConfigCache(models: Pick<Models, 'Setting' | 'Webhook' | 'Subscription' | 'Account'>): ConfigCache {
   const byAccount = new Map<string, ConfigCache>();
   const forAccount = () => {
     const accountId = currentAccountId();
@@ -54,9 +58,9 @@ export function createConfigCache(models: Pick<Models, 'Setting' | 'Webhook' | '
   };
 }
 
-function createAccountConfigCache(models: Pick<Models, 'Setting' | 'Webhook' | 'Subscription'>, accountId: string): ConfigCache {
-  let cached: { version: number; view: Omit<ConfigView, 'communications'> } | null = null;
-  let loading: { version: number; promise: Promise<Omit<ConfigView, 'communications'>> } | null = null;
+function createAccountConfigCache(models: Pick<Models, 'Setting' | 'Webhook' | 'Subscription' | 'Account'>, accountId: string): ConfigCache {
+  let cached: { version: number; view: Omit<ConfigView, 'communications' | 'version'> } | null = null;
+  let loading: { version: number; promise: Promise<Omit<ConfigView, 'communications' | 'version'>> } | null = null;
   // The view recent() hands out; `writes` counts this process's configuration writes, so a read that
   // raced one of them is not kept.
   let last: { at: number; view: ConfigView } | null = null;
@@ -66,12 +70,15 @@ function createAccountConfigCache(models: Pick<Models, 'Setting' | 'Webhook' | '
     last = null;
   });
 
-  async function load(): Promise<Omit<ConfigView, 'communications'>> {
-    const [webhooks, subscribed] = await Promise.all([
+  async function load(): Promise<Omit<ConfigView, 'communications' | 'version'>> {
+    const [webhooks, subscribed, account] = await Promise.all([
       models.Webhook.find({}).lean<CachedWebhook[]>(),
       models.Subscription.distinct('webhookId') as Promise<string[]>,
+      // A pin change bumps the version too (src/routes/accounts.ts).
+      models.Account.findById(accountId, { apiVersion: 1 }).lean(),
     ]);
     return {
+      apiVersion: account?.apiVersion ?? null,
       active: webhooks.filter((w) => w.enabled && !w.deletedAt),
       byId: new Map(webhooks.map((w) => [w._id, w])),
       withSubscriptions: new Set(subscribed),
@@ -89,7 +96,7 @@ function createAccountConfigCache(models: Pick<Models, 'Setting' | 'Webhook' | '
       if (writes === writesBefore && (!last || last.at < startedAt)) last = { at: startedAt, view };
       return view;
     };
-    if (cached?.version === version) return seen({ communications, ...cached.view });
+    if (cached?.version === version) return seen({ communications, version, ...cached.view });
     // Concurrent callers that saw the same version share one reload.
     let pending = loading?.version === version ? loading : null;
     if (!pending) {
@@ -106,7 +113,7 @@ function createAccountConfigCache(models: Pick<Models, 'Setting' | 'Webhook' | '
           if (loading?.promise === promise) loading = null;
         });
     }
-    return seen({ communications, ...(await pending.promise) });
+    return seen({ communications, version, ...(await pending.promise) });
   }
 
   return {

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from './logger';
 import type { Models } from './models';
-import type { ConfigCache, CachedWebhook } from './config-cache';
+import type { ConfigCache, ConfigView, CachedWebhook } from './config-cache';
 import type { EventDoc } from './models/event';
 import { webhookCondition } from './models/webhook';
 import { matchesCondition } from './matching/condition';
@@ -53,13 +53,14 @@ export async function matchingWebhooks(
   deps: Pick<FanOutDeps, 'models' | 'configCache'>,
   event: StoredEvent,
   chain?: VersionLink[],
+  view?: ConfigView,
 ): Promise<{ webhooks: CachedWebhook[]; dataFor: DataFor }> {
-  const config = await deps.configCache.current();
+  const config = view ?? (await deps.configCache.current());
   const none = { webhooks: [], dataFor: () => ({ version: null, data: {} }) };
   if (config.communications === 'none') return none;
   const typed = config.active.filter((w) => matchesEventType(w.eventTypes, event.type));
   if (typed.length === 0) return none;
-  const dataFor = await versionedData(deps.models, event, typed, chain);
+  const dataFor = await versionedData(deps.models, event, typed, chain, config.apiVersion);
   const entityIds = event.entityIds ?? [];
   const matching = typed.filter((w) => matchesCondition(webhookCondition(w), { type: event.type, data: dataFor(w).data, entityIds }));
   // Per-entity switches: looked up only for webhooks that have any (opt-in ones always need them).
@@ -77,8 +78,8 @@ export async function matchingWebhooks(
 }
 
 /** Creates (idempotently) one notification per matching webhook, with its rendered snapshot. `chain`: the type's versions, when the caller has read them. */
-export async function createNotifications(deps: Pick<FanOutDeps, 'models' | 'configCache' | 'userAgent'>, event: StoredEvent, chain?: VersionLink[]): Promise<CreatedNotification[]> {
-  const { webhooks: targeted, dataFor } = await matchingWebhooks(deps, event, chain);
+export async function createNotifications(deps: Pick<FanOutDeps, 'models' | 'configCache' | 'userAgent'>, event: StoredEvent, chain?: VersionLink[], view?: ConfigView): Promise<CreatedNotification[]> {
+  const { webhooks: targeted, dataFor } = await matchingWebhooks(deps, event, chain, view);
   if (targeted.length === 0) return [];
   const docs = targeted.map((w) => notificationDoc(deps, event, w, dataFor(w)));
   try {
@@ -162,8 +163,8 @@ export async function dispatchEvent(deps: Pick<FanOutDeps, 'models' | 'temporal'
 }
 
 /** Fan-out and dispatch in one: what the API does for a new event and the sweeper for a left-over one. */
-export async function fanOut(deps: FanOutDeps, event: StoredEvent, chain?: VersionLink[]): Promise<{ notifications: CreatedNotification[]; dispatched: boolean }> {
-  const notifications = await createNotifications(deps, event, chain);
+export async function fanOut(deps: FanOutDeps, event: StoredEvent, chain?: VersionLink[], view?: ConfigView): Promise<{ notifications: CreatedNotification[]; dispatched: boolean }> {
+  const notifications = await createNotifications(deps, event, chain, view);
   const dispatched = await dispatchEvent(deps, event._id, notifications);
   return { notifications, dispatched };
 }

@@ -47,7 +47,9 @@ export async function ingestEvent(
   // client Idempotency-Key or event id can reach.
   const dedupeKey = opts.dedupeKey ?? (opts.idempotencyKey ? `key:${opts.idempotencyKey}` : `id:${id}`);
   // Versioned types: the posted version is checked (and data against its schema) before anything is stored.
-  const chain = isReservedEventType(input.type) ? [] : await loadChain(models.EventTypeVersion, input.type);
+  // The account's configuration view (one read, revalidated) serves the version check and the fan-out.
+  const config = await deps.configCache.current();
+  const chain = isReservedEventType(input.type) ? [] : await loadChain(models.EventTypeVersion, input.type, config.version);
   const posted = postedVersion(chain, input.version, input.data);
   if (posted.issues.length) throw validationError(posted.issues, `The event does not match its event type${posted.version ? ` version ${posted.version}` : ''}`);
   let event: EventDoc & { _id: string };
@@ -72,7 +74,7 @@ export async function ingestEvent(
     return { created: false, event: await completeDuplicate(deps, first) };
   }
 
-  const { notifications } = await fanOut(deps, event, chain).catch((err: unknown) => {
+  const { notifications } = await fanOut(deps, event, chain, config).catch((err: unknown) => {
     // Stored but not fanned out (MongoDB went away mid-way): accepted all the same, the sweeper
     // finishes it. The answer lists no notifications: a repeat of the request will.
     deps.logger.warn({ err, eventId: id }, 'fan-out failed; the dispatch sweeper will finish it');

@@ -2,8 +2,8 @@
  * An event's data as each webhook receives it (versioned event types, src/versions/): converted
  * from the version it was posted in to the newest version not after the webhook's effective
  * version, once per distinct target version, however many webhooks share it. Reads, per event of
- * a versioned type: the type's chain (one small indexed read, unless the caller has it) and the
- * account's pin (one read by _id, only when a matching webhook follows the account).
+ * a versioned type: the type's chain and the account's pin, both from the caller's configuration
+ * view on the hot path (src/ingest.ts); read here only when the caller has neither (preview).
  */
 import type { Models } from './models';
 import { loadChain, type VersionLink } from './models/event-type-version';
@@ -22,18 +22,20 @@ export async function versionedData(
   event: { type: string; dataJson?: string | null; version?: string | null },
   webhooks: ReadonlyArray<{ apiVersion?: string | null }>,
   chain?: VersionLink[],
+  /** The account's pin when the caller has it (the configuration view); undefined: read it. */
+  pin?: string | null,
 ): Promise<DataFor> {
   const posted = eventData(event);
   const asPosted = { version: null, data: posted };
   if (!event.version || webhooks.length === 0) return () => asPosted;
   const links = chain ?? (await loadChain(models.EventTypeVersion, event.type));
   if (links.length === 0) return () => asPosted;
-  const pin = webhooks.some((w) => followsAccount(w.apiVersion)) ? await accountPin(models) : null;
+  const accountPinned = webhooks.some((w) => followsAccount(w.apiVersion)) ? (pin === undefined ? await accountPin(models) : pin) : null;
   const versions = links.map((l) => l.version);
   // Keyed by the version delivered: pins 8.0.3 and 8.5.0 may both get 8.0.3, converted once.
   const byVersion = new Map<string, { version: string | null; data: Record<string, unknown> }>();
   return (w) => {
-    const version = resolveTarget(versions, effectiveTarget(w.apiVersion, pin));
+    const version = resolveTarget(versions, effectiveTarget(w.apiVersion, accountPinned));
     let got = byVersion.get(version);
     if (!got) byVersion.set(version, (got = dataForTarget(posted, links, event.version, version) ?? asPosted));
     return got;

@@ -10,7 +10,8 @@ import { accountScoped } from './account-scoped';
 import type { Change } from '../versions/changes';
 import type { ChainLink } from '../versions/convert';
 import { newestOf, sortVersions } from '../versions/semver-order';
-import { acrossAccounts } from '../accounts/scope';
+import { acrossAccounts, currentAccountId } from '../accounts/scope';
+import { bumpsConfigVersion } from './config-version';
 
 export const eventTypeVersionSchema = new Schema(
   {
@@ -26,6 +27,8 @@ export const eventTypeVersionSchema = new Schema(
 );
 
 eventTypeVersionSchema.plugin(accountScoped);
+// A declared or replaced version changes what fan-out sends: caches revalidate (config-version.ts).
+eventTypeVersionSchema.plugin(bumpsConfigVersion);
 eventTypeVersionSchema.index({ accountId: 1, type: 1, version: 1 }, { unique: true });
 
 export type EventTypeVersionDoc = InferSchemaType<typeof eventTypeVersionSchema> & { _id: string };
@@ -54,7 +57,23 @@ const MAX_PARSED = 2000;
  * One indexed read of small fields per call; the schema and change texts are read and parsed
  * only for versions this process has not seen at their current `updatedAt`.
  */
-export async function loadChain(model: EventTypeVersionModel, type: string): Promise<VersionLink[]> {
+export async function loadChain(model: EventTypeVersionModel, type: string, configVersion?: number): Promise<VersionLink[]> {
+  // With the account's configVersion (bumped by every version written), the last chain read is
+  // still right: no read at all on the hot path.
+  const memoKey = `${currentAccountId()}\n${type}`;
+  const memo = chains.get(memoKey);
+  if (configVersion !== undefined && memo?.configVersion === configVersion) return memo.links;
+  const links = await readChain(model, type);
+  if (configVersion !== undefined) {
+    if (chains.size >= MAX_PARSED) chains.delete(chains.keys().next().value as string);
+    chains.set(memoKey, { configVersion, links });
+  }
+  return links;
+}
+
+const chains = new Map<string, { configVersion: number; links: VersionLink[] }>();
+
+async function readChain(model: EventTypeVersionModel, type: string): Promise<VersionLink[]> {
   const heads = await model.find({ type }, { _id: 1, version: 1, updatedAt: 1 }).lean();
   if (heads.length === 0) return [];
   const key = (h: { _id: string; updatedAt?: Date | null }) => `${h._id}@${h.updatedAt?.getTime() ?? 0}`;

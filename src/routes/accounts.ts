@@ -14,7 +14,7 @@ import { adminOnly } from '../http/auth';
 import { afterCursor, page, pageQuery } from '../http/pagination';
 import { newAccountId, newApiKey, newKeyId } from '../accounts/keys';
 import { DEFAULT_ACCOUNT, inAccount } from '../accounts/scope';
-import { settingsId } from '../models/config-version';
+import { bumpConfigVersion, settingsId } from '../models/config-version';
 import { stopInBackground } from '../delivery/stop';
 import type { AccountDoc } from '../models/account';
 import { accountUpgradeRouter } from './account-upgrade';
@@ -102,6 +102,8 @@ export function accountsRouter(deps: AppDeps): Router {
     const { webhookCommunications, ...fields } = parseBody(patchAccountSchema, req.body);
     const doc = await models.Account.findOneAndUpdate({ _id: current._id, deletedAt: null }, { $set: fields }, { new: true }).lean<AccountView>();
     if (!doc) throw notFound('Account');
+    // The pin is part of every process's cached configuration view (src/config-cache.ts).
+    if (fields.apiVersion !== undefined) await inAccount(doc._id, () => bumpConfigVersion(models.Setting as never, doc._id));
     await applySwitch(doc._id, webhookCommunications);
     res.json(await view(doc));
   });
