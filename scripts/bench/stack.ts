@@ -13,7 +13,7 @@ import type { TemporalEngine } from '../../src/embedded/engine';
 import type { ServerTuning } from '../../src/embedded/temporal-real-server';
 
 /** Parses `--engine` and the server levers of the bench scripts. */
-export function engineOptions(values: { engine?: string; shards?: string; 'max-conns'?: string; partitions?: string }): {
+export function engineOptions(values: { engine?: string; shards?: string; 'max-conns'?: string; partitions?: string; 'pg-sync'?: string }): {
   engine: TemporalEngine;
   tuning: Partial<ServerTuning>;
 } {
@@ -32,6 +32,9 @@ export function engineOptions(values: { engine?: string; shards?: string; 'max-c
   if (shards) tuning.numHistoryShards = shards;
   if (maxConns) tuning.maxConns = maxConns;
   if (partitions) tuning.taskQueuePartitions = partitions;
+  const sync = values['pg-sync'];
+  if (sync !== undefined && sync !== 'on' && sync !== 'off') throw new Error(`--pg-sync must be on or off, got ${sync}`);
+  if (sync) tuning.synchronousCommit = sync;
   return { engine, tuning };
 }
 
@@ -41,6 +44,7 @@ export const ENGINE_OPTIONS = {
   shards: { type: 'string' },
   'max-conns': { type: 'string' },
   partitions: { type: 'string' },
+  'pg-sync': { type: 'string' },
 } as const;
 
 export interface BenchStack {
