@@ -78,6 +78,7 @@ const envSchema = z.object({
   HERALD_TEMPORAL_ENGINE: z.enum(['dev', 'server'], { message: 'must be dev or server' }).default('dev'),
   HERALD_TEMPORAL_SERVER_BIN: optionalString,
   HERALD_TEMPORAL_SQL_TOOL_BIN: optionalString,
+  HERALD_TEMPORAL_UI_SERVER_BIN: optionalString,
   HERALD_POSTGRES_BIN_DIR: optionalString,
   HERALD_POSTGRES_PORT: port.default(0),
   HERALD_WORKER_METRICS_PORT: port.optional(),
@@ -127,6 +128,7 @@ export interface Config {
     cacheDir?: string;
     temporalServerBin?: string;
     temporalSqlToolBin?: string;
+    temporalUiServerBin?: string;
     postgresBinDir?: string;
   };
   /** `npm run worker` serves /metrics on this port when set (the API serves its own on PORT). */
@@ -197,6 +199,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
       cacheDir: e.HERALD_TOOLS_DIR,
       temporalServerBin: e.HERALD_TEMPORAL_SERVER_BIN,
       temporalSqlToolBin: e.HERALD_TEMPORAL_SQL_TOOL_BIN,
+      temporalUiServerBin: e.HERALD_TEMPORAL_UI_SERVER_BIN,
       postgresBinDir: e.HERALD_POSTGRES_BIN_DIR,
     },
     workerMetricsPort: e.HERALD_WORKER_METRICS_PORT,

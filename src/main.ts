@@ -115,7 +115,7 @@ async function main(): Promise<void> {
         `  Console:          ${server.url}/console/  (sign in with the API key)`,
         `  OpenAPI:          ${server.url}/openapi.json`,
         `  API key:          ${secrets.apiKeys[0]}${secrets.generatedApiKey ? `  (generated, saved in ${path.join(config.dataDir, 'api-key')})` : ''}`,
-        `  Temporal Web UI:  ${uiUrl ?? (stack?.engine === 'server' ? `(not bundled with the server engine; see README "Production engine")` : `(external Temporal at ${addresses.temporalAddress})`)}`,
+        `  Temporal Web UI:  ${uiUrl ?? (stack?.engine === 'server' ? `(not running; see the lines above and README "Production engine")` : `(external Temporal at ${addresses.temporalAddress})`)}`,
         `  Data:             ${config.dataDir}`,
         'Press Ctrl-C to stop.',
         '',

@@ -10,12 +10,13 @@ import { startFerretDb, type FerretDbOptions } from './ferretdb';
 import { findPostgres, startPostgres, type PostgresOptions } from './postgres';
 import { setupSchema, startRealTemporalServer, type RealServerOptions, type ServerTuning } from './temporal-real-server';
 import { checkEngineOfDataDir, type TemporalEngine } from './engine';
+import { startTemporalUi, type TemporalUiOptions } from './temporal-ui';
 import { freePort } from './child-process';
 import { secureDataDir } from './data-dir';
 import { superviseProcess, type RestartPolicy, type Supervisor, type SupervisorLogger } from './supervisor';
 import type { ManagedProcess } from './child-process';
 
-export type ServiceName = 'temporal' | 'ferretdb' | 'postgres';
+export type ServiceName = 'temporal' | 'ferretdb' | 'postgres' | 'temporal-ui';
 
 export interface EmbeddedStackOptions {
   dataDir: string;
@@ -37,6 +38,7 @@ export interface EmbeddedStackOptions {
     cacheDir?: string;
     temporalServerBin?: string;
     temporalSqlToolBin?: string;
+    temporalUiServerBin?: string;
     postgresBinDir?: string;
   };
   log?: (line: string) => void;
@@ -153,7 +155,12 @@ async function startWithRealServer(
   const ferretdbBin = opts.mongo ? await ensureTool('ferretdb', { ...toolOpts, explicitPath: opts.tools.ferretdbBin }) : null;
 
   const serverDir = path.join(opts.dataDir, 'temporal-server');
-  const pgOpts: PostgresOptions = { binDir: pgBinDir, dataDir: path.join(serverDir, 'postgres'), port: t.postgresPort || (await freePort()) };
+  const pgOpts: PostgresOptions = {
+    binDir: pgBinDir,
+    dataDir: path.join(serverDir, 'postgres'),
+    port: t.postgresPort || (await freePort()),
+    synchronousCommit: t.tuning?.synchronousCommit,
+  };
   const ferretOpts: FerretDbOptions | null = opts.mongo && ferretdbBin ? { bin: ferretdbBin, dataDir: opts.dataDir, port: opts.mongo.port } : null;
   const [pgResult, mongoResult] = await Promise.allSettled([startPostgres(pgOpts), ferretOpts ? startFerretDb(ferretOpts) : null]);
   for (const r of [pgResult, mongoResult]) if (r.status === 'fulfilled' && r.value) started.push(r.value.process);
@@ -181,9 +188,23 @@ async function startWithRealServer(
   supervise('temporal', temporal.process, async () => (await startRealTemporalServer(serverOpts)).process);
   if (mongo && ferretOpts) supervise('ferretdb', mongo.process, async () => (await startFerretDb(ferretOpts)).process);
 
+  // The Web UI is a convenience: when it cannot be built or started, Herald runs without it.
+  let uiUrl: string | null = null;
+  if (t.uiPort) {
+    try {
+      const uiBin = await ensureTool('temporal-ui-server', { ...toolOpts, explicitPath: opts.tools.temporalUiServerBin });
+      const uiOpts: TemporalUiOptions = { bin: uiBin, dataDir: path.join(serverDir, 'ui'), port: t.uiPort, temporalAddress: temporal.address, namespace: t.namespace };
+      const ui = await startTemporalUi(uiOpts);
+      supervise('temporal-ui', ui.process, async () => (await startTemporalUi(uiOpts)).process);
+      uiUrl = ui.url;
+    } catch (err) {
+      opts.log?.(`The Temporal Web UI is not available: ${(err as Error).message}`);
+    }
+  }
+
   stack.engine = 'server';
   stack.temporalAddress = temporal.address;
-  stack.temporalUiUrl = null;
+  stack.temporalUiUrl = uiUrl;
   stack.mongoUriBase = mongo?.uriBase;
   stack.temporalMetricsUrl = temporal.metricsUrl;
   stack.ferretdbDebugUrl = mongo?.debugUrl;

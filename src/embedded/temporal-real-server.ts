@@ -33,12 +33,15 @@ export interface ServerTuning {
   maxConns: number;
   /** Partitions of each task queue (Temporal's default is 4; one machine needs 1). */
   taskQueuePartitions: number;
+  /** PostgreSQL's synchronous_commit (see postgres.ts). */
+  synchronousCommit: 'on' | 'off';
 }
 
 export const DEFAULT_SERVER_TUNING: Readonly<ServerTuning> = Object.freeze({
   numHistoryShards: 1,
   maxConns: 10,
   taskQueuePartitions: 1,
+  synchronousCommit: 'on',
 });
 
 export interface RealServerOptions {

@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-export type ToolName = 'temporal' | 'ferretdb' | 'temporal-server' | 'temporal-sql-tool';
+export type ToolName = 'temporal' | 'ferretdb' | 'temporal-server' | 'temporal-sql-tool' | 'temporal-ui-server';
 
 interface ToolSpec {
   name: ToolName;
@@ -75,6 +75,17 @@ export const TOOL_SPECS: Record<ToolName, ToolSpec> = {
     archived: false,
     cacheTag: '1.29.1',
     goBinary: 'sql',
+  },
+  // The Web UI for the server engine (the dev server bundles the same version, see the CLI's go.mod).
+  'temporal-ui-server': {
+    name: 'temporal-ui-server',
+    version: '2.42.1',
+    module: 'github.com/temporalio/ui-server/v2',
+    pkg: 'github.com/temporalio/ui-server/v2/cmd/server',
+    downloadUrl: () => null,
+    archived: false,
+    cacheTag: '2.42.1',
+    goBinary: 'server',
   },
 };
 
