@@ -117,7 +117,11 @@ export async function startPostgres(opts: PostgresOptions): Promise<RunningPostg
     : () => postgresAnswers('127.0.0.1', opts.port);
   await waitUntilReady(proc, probe, 60_000).catch(async (err: Error) => {
     await proc.stop();
-    throw new Error(`PostgreSQL did not start (data ${opts.dataDir}, port ${opts.port}): ${err.message}`);
+    throw new Error(
+      `PostgreSQL did not start (data ${opts.dataDir}, port ${opts.port}): ${err.message}\n` +
+        `Check free disk space and memory. If its port is taken, set HERALD_POSTGRES_PORT. If the cluster is damaged, move ${opts.dataDir} aside: ` +
+        'Herald then makes a new, empty one (the workflows in the old one are not in it).',
+    );
   });
   return { host: '127.0.0.1', port: opts.port, process: proc };
 }
