@@ -168,7 +168,7 @@ async function startWithRealServer(
   const pg = (pgResult as PromiseFulfilledResult<Awaited<ReturnType<typeof startPostgres>>>).value;
   const mongo = mongoResult.status === 'fulfilled' ? mongoResult.value : null;
 
-  await setupSchema({ sqlToolBin, dataDir: serverDir, postgres: pg });
+  await setupSchema({ sqlToolBin, clusterDir: pgOpts.dataDir, postgres: pg });
   const serverOpts: RealServerOptions = {
     serverBin,
     sqlToolBin,

@@ -69,10 +69,11 @@ const DATABASES = [
 
 /**
  * Creates both databases and brings their schemas to the version this server needs. The first
- * setup is marked done by a file, so it never runs twice; `update-schema` runs at every start (it
- * applies only what is missing, so a newer server upgrades the schema of an older data dir).
+ * setup is marked done by a file inside the PostgreSQL cluster's directory (`clusterDir`: a new
+ * cluster has no marker), so it never runs twice on one cluster; `update-schema` runs at every
+ * start (it applies only what is missing, so a newer server upgrades an older data dir's schema).
  */
-export async function setupSchema(opts: Pick<RealServerOptions, 'sqlToolBin' | 'dataDir' | 'postgres'>): Promise<void> {
+export async function setupSchema(opts: Pick<RealServerOptions, 'sqlToolBin' | 'postgres'> & { clusterDir: string }): Promise<void> {
   const base = ['--endpoint', opts.postgres.host, '--port', String(opts.postgres.port), '--user', POSTGRES_USER, '--password', '', '--plugin', 'postgres12'];
   const tool = async (db: string, args: string[]) => {
     try {
@@ -83,7 +84,7 @@ export async function setupSchema(opts: Pick<RealServerOptions, 'sqlToolBin' | '
     }
   };
   for (const db of DATABASES) {
-    const marker = path.join(opts.dataDir, `.schema-${db.name}`);
+    const marker = path.join(opts.clusterDir, `herald-schema-${db.name}`);
     if (!(await exists(marker))) {
       // A first setup cut off halfway left at most an empty database: drop it and start over.
       await tool(db.name, ['drop-database', '--force']).catch(() => {});
