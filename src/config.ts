@@ -81,6 +81,7 @@ const envSchema = z.object({
   HERALD_TEMPORAL_UI_SERVER_BIN: optionalString,
   HERALD_POSTGRES_BIN_DIR: optionalString,
   HERALD_POSTGRES_PORT: port.default(0),
+  HERALD_POSTGRES_SYNCHRONOUS_COMMIT: z.enum(['on', 'off'], { message: 'must be on or off' }).default('on'),
   HERALD_WORKER_METRICS_PORT: port.optional(),
   HERALD_RESEND_WINDOW: duration.default(7 * 86400),
   HERALD_RETENTION: duration.default(30 * 86400),
@@ -112,6 +113,8 @@ export interface Config {
     engine: 'dev' | 'server';
     /** `server` engine: PostgreSQL's port; 0 picks a free one at start. */
     postgresPort: number;
+    /** `server` engine: PostgreSQL's synchronous_commit (src/embedded/postgres.ts). */
+    postgresSynchronousCommit: 'on' | 'off';
   };
   allowPrivateDestinations: boolean;
   httpsOnly: boolean;
@@ -185,6 +188,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
       mongoPort: e.HERALD_MONGO_PORT,
       engine: e.HERALD_TEMPORAL_ENGINE,
       postgresPort: e.HERALD_POSTGRES_PORT,
+      postgresSynchronousCommit: e.HERALD_POSTGRES_SYNCHRONOUS_COMMIT,
     },
     allowPrivateDestinations: e.HERALD_ALLOW_PRIVATE_DESTINATIONS,
     httpsOnly: e.HERALD_HTTPS_ONLY,

@@ -60,6 +60,7 @@ async function main(): Promise<void> {
               historyRetentionSeconds: namespaceRetentionSeconds(config),
               engine: config.embedded.engine,
               postgresPort: config.embedded.postgresPort,
+              tuning: { synchronousCommit: config.embedded.postgresSynchronousCommit },
             },
         mongo: config.mongodbUri ? null : { port: config.embedded.mongoPort },
         tools: config.tools,

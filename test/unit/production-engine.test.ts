@@ -22,6 +22,8 @@ test('HERALD_TEMPORAL_ENGINE is dev by default, server on request, anything else
   const c = loadConfig({ HERALD_TEMPORAL_ENGINE: 'server', HERALD_POSTGRES_PORT: '5433', HERALD_POSTGRES_BIN_DIR: '/opt/pg/bin' });
   expect(c.embedded).toMatchObject({ engine: 'server', postgresPort: 5433 });
   expect(c.tools.postgresBinDir).toBe('/opt/pg/bin');
+  expect(loadConfig({}).embedded.postgresSynchronousCommit).toBe('on');
+  expect(loadConfig({ HERALD_POSTGRES_SYNCHRONOUS_COMMIT: 'off' }).embedded.postgresSynchronousCommit).toBe('off');
   expect(() => loadConfig({ HERALD_TEMPORAL_ENGINE: 'sqlite' })).toThrow(ConfigError);
   expect(() => loadConfig({ HERALD_TEMPORAL_ENGINE: 'sqlite' })).toThrow(/HERALD_TEMPORAL_ENGINE: must be dev or server/);
 });
