@@ -105,10 +105,9 @@ export interface Config {
   temporal: { address?: string; namespace: string; taskQueue: string };
   mongodbUri?: string;
   dataDir: string;
-  embedded: {
-    temporalPort: number;
-    temporalUiPort: number;
-    mongoPort: number;
+  embedded: { temporalPort: number; temporalUiPort: number; mongoPort: number };
+  /** The embedded Temporal engine (README "Production engine"). */
+  temporalEngine: {
     /** `dev`: `temporal server start-dev` (SQLite); `server`: Temporal server on PostgreSQL. */
     engine: 'dev' | 'server';
     /** `server` engine: PostgreSQL's port; 0 picks a free one at start. */
@@ -182,10 +181,8 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.HERALD_TASK_QUEUE },
     mongodbUri: e.MONGODB_URI,
     dataDir: path.resolve(e.HERALD_DATA_DIR),
-    embedded: {
-      temporalPort: e.HERALD_TEMPORAL_PORT,
-      temporalUiPort: e.HERALD_TEMPORAL_UI_PORT,
-      mongoPort: e.HERALD_MONGO_PORT,
+    embedded: { temporalPort: e.HERALD_TEMPORAL_PORT, temporalUiPort: e.HERALD_TEMPORAL_UI_PORT, mongoPort: e.HERALD_MONGO_PORT },
+    temporalEngine: {
       engine: e.HERALD_TEMPORAL_ENGINE,
       postgresPort: e.HERALD_POSTGRES_PORT,
       postgresSynchronousCommit: e.HERALD_POSTGRES_SYNCHRONOUS_COMMIT,

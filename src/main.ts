@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   try {
     let stack: EmbeddedStack | undefined;
     if (!config.temporal.address || !config.mongodbUri) {
-      const engineName = config.embedded.engine === 'server' ? 'Temporal server on PostgreSQL' : 'Temporal dev server';
+      const engineName = config.temporalEngine.engine === 'server' ? 'Temporal server on PostgreSQL' : 'Temporal dev server';
       process.stdout.write(`Starting the embedded stack (${config.temporal.address ? 'FerretDB' : `${engineName} and FerretDB`})...\n`);
       stack = await startEmbeddedStack({
         dataDir: config.dataDir,
@@ -58,9 +58,9 @@ async function main(): Promise<void> {
               uiPort: config.embedded.temporalUiPort,
               namespace: config.temporal.namespace,
               historyRetentionSeconds: namespaceRetentionSeconds(config),
-              engine: config.embedded.engine,
-              postgresPort: config.embedded.postgresPort,
-              tuning: { synchronousCommit: config.embedded.postgresSynchronousCommit },
+              engine: config.temporalEngine.engine,
+              postgresPort: config.temporalEngine.postgresPort,
+              tuning: { synchronousCommit: config.temporalEngine.postgresSynchronousCommit },
             },
         mongo: config.mongodbUri ? null : { port: config.embedded.mongoPort },
         tools: config.tools,

@@ -18,12 +18,12 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 test('HERALD_TEMPORAL_ENGINE is dev by default, server on request, anything else refused', () => {
-  expect(loadConfig({}).embedded.engine).toBe('dev');
+  expect(loadConfig({}).temporalEngine.engine).toBe('dev');
   const c = loadConfig({ HERALD_TEMPORAL_ENGINE: 'server', HERALD_POSTGRES_PORT: '5433', HERALD_POSTGRES_BIN_DIR: '/opt/pg/bin' });
-  expect(c.embedded).toMatchObject({ engine: 'server', postgresPort: 5433 });
+  expect(c.temporalEngine).toMatchObject({ engine: 'server', postgresPort: 5433 });
   expect(c.tools.postgresBinDir).toBe('/opt/pg/bin');
-  expect(loadConfig({}).embedded.postgresSynchronousCommit).toBe('on');
-  expect(loadConfig({ HERALD_POSTGRES_SYNCHRONOUS_COMMIT: 'off' }).embedded.postgresSynchronousCommit).toBe('off');
+  expect(loadConfig({}).temporalEngine.postgresSynchronousCommit).toBe('on');
+  expect(loadConfig({ HERALD_POSTGRES_SYNCHRONOUS_COMMIT: 'off' }).temporalEngine.postgresSynchronousCommit).toBe('off');
   expect(() => loadConfig({ HERALD_TEMPORAL_ENGINE: 'sqlite' })).toThrow(ConfigError);
   expect(() => loadConfig({ HERALD_TEMPORAL_ENGINE: 'sqlite' })).toThrow(/HERALD_TEMPORAL_ENGINE: must be dev or server/);
 });
