@@ -21,9 +21,10 @@ import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker
 import { HeraldEventType, HeraldStatus, HeraldWebhookId } from '../workflows/shared';
 import { Report } from './bench/report';
 import { cpuDelta, cpuMsByThread, cpuSnapshot, threadCpuDelta } from './bench/proc';
-import { installQuietTemporalRuntime, startBenchStack } from './bench/stack';
+import { ENGINE_OPTIONS, engineOptions, installQuietTemporalRuntime, startBenchStack } from './bench/stack';
 
 const OPTIONS = {
+  ...ENGINE_OPTIONS,
   workflows: { type: 'string', default: '2000' },
   concurrency: { type: 'string', default: '20' },
   shapes: { type: 'string', default: 'empty,herald-shape' },
@@ -59,7 +60,10 @@ async function main(): Promise<void> {
   report.set('workload.concurrency', concurrency);
   report.set('workload.max_cached_workflows', count('cache'));
 
-  const bench = await startBenchStack({ name: 'herald-floor', temporal: true, mongo: false });
+  const { engine, tuning } = engineOptions(values);
+  report.set('workload.engine', engine);
+  for (const [lever, value] of Object.entries(tuning)) report.set(`workload.server.${lever}`, value);
+  const bench = await startBenchStack({ name: 'herald-floor', temporal: true, mongo: false, engine, tuning });
   const { dataDir, stack, procs, memory } = bench;
   try {
     installQuietTemporalRuntime();

@@ -32,7 +32,7 @@ import { notificationWorkflowId } from '../workflows/shared';
 import { Report } from './bench/report';
 import { summarize } from './bench/stats';
 import { cpuDelta, cpuMsByThread, cpuSnapshot, threadCpuDelta } from './bench/proc';
-import { installQuietTemporalRuntime, startBenchStack } from './bench/stack';
+import { ENGINE_OPTIONS, engineOptions, installQuietTemporalRuntime, startBenchStack } from './bench/stack';
 import { startBenchReceiver } from './bench/receiver';
 import { closedLoop, latencies, oneAtATime, paced, type Accepted, type PostEvent } from './bench/load';
 import { runBaseline } from './bench/baseline';
@@ -44,6 +44,7 @@ import { runFairness } from './bench/fairness';
 import { dataAt, declareVersions, versionOf } from './bench/versions';
 
 const OPTIONS = {
+  ...ENGINE_OPTIONS,
   events: { type: 'string', default: '2000' },
   webhooks: { type: 'string', default: '2' },
   concurrency: { type: 'string', default: '20' },
@@ -90,7 +91,10 @@ async function main(): Promise<void> {
   report.set('workload.deliveries', events * webhooks);
   report.set('workload.concurrency', concurrency);
 
-  const bench = await startBenchStack({ name: 'herald-bench', temporal: true, mongo: true });
+  const { engine, tuning } = engineOptions(values);
+  report.set('workload.engine', engine);
+  for (const [lever, value] of Object.entries(tuning)) report.set(`workload.server.${lever}`, value);
+  const bench = await startBenchStack({ name: 'herald-bench', temporal: true, mongo: true, engine, tuning });
   const { dataDir, stack, procs, memory } = bench;
   try {
     const config = loadConfig({

@@ -75,6 +75,13 @@ const envSchema = z.object({
   HERALD_TEMPORAL_BIN: optionalString,
   HERALD_FERRETDB_BIN: optionalString,
   HERALD_TOOLS_DIR: optionalString,
+  HERALD_TEMPORAL_ENGINE: z.enum(['dev', 'server'], { message: 'must be dev or server' }).default('dev'),
+  HERALD_TEMPORAL_SERVER_BIN: optionalString,
+  HERALD_TEMPORAL_SQL_TOOL_BIN: optionalString,
+  HERALD_TEMPORAL_UI_SERVER_BIN: optionalString,
+  HERALD_POSTGRES_BIN_DIR: optionalString,
+  HERALD_POSTGRES_PORT: port.default(0),
+  HERALD_POSTGRES_SYNCHRONOUS_COMMIT: z.enum(['on', 'off'], { message: 'must be on or off' }).default('on'),
   HERALD_WORKER_METRICS_PORT: port.optional(),
   HERALD_RESEND_WINDOW: duration.default(7 * 86400),
   HERALD_RETENTION: duration.default(30 * 86400),
@@ -99,6 +106,15 @@ export interface Config {
   mongodbUri?: string;
   dataDir: string;
   embedded: { temporalPort: number; temporalUiPort: number; mongoPort: number };
+  /** The embedded Temporal engine (README "Production engine"). */
+  temporalEngine: {
+    /** `dev`: `temporal server start-dev` (SQLite); `server`: Temporal server on PostgreSQL. */
+    engine: 'dev' | 'server';
+    /** `server` engine: PostgreSQL's port; 0 picks a free one at start. */
+    postgresPort: number;
+    /** `server` engine: PostgreSQL's synchronous_commit (src/embedded/postgres.ts). */
+    postgresSynchronousCommit: 'on' | 'off';
+  };
   allowPrivateDestinations: boolean;
   httpsOnly: boolean;
   encryptionKey?: string;
@@ -108,7 +124,15 @@ export interface Config {
   publicUrl: string;
   /** The Temporal Web UI, for links from the console; `npm start` knows the embedded one. */
   temporalUiUrl?: string;
-  tools: { temporalBin?: string; ferretdbBin?: string; cacheDir?: string };
+  tools: {
+    temporalBin?: string;
+    ferretdbBin?: string;
+    cacheDir?: string;
+    temporalServerBin?: string;
+    temporalSqlToolBin?: string;
+    temporalUiServerBin?: string;
+    postgresBinDir?: string;
+  };
   /** `npm run worker` serves /metrics on this port when set (the API serves its own on PORT). */
   workerMetricsPort?: number;
   /**
@@ -158,6 +182,11 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     mongodbUri: e.MONGODB_URI,
     dataDir: path.resolve(e.HERALD_DATA_DIR),
     embedded: { temporalPort: e.HERALD_TEMPORAL_PORT, temporalUiPort: e.HERALD_TEMPORAL_UI_PORT, mongoPort: e.HERALD_MONGO_PORT },
+    temporalEngine: {
+      engine: e.HERALD_TEMPORAL_ENGINE,
+      postgresPort: e.HERALD_POSTGRES_PORT,
+      postgresSynchronousCommit: e.HERALD_POSTGRES_SYNCHRONOUS_COMMIT,
+    },
     allowPrivateDestinations: e.HERALD_ALLOW_PRIVATE_DESTINATIONS,
     httpsOnly: e.HERALD_HTTPS_ONLY,
     encryptionKey: e.HERALD_ENCRYPTION_KEY,
@@ -165,7 +194,15 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     logLevel: e.HERALD_LOG_LEVEL,
     temporalUiUrl: e.HERALD_TEMPORAL_UI_URL ? e.HERALD_TEMPORAL_UI_URL.replace(/\/$/, '') : undefined,
     publicUrl: (e.HERALD_PUBLIC_URL ?? `http://127.0.0.1:${e.PORT}`).replace(/\/$/, ''),
-    tools: { temporalBin: e.HERALD_TEMPORAL_BIN, ferretdbBin: e.HERALD_FERRETDB_BIN, cacheDir: e.HERALD_TOOLS_DIR },
+    tools: {
+      temporalBin: e.HERALD_TEMPORAL_BIN,
+      ferretdbBin: e.HERALD_FERRETDB_BIN,
+      cacheDir: e.HERALD_TOOLS_DIR,
+      temporalServerBin: e.HERALD_TEMPORAL_SERVER_BIN,
+      temporalSqlToolBin: e.HERALD_TEMPORAL_SQL_TOOL_BIN,
+      temporalUiServerBin: e.HERALD_TEMPORAL_UI_SERVER_BIN,
+      postgresBinDir: e.HERALD_POSTGRES_BIN_DIR,
+    },
     workerMetricsPort: e.HERALD_WORKER_METRICS_PORT,
     resendWindowSeconds: e.HERALD_RESEND_WINDOW,
     retentionSeconds: e.HERALD_RETENTION,

@@ -47,7 +47,8 @@ async function main(): Promise<void> {
   try {
     let stack: EmbeddedStack | undefined;
     if (!config.temporal.address || !config.mongodbUri) {
-      process.stdout.write('Starting the embedded stack (Temporal dev server and FerretDB)...\n');
+      const engineName = config.temporalEngine.engine === 'server' ? 'Temporal server on PostgreSQL' : 'Temporal dev server';
+      process.stdout.write(`Starting the embedded stack (${config.temporal.address ? 'FerretDB' : `${engineName} and FerretDB`})...\n`);
       stack = await startEmbeddedStack({
         dataDir: config.dataDir,
         temporal: config.temporal.address
@@ -57,6 +58,9 @@ async function main(): Promise<void> {
               uiPort: config.embedded.temporalUiPort,
               namespace: config.temporal.namespace,
               historyRetentionSeconds: namespaceRetentionSeconds(config),
+              engine: config.temporalEngine.engine,
+              postgresPort: config.temporalEngine.postgresPort,
+              tuning: { synchronousCommit: config.temporalEngine.postgresSynchronousCommit },
             },
         mongo: config.mongodbUri ? null : { port: config.embedded.mongoPort },
         tools: config.tools,
@@ -112,7 +116,7 @@ async function main(): Promise<void> {
         `  Console:          ${server.url}/console/  (sign in with the API key)`,
         `  OpenAPI:          ${server.url}/openapi.json`,
         `  API key:          ${secrets.apiKeys[0]}${secrets.generatedApiKey ? `  (generated, saved in ${path.join(config.dataDir, 'api-key')})` : ''}`,
-        `  Temporal Web UI:  ${uiUrl ?? `(external Temporal at ${addresses.temporalAddress})`}`,
+        `  Temporal Web UI:  ${uiUrl ?? (stack?.engine === 'server' ? `(not running; see the lines above and README "Production engine")` : `(external Temporal at ${addresses.temporalAddress})`)}`,
         `  Data:             ${config.dataDir}`,
         'Press Ctrl-C to stop.',
         '',

@@ -41,15 +41,36 @@ export async function connectTemporal(opts: { address: string; namespace: string
   return { connection, client, namespace: opts.namespace, taskQueue: opts.taskQueue, close: () => connection.close() };
 }
 
-/** Registers Herald's Keyword search attributes when missing (a real cluster; the dev server gets them by flag). */
+/**
+ * Registers Herald's Keyword search attributes when missing (a real cluster; the dev server gets
+ * them by flag). When they are missing and cannot be added (a cluster whose operator API Herald
+ * may not use), fails with a message naming each missing one and the command that adds them.
+ */
 export async function ensureSearchAttributes(t: TemporalHandle): Promise<void> {
   const existing = await t.connection.operatorService.listSearchAttributes({ namespace: t.namespace });
-  const missing = SEARCH_ATTRIBUTE_NAMES.filter((n) => !(n in (existing.customAttributes ?? {})));
+  const missing = missingSearchAttributes(existing.customAttributes ?? {});
   if (missing.length === 0) return;
-  await t.connection.operatorService.addSearchAttributes({
-    namespace: t.namespace,
-    searchAttributes: Object.fromEntries(missing.map((n) => [n, 2 /* INDEXED_VALUE_TYPE_KEYWORD */])),
-  });
+  try {
+    await t.connection.operatorService.addSearchAttributes({
+      namespace: t.namespace,
+      searchAttributes: Object.fromEntries(missing.map((n) => [n, 2 /* INDEXED_VALUE_TYPE_KEYWORD */])),
+    });
+  } catch (err) {
+    throw new Error(missingSearchAttributesMessage(t.namespace, missing, (err as Error).message));
+  }
+}
+
+/** Herald's search attributes absent from a namespace's custom attributes. */
+export function missingSearchAttributes(customAttributes: Record<string, unknown>): string[] {
+  return SEARCH_ATTRIBUTE_NAMES.filter((n) => !(n in customAttributes));
+}
+
+export function missingSearchAttributesMessage(namespace: string, missing: readonly string[], reason: string): string {
+  return (
+    `the Temporal namespace ${namespace} lacks Herald's search attributes ${missing.join(', ')} (Keyword) and Herald could not add them (${reason}); ` +
+    `workflows that set them fail until they exist. Add them with: temporal operator search-attribute create --namespace ${namespace} ` +
+    missing.map((n) => `--name ${n} --type Keyword`).join(' ')
+  );
 }
 
 /** How long the namespace keeps closed workflow histories (seconds), as the server reports it. */

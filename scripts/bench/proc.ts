@@ -8,6 +8,72 @@ import { readdirSync, readFileSync } from 'node:fs';
 export interface TrackedProcess {
   name: string;
   pid: number;
+  /**
+   * Count the process with all its descendants (PostgreSQL: the postmaster forks a backend per
+   * connection): CPU includes the reaped children's (cutime+cstime), memory counts the shared
+   * buffers every backend maps once (treeMemoryBytes).
+   */
+  tree?: boolean;
+}
+
+/** The pid and its live descendants (from /proc/<pid>/task/<tid>/children). */
+export function processTree(pid: number): number[] {
+  const out: number[] = [];
+  const walk = (p: number) => {
+    out.push(p);
+    let tids: string[] = [];
+    try {
+      tids = readdirSync(`/proc/${p}/task`);
+    } catch {
+      return;
+    }
+    for (const tid of tids) {
+      try {
+        for (const c of readFileSync(`/proc/${p}/task/${tid}/children`, 'utf8').split(' ').filter(Boolean)) walk(Number(c));
+      } catch {
+        // gone meanwhile
+      }
+    }
+  };
+  walk(pid);
+  return out;
+}
+
+/** CPU ms of a process tree: every live member's own, plus what reaped children used (cutime+cstime). */
+export function treeCpuMs(pid: number): number {
+  let ticks = 0;
+  let found = false;
+  for (const p of processTree(pid)) {
+    try {
+      const text = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
+      // utime, stime, cutime, cstime: fields 14-17.
+      ticks += Number(rest[11]) + Number(rest[12]) + Number(rest[13]) + Number(rest[14]);
+      found = true;
+    } catch {
+      // ended between the listing and the read
+    }
+  }
+  return found ? (ticks * 1000) / CLK_TCK : NaN;
+}
+
+/**
+ * Memory of a process tree in bytes: the root's resident set plus each descendant's private part
+ * (resident minus shared pages, from statm), so the shared memory every PostgreSQL backend maps is
+ * counted once, with the postmaster. Close to the tree's PSS, and cheap enough to sample every
+ * 100 ms (reading smaps_rollup that often cost the bench's own process a quarter of a core).
+ */
+export function treeMemoryBytes(pid: number): number {
+  let pages = 0;
+  for (const p of processTree(pid)) {
+    try {
+      const [, resident, shared] = readFileSync(`/proc/${p}/statm`, 'utf8').split(' ').map(Number);
+      pages += p === pid ? resident : Math.max(0, resident - shared);
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return pages * PAGE_SIZE;
 }
 
 function sysconf(name: string, fallback: number): number {
@@ -86,7 +152,7 @@ export function rssBytes(pid: number): number {
 export type CpuSnapshot = Map<string, number>;
 
 export function cpuSnapshot(procs: readonly TrackedProcess[]): CpuSnapshot {
-  return new Map(procs.map((p) => [p.name, cpuMs(p.pid)]));
+  return new Map(procs.map((p) => [p.name, p.tree ? treeCpuMs(p.pid) : cpuMs(p.pid)]));
 }
 
 /** Per process and `total`: CPU ms used between two snapshots. */
@@ -142,7 +208,7 @@ export class MemorySampler {
     const now = new Map<string, number>();
     let total = 0;
     for (const p of this.procs) {
-      const rss = rssBytes(p.pid);
+      const rss = p.tree ? treeMemoryBytes(p.pid) : rssBytes(p.pid);
       total += rss;
       now.set(p.name, rss);
     }

@@ -9,6 +9,43 @@ import { DefaultLogger, makeTelemetryFilterString, Runtime } from '@temporalio/w
 import { startEmbeddedStack, type EmbeddedStack } from '../../src/embedded/stack';
 import { freePort } from '../../src/embedded/child-process';
 import { MemorySampler, type TrackedProcess } from './proc';
+import type { TemporalEngine } from '../../src/embedded/engine';
+import type { ServerTuning } from '../../src/embedded/temporal-real-server';
+
+/** Parses `--engine` and the server levers of the bench scripts. */
+export function engineOptions(values: { engine?: string; shards?: string; 'max-conns'?: string; partitions?: string; 'pg-sync'?: string }): {
+  engine: TemporalEngine;
+  tuning: Partial<ServerTuning>;
+} {
+  const engine = values.engine ?? 'dev';
+  if (engine !== 'dev' && engine !== 'server') throw new Error(`--engine must be dev or server, got ${engine}`);
+  const tuning: Partial<ServerTuning> = {};
+  const int = (v: string | undefined, flag: string) => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a whole number of at least 1, got ${v}`);
+    return n;
+  };
+  const shards = int(values.shards, '--shards');
+  const maxConns = int(values['max-conns'], '--max-conns');
+  const partitions = int(values.partitions, '--partitions');
+  if (shards) tuning.numHistoryShards = shards;
+  if (maxConns) tuning.maxConns = maxConns;
+  if (partitions) tuning.taskQueuePartitions = partitions;
+  const sync = values['pg-sync'];
+  if (sync !== undefined && sync !== 'on' && sync !== 'off') throw new Error(`--pg-sync must be on or off, got ${sync}`);
+  if (sync) tuning.synchronousCommit = sync;
+  return { engine, tuning };
+}
+
+/** The bench scripts' options for the engine (parseArgs shape). */
+export const ENGINE_OPTIONS = {
+  engine: { type: 'string', default: 'dev' },
+  shards: { type: 'string' },
+  'max-conns': { type: 'string' },
+  partitions: { type: 'string' },
+  'pg-sync': { type: 'string' },
+} as const;
 
 export interface BenchStack {
   dataDir: string;
@@ -21,16 +58,27 @@ export interface BenchStack {
   stop(): Promise<void>;
 }
 
-export async function startBenchStack(opts: { name: string; temporal: boolean; mongo: boolean }): Promise<BenchStack> {
+export async function startBenchStack(opts: {
+  name: string;
+  temporal: boolean;
+  mongo: boolean;
+  /** `--engine dev|server` of the bench scripts. */
+  engine?: TemporalEngine;
+  /** `--shards`, `--max-conns`, `--partitions`: the server engine's levers (README "Production engine"). */
+  tuning?: Partial<ServerTuning>;
+}): Promise<BenchStack> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), `${opts.name}-`));
   const stack = await startEmbeddedStack({
     dataDir,
-    temporal: opts.temporal ? { port: await freePort(), namespace: 'default' } : null,
+    temporal: opts.temporal ? { port: await freePort(), namespace: 'default', engine: opts.engine ?? 'dev', tuning: opts.tuning } : null,
     mongo: opts.mongo ? { port: await freePort() } : null,
     tools: {},
     log: (l) => process.stderr.write(`${l}\n`),
   });
-  const procs: TrackedProcess[] = [{ name: 'node', pid: process.pid }, ...stack.processes.map((p) => ({ name: p.name, pid: p.child.pid! }))];
+  const procs: TrackedProcess[] = [
+    { name: 'node', pid: process.pid },
+    ...stack.processes.map((p) => ({ name: p.name, pid: p.child.pid!, tree: p.name === 'postgres' })),
+  ];
   const memory = new MemorySampler(procs, 100);
   memory.start();
   return {

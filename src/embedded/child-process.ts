@@ -36,7 +36,13 @@ const SETPRIV = process.platform === 'linux' && existsSync('/usr/bin/setpriv') ?
 const SH = process.platform === 'win32' ? null : '/bin/sh';
 const UMASK_THEN_EXEC = 'umask 077 && exec "$0" "$@"';
 
-export function startProcess(name: string, file: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): ManagedProcess {
+export function startProcess(
+  name: string,
+  file: string,
+  args: string[],
+  /** `stopSignal`: what `stop()` sends first (default SIGTERM; PostgreSQL's fast shutdown is SIGINT). */
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; stopSignal?: NodeJS.Signals } = {},
+): ManagedProcess {
   installExitHook();
   const [program, programArgs] = SH ? [SH, ['-c', UMASK_THEN_EXEC, file, ...args]] : [file, args];
   const [command, argv] = SETPRIV ? [SETPRIV, ['--pdeathsig', 'KILL', '--', program, ...programArgs]] : [program, programArgs];
@@ -61,11 +67,11 @@ export function startProcess(name: string, file: string, args: string[], opts: {
     child,
     closed,
     tail: () => lines.slice(-15).join('\n'),
-    stop: (timeoutMs = 10_000) => stopChild(child, timeoutMs),
+    stop: (timeoutMs = 10_000) => stopChild(child, timeoutMs, opts.stopSignal ?? 'SIGTERM'),
   };
 }
 
-function stopChild(child: ChildProcess, timeoutMs: number): Promise<void> {
+function stopChild(child: ChildProcess, timeoutMs: number, signal: NodeJS.Signals): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
@@ -73,7 +79,7 @@ function stopChild(child: ChildProcess, timeoutMs: number): Promise<void> {
       clearTimeout(timer);
       resolve();
     });
-    child.kill('SIGTERM');
+    child.kill(signal);
   });
 }
 

@@ -7,17 +7,40 @@ import path from 'node:path';
 import { ensureTool } from './tools';
 import { startTemporalServer, type TemporalServerOptions } from './temporal-server';
 import { startFerretDb, type FerretDbOptions } from './ferretdb';
+import { findPostgres, startPostgres, type PostgresOptions } from './postgres';
+import { setupSchema, startRealTemporalServer, type RealServerOptions, type ServerTuning } from './temporal-real-server';
+import { checkEngineOfDataDir, type TemporalEngine } from './engine';
+import { startTemporalUi, type TemporalUiOptions } from './temporal-ui';
+import { freePort } from './child-process';
 import { secureDataDir } from './data-dir';
 import { superviseProcess, type RestartPolicy, type Supervisor, type SupervisorLogger } from './supervisor';
 import type { ManagedProcess } from './child-process';
 
-export type ServiceName = 'temporal' | 'ferretdb';
+export type ServiceName = 'temporal' | 'ferretdb' | 'postgres' | 'temporal-ui';
 
 export interface EmbeddedStackOptions {
   dataDir: string;
-  temporal?: { port: number; uiPort?: number; namespace: string; historyRetentionSeconds?: number } | null;
+  temporal?: {
+    port: number;
+    uiPort?: number;
+    namespace: string;
+    historyRetentionSeconds?: number;
+    /** `dev` (default): `temporal server start-dev`; `server`: a real server on PostgreSQL. */
+    engine?: TemporalEngine;
+    /** `server` only: PostgreSQL's port (0 or unset: a free one, kept for the stack's life). */
+    postgresPort?: number;
+    tuning?: Partial<ServerTuning>;
+  } | null;
   mongo?: { port: number } | null;
-  tools: { temporalBin?: string; ferretdbBin?: string; cacheDir?: string };
+  tools: {
+    temporalBin?: string;
+    ferretdbBin?: string;
+    cacheDir?: string;
+    temporalServerBin?: string;
+    temporalSqlToolBin?: string;
+    temporalUiServerBin?: string;
+    postgresBinDir?: string;
+  };
   log?: (line: string) => void;
   /** Deaths and restarts of the services are logged here (with `{ err }`). */
   logger?: SupervisorLogger;
@@ -37,6 +60,8 @@ export interface EmbeddedStack {
   /** Prometheus endpoints of the services it started (the bench reads them). */
   temporalMetricsUrl?: string;
   ferretdbDebugUrl?: string;
+  /** Which Temporal engine runs (when the stack runs one). */
+  engine?: TemporalEngine;
   /** The child processes running now, for CPU and memory accounting by their pid. */
   readonly processes: ReadonlyArray<Pick<ManagedProcess, 'name' | 'child'>>;
   /** The process running each service now (a new one after a restart). */
@@ -64,6 +89,9 @@ export async function startEmbeddedStack(opts: EmbeddedStackOptions): Promise<Em
   };
   try {
     await secureDataDir(opts.dataDir);
+    const engine: TemporalEngine = opts.temporal?.engine ?? 'dev';
+    if (opts.temporal) await checkEngineOfDataDir(opts.dataDir, engine);
+    if (opts.temporal && engine === 'server') return await startWithRealServer(opts, stack, supervisors, started);
     // Resolve (and if needed build) both binaries before starting either service.
     const [temporalBin, ferretdbBin] = await Promise.all([
       opts.temporal ? ensureTool('temporal', { explicitPath: opts.tools.temporalBin, cacheDir: opts.tools.cacheDir, log: opts.log }) : null,
@@ -84,12 +112,11 @@ export async function startEmbeddedStack(opts: EmbeddedStackOptions): Promise<Em
 
     // From here on each service is its supervisor's: it restarts and stops it.
     started.length = 0;
-    const onGiveUp = opts.onFatal ?? ((err: Error) => opts.logger?.error({ err }, 'an embedded service is down for good'));
-    const supervise = (name: ServiceName, initial: ManagedProcess, restart: () => Promise<ManagedProcess>) =>
-      supervisors.set(name, superviseProcess({ name, initial, restart, policy: opts.restartPolicy, logger: opts.logger, onGiveUp }));
+    const supervise = supervisorFactory(opts, supervisors);
     if (temporal && temporalOpts) supervise('temporal', temporal.process, async () => (await startTemporalServer(temporalOpts)).process);
     if (mongo && ferretOpts) supervise('ferretdb', mongo.process, async () => (await startFerretDb(ferretOpts)).process);
 
+    if (opts.temporal) stack.engine = 'dev';
     stack.temporalAddress = temporal?.address;
     stack.temporalUiUrl = temporal?.uiUrl;
     stack.mongoUriBase = mongo?.uriBase;
@@ -100,4 +127,86 @@ export async function startEmbeddedStack(opts: EmbeddedStackOptions): Promise<Em
     await stop();
     throw err;
   }
+}
+
+function supervisorFactory(opts: EmbeddedStackOptions, supervisors: Map<ServiceName, Supervisor>) {
+  const onGiveUp = opts.onFatal ?? ((err: Error) => opts.logger?.error({ err }, 'an embedded service is down for good'));
+  return (name: ServiceName, initial: ManagedProcess, restart: () => Promise<ManagedProcess>) =>
+    supervisors.set(name, superviseProcess({ name, initial, restart, policy: opts.restartPolicy, logger: opts.logger, onGiveUp }));
+}
+
+/**
+ * The `server` engine: PostgreSQL first (FerretDB beside it), then the schema, then the Temporal
+ * server, which creates the namespace and search attributes (temporal-real-server.ts). Each is
+ * supervised on its own: a PostgreSQL restart keeps its port, and the Temporal server reconnects.
+ */
+async function startWithRealServer(
+  opts: EmbeddedStackOptions,
+  stack: EmbeddedStack,
+  supervisors: Map<ServiceName, Supervisor>,
+  started: ManagedProcess[],
+): Promise<EmbeddedStack> {
+  const t = opts.temporal!;
+  const toolOpts = { cacheDir: opts.tools.cacheDir, log: opts.log };
+  const pgBinDir = await findPostgres(opts.tools.postgresBinDir);
+  // One at a time: the second build reuses the first one's Go build cache.
+  const serverBin = await ensureTool('temporal-server', { ...toolOpts, explicitPath: opts.tools.temporalServerBin });
+  const sqlToolBin = await ensureTool('temporal-sql-tool', { ...toolOpts, explicitPath: opts.tools.temporalSqlToolBin });
+  const ferretdbBin = opts.mongo ? await ensureTool('ferretdb', { ...toolOpts, explicitPath: opts.tools.ferretdbBin }) : null;
+
+  const serverDir = path.join(opts.dataDir, 'temporal-server');
+  const pgOpts: PostgresOptions = {
+    binDir: pgBinDir,
+    dataDir: path.join(serverDir, 'postgres'),
+    port: t.postgresPort || (await freePort()),
+    synchronousCommit: t.tuning?.synchronousCommit,
+  };
+  const ferretOpts: FerretDbOptions | null = opts.mongo && ferretdbBin ? { bin: ferretdbBin, dataDir: opts.dataDir, port: opts.mongo.port } : null;
+  const [pgResult, mongoResult] = await Promise.allSettled([startPostgres(pgOpts), ferretOpts ? startFerretDb(ferretOpts) : null]);
+  for (const r of [pgResult, mongoResult]) if (r.status === 'fulfilled' && r.value) started.push(r.value.process);
+  for (const r of [pgResult, mongoResult]) if (r.status === 'rejected') throw r.reason;
+  const pg = (pgResult as PromiseFulfilledResult<Awaited<ReturnType<typeof startPostgres>>>).value;
+  const mongo = mongoResult.status === 'fulfilled' ? mongoResult.value : null;
+
+  await setupSchema({ sqlToolBin, clusterDir: pgOpts.dataDir, postgres: pg });
+  const serverOpts: RealServerOptions = {
+    serverBin,
+    sqlToolBin,
+    dataDir: serverDir,
+    port: t.port,
+    namespace: t.namespace,
+    historyRetentionSeconds: t.historyRetentionSeconds,
+    postgres: pg,
+    tuning: t.tuning,
+  };
+  const temporal = await startRealTemporalServer(serverOpts);
+  started.push(temporal.process);
+
+  started.length = 0;
+  const supervise = supervisorFactory(opts, supervisors);
+  supervise('postgres', pg.process, async () => (await startPostgres(pgOpts)).process);
+  supervise('temporal', temporal.process, async () => (await startRealTemporalServer(serverOpts)).process);
+  if (mongo && ferretOpts) supervise('ferretdb', mongo.process, async () => (await startFerretDb(ferretOpts)).process);
+
+  // The Web UI is a convenience: when it cannot be built or started, Herald runs without it.
+  let uiUrl: string | null = null;
+  if (t.uiPort) {
+    try {
+      const uiBin = await ensureTool('temporal-ui-server', { ...toolOpts, explicitPath: opts.tools.temporalUiServerBin });
+      const uiOpts: TemporalUiOptions = { bin: uiBin, dataDir: path.join(serverDir, 'ui'), port: t.uiPort, temporalAddress: temporal.address, namespace: t.namespace };
+      const ui = await startTemporalUi(uiOpts);
+      supervise('temporal-ui', ui.process, async () => (await startTemporalUi(uiOpts)).process);
+      uiUrl = ui.url;
+    } catch (err) {
+      opts.log?.(`The Temporal Web UI is not available: ${(err as Error).message}`);
+    }
+  }
+
+  stack.engine = 'server';
+  stack.temporalAddress = temporal.address;
+  stack.temporalUiUrl = uiUrl;
+  stack.mongoUriBase = mongo?.uriBase;
+  stack.temporalMetricsUrl = temporal.metricsUrl;
+  stack.ferretdbDebugUrl = mongo?.debugUrl;
+  return stack;
 }

@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-export type ToolName = 'temporal' | 'ferretdb';
+export type ToolName = 'temporal' | 'ferretdb' | 'temporal-server' | 'temporal-sql-tool' | 'temporal-ui-server';
 
 interface ToolSpec {
   name: ToolName;
@@ -24,6 +24,8 @@ interface ToolSpec {
   archived: boolean;
   /** Names the cache directory; changes whenever our build of the same version changes. */
   cacheTag: string;
+  /** The file `go install` writes, when not the tool's name (`cmd/server` makes `server`). */
+  goBinary?: string;
 }
 
 const arch = os.arch() === 'x64' ? 'amd64' : os.arch();
@@ -51,6 +53,39 @@ export const TOOL_SPECS: Record<ToolName, ToolSpec> = {
     archived: false,
     // "-herald.1": built with the _id index fix below; an older cached build is not reused.
     cacheTag: '1.24.2-herald.1',
+  },
+  // The real server and its schema tool (HERALD_TEMPORAL_ENGINE=server): the same server version
+  // the CLI above embeds. Their module has no `replace` directive, so `go install` takes them.
+  'temporal-server': {
+    name: 'temporal-server',
+    version: '1.29.1',
+    module: 'go.temporal.io/server',
+    pkg: 'go.temporal.io/server/cmd/server',
+    downloadUrl: () => null,
+    archived: false,
+    cacheTag: '1.29.1',
+    goBinary: 'server',
+  },
+  'temporal-sql-tool': {
+    name: 'temporal-sql-tool',
+    version: '1.29.1',
+    module: 'go.temporal.io/server',
+    pkg: 'go.temporal.io/server/cmd/tools/sql',
+    downloadUrl: () => null,
+    archived: false,
+    cacheTag: '1.29.1',
+    goBinary: 'sql',
+  },
+  // The Web UI for the server engine (the dev server bundles the same version, see the CLI's go.mod).
+  'temporal-ui-server': {
+    name: 'temporal-ui-server',
+    version: '2.42.1',
+    module: 'github.com/temporalio/ui-server/v2',
+    pkg: 'github.com/temporalio/ui-server/v2/cmd/server',
+    downloadUrl: () => null,
+    archived: false,
+    cacheTag: '2.42.1',
+    goBinary: 'server',
   },
 };
 
@@ -118,12 +153,19 @@ export async function ensureTool(name: ToolName, opts: ToolOptions = {}): Promis
     }
   }
 
+  const pkg = spec.pkg.startsWith('./') ? `${spec.module}/${spec.pkg.slice(2)}` : spec.pkg;
+  const built = spec.goBinary ? ` && mv ${path.dirname(target)}/${spec.goBinary} ${target}` : '';
   throw new Error(
     `Cannot get ${name} ${spec.version} (${failures.join('; ')}).\n` +
       `Install Go (1.22 or newer) and run \`npm start\` again, or build it yourself:\n` +
-      `  GOBIN=${path.dirname(target)} go install ${spec.module}/cmd/${name}@v${spec.version}\n` +
-      `or point HERALD_${name.toUpperCase()}_BIN at an existing binary.`,
+      `  GOBIN=${path.dirname(target)} go install ${pkg}@v${spec.version}${built}\n` +
+      `or point ${toolEnvVar(name)} at an existing binary.`,
   );
+}
+
+/** The setting naming an existing binary of a tool: HERALD_TEMPORAL_BIN, HERALD_TEMPORAL_SERVER_BIN, ... */
+export function toolEnvVar(name: ToolName): string {
+  return `HERALD_${name.toUpperCase().replace(/-/g, '_')}_BIN`;
 }
 
 async function hasGo(): Promise<boolean> {
@@ -143,7 +185,7 @@ async function goInstall(spec: ToolSpec, target: string): Promise<void> {
       env: { ...process.env, GOBIN: tmp, CGO_ENABLED: '0' },
       maxBuffer: 64 * 1024 * 1024,
     });
-    await fs.rename(path.join(tmp, spec.name), target);
+    await fs.rename(path.join(tmp, spec.goBinary ?? spec.name), target);
   } finally {
     await fs.rm(tmp, { recursive: true, force: true });
   }
@@ -206,7 +248,7 @@ async function download(spec: ToolSpec, url: string, target: string): Promise<vo
       await fs.writeFile(path.join(tmp, spec.name), bytes);
     }
     await fs.chmod(path.join(tmp, spec.name), 0o755);
-    await fs.rename(path.join(tmp, spec.name), target);
+    await fs.rename(path.join(tmp, spec.goBinary ?? spec.name), target);
   } finally {
     await fs.rm(tmp, { recursive: true, force: true });
   }

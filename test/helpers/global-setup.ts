@@ -19,7 +19,13 @@ export default async function globalSetup(): Promise<void> {
     startEmbeddedStack({
       dataDir,
       // The namespace retention npm start sets from the default HERALD_RETENTION (test/integration/retention.test.ts checks it).
-      temporal: { port: temporalPort, namespace: 'default', historyRetentionSeconds: namespaceRetentionSeconds(loadConfig({})) },
+      // HERALD_TEST_TEMPORAL_ENGINE=server runs the suite on a real Temporal server with PostgreSQL.
+      temporal: {
+        port: temporalPort,
+        namespace: 'default',
+        historyRetentionSeconds: namespaceRetentionSeconds(loadConfig({})),
+        engine: process.env.HERALD_TEST_TEMPORAL_ENGINE === 'server' ? 'server' : 'dev',
+      },
       mongo: { port: mongoPort },
       tools: { temporalBin: process.env.HERALD_TEMPORAL_BIN, ferretdbBin: process.env.HERALD_FERRETDB_BIN, cacheDir: process.env.HERALD_TOOLS_DIR },
       log: (line) => process.stdout.write(`${line}\n`),
