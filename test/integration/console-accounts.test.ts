@@ -70,6 +70,7 @@ test('an admin key picks the account: each one shows only its own webhooks', asy
   expect(rows).toContain('Beta Bank hook');
   expect(rows).not.toContain('Alpha Bank hook');
   await page.getByLabel('Account').selectOption(alpha.id);
+  await see.visible(page.getByRole('heading', { name: 'Overview' }));
   rows = (await webhookNames()).join('\n');
   expect(rows).toContain('Alpha Bank hook');
   expect(rows).not.toContain('Beta Bank hook');

@@ -71,8 +71,9 @@ async function showAccount() {
   const select = h('select', { 'aria-label': 'Account', onchange: () => {
     pickAccount(select.value);
     clearFlash();
-    location.hash = '#/';
-    route();
+    // Back to the overview, in the new account: the hash change routes; on the overview already, route here.
+    if (location.hash === '#/' || location.hash === '') route();
+    else location.hash = '#/';
   } }, ...accounts.map((a) => h('option', { value: a.id }, a.name)));
   select.value = info.account.id;
   slot.replaceChildren(select);
