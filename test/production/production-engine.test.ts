@@ -6,8 +6,8 @@
  * its notifications `sent` and seen by the receiver.
  *
  * It needs the server's binaries (built by `go install` on first use, minutes) and PostgreSQL, so it
- * runs when HERALD_TEST_SERVER_ENGINE=1: CI's long phase (.ci/run) sets it. Locally:
- *   HERALD_TEST_SERVER_ENGINE=1 npx jest test/integration/production-engine.test.ts
+ * is not part of `npm test`: its own Jest config runs it in CI's long phase (.ci/run). Locally:
+ *   npx jest -c jest.production.config.js
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -23,9 +23,6 @@ import { generateEncryptionKey } from '../../src/crypto/secrets';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 import { spawnApiProcess, spawnWorkerProcess, type HeraldProcess } from '../helpers/herald-process';
 import { eventually } from '../helpers/herald';
-
-const enabled = process.env.HERALD_TEST_SERVER_ENGINE === '1';
-const describeServer = enabled ? describe : describe.skip;
 
 const API_KEY = 'production-engine-key-0123456789';
 const EVENTS = 60;
@@ -44,7 +41,7 @@ let api: HeraldProcess & { url: string };
 let workers: HeraldProcess[] = [];
 let open = 0;
 
-describeServer('the production shape: Temporal server on PostgreSQL, FerretDB, the API and two workers', () => {
+describe('the production shape: Temporal server on PostgreSQL, FerretDB, the API and two workers', () => {
   beforeAll(async () => {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'herald-production-'));
     const [temporalPort, mongoPort, apiPort] = [await freePort(), await freePort(), await freePort()];
@@ -186,12 +183,6 @@ describeServer('the production shape: Temporal server on PostgreSQL, FerretDB, t
     );
   }, 600_000);
 });
-
-if (!enabled) {
-  test('the production-shape test runs with HERALD_TEST_SERVER_ENGINE=1 (CI long phase)', () => {
-    expect(enabled).toBe(false);
-  });
-}
 
 async function request(method: string, route: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any } | null> {
   try {
