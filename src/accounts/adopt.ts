@@ -6,6 +6,7 @@
  */
 import type { Models } from '../models';
 import { DEFAULT_ACCOUNT } from './scope';
+import { isDuplicateKey } from '../db';
 
 /** Indexes from before accounts that would join two accounts' data: [model, index name]. */
 const LEGACY_INDEXES: Array<[keyof Models, string]> = [
@@ -14,11 +15,14 @@ const LEGACY_INDEXES: Array<[keyof Models, string]> = [
 ];
 
 export async function adoptPreAccountData(models: Models): Promise<void> {
-  const account = await models.Account.findOneAndUpdate(
-    { _id: DEFAULT_ACCOUNT },
-    { $setOnInsert: { name: 'Default account' } },
-    { upsert: true, new: true },
-  ).lean<{ adoptedAt?: Date | null }>();
+  const upsert = () =>
+    models.Account.findOneAndUpdate({ _id: DEFAULT_ACCOUNT }, { $setOnInsert: { name: 'Default account' } }, { upsert: true, new: true }).lean<{ adoptedAt?: Date | null }>();
+  // Two processes starting at once on a new database both upsert; FerretDB lets one of them fail on
+  // the `_id` instead of matching: the document exists then, so the second try finds it.
+  const account = await upsert().catch((err: unknown) => {
+    if (isDuplicateKey(err)) return upsert();
+    throw err;
+  });
   if (account?.adoptedAt) return;
   for (const [name, index] of LEGACY_INDEXES) {
     await models[name].collection.dropIndex(index).catch((err: { codeName?: string; code?: number }) => {
