@@ -11,6 +11,10 @@ import { variableModel } from './variable';
 import { webhookHealthModel } from './webhook-health';
 import { deliveryPermitModel } from './delivery-permit';
 import { pendingOperationalEventModel } from './pending-operational-event';
+import { streamSubscriptionModel } from './stream-subscription';
+import { streamCursorModel } from './stream-cursor';
+import { streamSessionModel } from './stream-session';
+import { streamOffsetCounterModel, streamSkipModel } from './stream-log';
 
 /**
  * Every model bound to one connection; add a model here and it gets its indexes at connect. Every
@@ -30,6 +34,11 @@ export function createModels(conn: Connection) {
     WebhookHealth: webhookHealthModel(conn),
     DeliveryPermit: deliveryPermitModel(conn),
     PendingOperationalEvent: pendingOperationalEventModel(conn),
+    StreamSubscription: streamSubscriptionModel(conn),
+    StreamCursor: streamCursorModel(conn),
+    StreamSession: streamSessionModel(conn),
+    StreamOffsetCounter: streamOffsetCounterModel(conn),
+    StreamSkip: streamSkipModel(conn),
   };
 }
 
