@@ -10,6 +10,7 @@ import { registerReplayCommand } from './cli/replay';
 import { registerNotificationsCommand } from './cli/notifications';
 import { registerListenCommand } from './cli/listen';
 import { registerPurgeCommand } from './cli/purge';
+import { registerStreamCommand } from './cli/stream';
 
 export function buildCli(): Command {
   const program = new Command('herald').description('Herald webhook notifications').version(HERALD_VERSION);
@@ -18,6 +19,7 @@ export function buildCli(): Command {
   registerNotificationsCommand(program);
   registerListenCommand(program);
   registerPurgeCommand(program);
+  registerStreamCommand(program);
   registerToolsCommand(program);
   return program;
 }
