@@ -105,10 +105,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       this.reset();
       // Housekeeping view over every account: the counters and cursors carry their accountId.
       const [ends, cursors] = await acrossAccounts(() => Promise.all([
-        m.StreamOffsetCounter.find({}, { accountId: 1, partition: 1, last: 1 }).lean<Array<{ accountId: string; partition: number; last: number }>>(),
+        m.StreamOffsetClaim.aggregate<{ _id: { accountId: string; partition: number }; last: number }>([
+          { $group: { _id: { accountId: '$accountId', partition: '$partition' }, last: { $max: '$offset' } } },
+        ]),
         m.StreamCursor.find({}, { accountId: 1, subscriptionId: 1, partition: 1, offset: 1 }).lean<Array<{ accountId: string; subscriptionId: string; partition: number; offset: number }>>(),
       ]));
-      const last = new Map(ends.map((e) => [`${e.accountId}:${e.partition}`, e.last]));
+      const last = new Map(ends.map((e) => [`${e._id.accountId}:${e._id.partition}`, e.last]));
       for (const c of cursors) {
         const lag = Math.max(0, (last.get(`${c.accountId}:${c.partition}`) ?? 0) - c.offset);
         this.set({ account: c.accountId, subscription: c.subscriptionId, partition: String(c.partition) }, lag);

@@ -14,7 +14,7 @@ import { pendingOperationalEventModel } from './pending-operational-event';
 import { streamSubscriptionModel } from './stream-subscription';
 import { streamCursorModel } from './stream-cursor';
 import { streamSessionModel } from './stream-session';
-import { streamOffsetCounterModel, streamSkipModel } from './stream-log';
+import { streamOffsetClaimModel, streamSkipModel } from './stream-log';
 
 /**
  * Every model bound to one connection; add a model here and it gets its indexes at connect. Every
@@ -37,7 +37,7 @@ export function createModels(conn: Connection) {
     StreamSubscription: streamSubscriptionModel(conn),
     StreamCursor: streamCursorModel(conn),
     StreamSession: streamSessionModel(conn),
-    StreamOffsetCounter: streamOffsetCounterModel(conn),
+    StreamOffsetClaim: streamOffsetClaimModel(conn),
     StreamSkip: streamSkipModel(conn),
   };
 }

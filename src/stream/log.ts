@@ -4,7 +4,8 @@
  * partition and offset in the same insert), so "accepted" and "in the log" are one write, and the
  * retention purge trims both at once.
  *
- * Offsets come from a counter (`$inc`, one write) taken before the insert. Two API processes can
+ * Offsets are claimed before the insert, one document per offset under a unique `_id` (one write;
+ * src/models/stream-log.ts says why not a `$inc` counter). Two API processes can
  * take offsets 7 and 8 and insert 8 first; a reader therefore stops at a missing offset (a gap)
  * instead of passing it, and only passes it when it cannot be filled any more:
  * - a StreamSkip marks it (the insert failed, or was a duplicate): passed at once;
@@ -15,6 +16,7 @@
  */
 import type { Models } from '../models';
 import { currentAccountId } from '../accounts/scope';
+import { isDuplicateKey } from '../db';
 import { partitionOf, STREAM_PARTITIONS } from './partition';
 
 export const GAP_TIMEOUT_MS = 5_000;
@@ -26,21 +28,34 @@ export interface LogPosition {
 }
 
 /** Takes the next offset of the event's partition (the one extra write of the webhook path). */
-export async function allocateOffset(models: Pick<Models, 'StreamOffsetCounter'>, entityIds: readonly string[], eventId: string): Promise<LogPosition> {
+export async function allocateOffset(models: Pick<Models, 'StreamOffsetClaim'>, entityIds: readonly string[], eventId: string): Promise<LogPosition> {
   const partition = partitionOf(entityIds, eventId);
   return { partition, offset: await nextOffset(models, partition) };
 }
 
-async function nextOffset(models: Pick<Models, 'StreamOffsetCounter'>, partition: number): Promise<number> {
+/** This process's guess of each partition's next offset, so the usual claim is one insert and no read. */
+const nextGuess = new Map<string, number>();
+
+async function nextOffset(models: Pick<Models, 'StreamOffsetClaim'>, partition: number): Promise<number> {
   const accountId = currentAccountId();
-  // The driver's call, not the model's: the plugin's `accountId: {$in: [...]}` filter for the
-  // default account would keep the upsert from stamping `accountId`; the _id already names the account.
-  const doc = await models.StreamOffsetCounter.collection.findOneAndUpdate(
-    { _id: `${accountId}:${partition}` as never },
-    { $inc: { last: 1 }, $setOnInsert: { accountId, partition } },
-    { upsert: true, returnDocument: 'after' },
-  );
-  return (doc as { last: number } | null)!.last;
+  const key = `${accountId}:${partition}`;
+  let offset = nextGuess.get(key) ?? (await lastClaimed(models, partition)) + 1;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await models.StreamOffsetClaim.create({ _id: `${key}:${offset}`, partition, offset });
+      nextGuess.set(key, offset + 1);
+      return offset;
+    } catch (err) {
+      // Taken (by another process, or our guess was stale): look up the last one taken and try after it.
+      if (!isDuplicateKey(err) || attempt >= 20) throw err;
+      offset = Math.max(offset + 1, (await lastClaimed(models, partition)) + 1);
+    }
+  }
+}
+
+async function lastClaimed(models: Pick<Models, 'StreamOffsetClaim'>, partition: number): Promise<number> {
+  const last = await models.StreamOffsetClaim.findOne({ partition }, { offset: 1 }).sort({ offset: -1 }).lean();
+  return last?.offset ?? 0;
 }
 
 /** An offset that will never hold an event: readers pass it without waiting. Best effort. */
@@ -49,18 +64,15 @@ export async function markSkipped(models: Pick<Models, 'StreamSkip'>, at: LogPos
 }
 
 /** Moves a late-inserted event to a fresh offset (its old one may already have been passed as a gap). */
-export async function reappend(models: Pick<Models, 'StreamOffsetCounter' | 'Event'>, eventId: string, partition: number): Promise<number> {
+export async function reappend(models: Pick<Models, 'StreamOffsetClaim' | 'Event'>, eventId: string, partition: number): Promise<number> {
   const offset = await nextOffset(models, partition);
   await models.Event.updateOne({ _id: eventId }, { $set: { streamOffset: offset } });
   return offset;
 }
 
-/** The last offset allocated per partition (0 where none was): where a `readFrom: end` subscription starts. */
-export async function logEnds(models: Pick<Models, 'StreamOffsetCounter'>): Promise<number[]> {
-  const docs = await models.StreamOffsetCounter.find({}, { partition: 1, last: 1 }).lean();
-  const ends = new Array<number>(STREAM_PARTITIONS).fill(0);
-  for (const d of docs) if (d.partition < STREAM_PARTITIONS) ends[d.partition] = d.last;
-  return ends;
+/** The last offset taken per partition (0 where none was): where a `readFrom: end` subscription starts. */
+export async function logEnds(models: Pick<Models, 'StreamOffsetClaim'>): Promise<number[]> {
+  return Promise.all(Array.from({ length: STREAM_PARTITIONS }, (_, p) => lastClaimed(models, p)));
 }
 
 export interface LogEvent {

@@ -16,7 +16,7 @@ export interface NewStreamSubscription {
   readFrom: 'begin' | 'end';
 }
 
-type SubModels = Pick<Models, 'StreamSubscription' | 'StreamCursor' | 'StreamOffsetCounter'>;
+type SubModels = Pick<Models, 'StreamSubscription' | 'StreamCursor' | 'StreamOffsetClaim'>;
 
 export function subscriptionKey(s: Pick<NewStreamSubscription, 'owningApplication' | 'eventTypes' | 'consumerGroup'>): string {
   return JSON.stringify([s.owningApplication, [...new Set(s.eventTypes)].sort(), s.consumerGroup]);

@@ -231,3 +231,14 @@ test('stream_timeout ends the stream; an idle stream sends keep-alives with curs
   expect(s.batches.length).toBeGreaterThanOrEqual(4);
   expect(s.batches.every((b) => !b.events && typeof b.cursor.cursorToken === 'string')).toBe(true);
 });
+
+test('concurrent posts get distinct offsets, and every one of them is streamed', async () => {
+  const sub = await subscribe('concurrent', ['conc.type']);
+  const ids = await Promise.all(Array.from({ length: 60 }, (_, i) => post('conc.type', `k-${i % 2}`, i)));
+  const docs = await inAccount('default', async () => await h.models.Event.find({ type: 'conc.type' }, { streamPartition: 1, streamOffset: 1 }).lean());
+  const positions = docs.map((d) => `${d.streamPartition}:${d.streamOffset}`);
+  expect(new Set(positions).size).toBe(60);
+  const s = await stream(sub, 'batch_limit=50&batch_flush_timeout=0.2', true);
+  await s.untilEvents(60);
+  expect(s.events().map((e) => e.id).sort()).toEqual([...ids].sort());
+});
