@@ -40,6 +40,7 @@ import { CommandCounter } from './bench/mongo-commands';
 import { countEvents, fetchHistories } from './bench/history';
 import { diffSamples, groupBy, scrape, totalsByName, type Sample } from './bench/prometheus';
 import { startHeraldProcesses } from './bench/processes';
+import { runStreamBench } from './bench/stream';
 
 const OPTIONS = {
   events: { type: 'string', default: '2000' },
@@ -56,6 +57,9 @@ const OPTIONS = {
   'profile-sample': { type: 'string', default: '50' },
   'cpu-prof-dir': { type: 'string' },
   workers: { type: 'string', default: '0' },
+  /** The Streaming API bench instead (scripts/bench/stream.ts): ingest cost, reads, latency. */
+  stream: { type: 'boolean', default: false },
+  'stream-rate': { type: 'string', default: '100' },
 } as const;
 
 const MiB = 2 ** 20;
@@ -68,6 +72,7 @@ async function main(): Promise<void> {
     if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a non-negative number, got ${String(values[name])}`);
     return n;
   };
+  if (values.stream) return runStreamBench({ events: num('events'), concurrency: Math.max(1, num('concurrency')), rate: num('stream-rate'), seconds: num('paced-seconds') });
   const events = num('events');
   const webhooks = Math.max(1, num('webhooks'));
   const concurrency = Math.max(1, num('concurrency'));
