@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- --stream`: the Streaming API on the embedded stack. The API runs in this
  * process (no worker: no webhook matches, so the figures are the log's own). Phases:
- * - ingest: N events posted by C clients, and the offset counter's `$inc` timed alone (the one
+ * - ingest: N events posted by C clients, and the offset claim (an insert) timed alone (the one
  *   write the log adds to accepting an event);
  * - read by one consumer, then by four consumers of one subscription (separate subscriptions,
  *   each from the beginning), batch_limit 100, every batch committed;
@@ -73,8 +73,8 @@ export async function runStreamBench(opts: { events: number; concurrency: number
     const one = summarize(single);
     const inc = summarize(counter);
     report.set('stream.ingest_one_at_a_time_ms.p50', one.p50, 2);
-    report.set('stream.offset_counter_write_ms.p50', inc.p50, 2);
-    report.set('stream.offset_counter_share_of_ingest_percent', (100 * inc.p50) / one.p50, 0);
+    report.set('stream.offset_claim_write_ms.p50', inc.p50, 2);
+    report.set('stream.offset_claim_share_of_ingest_percent', (100 * inc.p50) / one.p50, 0);
 
     const total = opts.events + 50 + 200; // every bench.stream event posted above
     const readAll = async (consumers: number, group: string) => {
