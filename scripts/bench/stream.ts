@@ -8,7 +8,6 @@
  * - latency: events paced at R/s, one consumer (batch_limit 1), from the POST's start to the read
  *   (so it includes the ingest itself).
  */
-import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/config';
 import { loadSecrets, openConnections, appDeps } from '../../src/runtime';
 import { createLogger } from '../../src/logger';
@@ -33,7 +32,8 @@ export async function runStreamBench(opts: { events: number; concurrency: number
       HERALD_DATA_DIR: bench.dataDir,
       HERALD_LOG_LEVEL: 'warn',
     });
-    const logger = createLogger(config.logLevel, new Writable({ write: (_c, _e, cb) => cb() }));
+    // Errors only, to stderr: the figures stay on stdout.
+    const logger = createLogger('error', process.stderr);
     const secrets = loadSecrets(config);
     const connections = await openConnections(config, { temporalAddress: bench.stack.temporalAddress!, mongodbUri: config.mongodbUri! }, logger);
     const server = await listen(createApp(appDeps(config, connections, secrets, logger, createMetrics())), 0, '127.0.0.1');

@@ -33,22 +33,31 @@ export async function allocateOffset(models: Pick<Models, 'StreamOffsetClaim'>, 
   return { partition, offset: await nextOffset(models, partition) };
 }
 
-/** This process's guess of each partition's next offset, so the usual claim is one insert and no read. */
-const nextGuess = new Map<string, number>();
+/**
+ * This process's guess of each partition's next offset, so the usual claim is one insert and no
+ * read; per model (so per database: tests run several Heralds in one process).
+ */
+const guesses = new WeakMap<object, Map<string, number>>();
 
 async function nextOffset(models: Pick<Models, 'StreamOffsetClaim'>, partition: number): Promise<number> {
   const accountId = currentAccountId();
   const key = `${accountId}:${partition}`;
-  let offset = nextGuess.get(key) ?? (await lastClaimed(models, partition)) + 1;
+  let nextGuess = guesses.get(models.StreamOffsetClaim);
+  if (!nextGuess) guesses.set(models.StreamOffsetClaim, (nextGuess = new Map()));
+  const guessed = nextGuess.get(key);
+  let offset = guessed ?? (await lastClaimed(models, partition)) + 1;
+  // Reserved before the insert is awaited, so concurrent requests of this process try distinct offsets.
+  const reserve = (o: number) => nextGuess.set(key, Math.max(nextGuess.get(key) ?? 0, o + 1));
+  reserve(offset);
   for (let attempt = 1; ; attempt++) {
     try {
       await models.StreamOffsetClaim.create({ _id: `${key}:${offset}`, partition, offset });
-      nextGuess.set(key, offset + 1);
       return offset;
     } catch (err) {
-      // Taken (by another process, or our guess was stale): look up the last one taken and try after it.
+      // Taken by another process (or our guess was stale): try after the last one taken.
       if (!isDuplicateKey(err) || attempt >= 20) throw err;
-      offset = Math.max(offset + 1, (await lastClaimed(models, partition)) + 1);
+      offset = Math.max(offset + 1, (await lastClaimed(models, partition)) + 1, nextGuess.get(key) ?? 0);
+      reserve(offset);
     }
   }
 }
