@@ -99,14 +99,20 @@ export async function runStreamBench(opts: { events: number; concurrency: number
     // Latency at a fixed rate.
     const sub = await api('POST', '/v1/subscriptions', { owningApplication: 'bench', eventTypes: ['bench.latency'], consumerGroup: 'latency', readFrom: 'end' });
     const sentAt = new Map<number, number>();
+    const acceptedAt = new Map<number, number>();
     const lat: number[] = [];
+    const afterAccept: number[] = [];
     const controller = new AbortController();
     const n = Math.round(opts.rate * opts.seconds);
     const reading = consumeStream({
       url, apiKey, subscriptionId: sub.id, query: { batch_limit: 1, batch_flush_timeout: 1 }, signal: controller.signal,
       onEvents(events) {
         const now = performance.now();
-        for (const e of events) lat.push(now - sentAt.get(e.data.i as number)!);
+        for (const e of events) {
+          lat.push(now - sentAt.get(e.data.i as number)!);
+          // Read before the 202 came back counts as 0: the event was in the log already.
+          afterAccept.push(Math.max(0, now - (acceptedAt.get(e.data.i as number) ?? now)));
+        }
         if (lat.length >= n) controller.abort();
       },
     }).catch((err: unknown) => { if (!controller.signal.aborted) throw err; });
@@ -117,7 +123,7 @@ export async function runStreamBench(opts: { events: number; concurrency: number
       const due = start + (i * 1000) / opts.rate;
       await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())));
       sentAt.set(i, performance.now());
-      posts.push(api('POST', '/v1/events', { type: 'bench.latency', data: { i }, entityIds: [`client-${i % 50}`] }));
+      posts.push(api('POST', '/v1/events', { type: 'bench.latency', data: { i }, entityIds: [`client-${i % 50}`] }).then(() => acceptedAt.set(i, performance.now())));
     }
     await Promise.all(posts);
     await Promise.race([reading, new Promise((r) => setTimeout(r, 10_000))]);
@@ -127,6 +133,12 @@ export async function runStreamBench(opts: { events: number; concurrency: number
     report.set('stream.latency_ms.p50', l.p50, 1);
     report.set('stream.latency_ms.p99', l.p99, 1);
     report.set('stream.latency_read', lat.length, 0);
+    const post202 = summarize([...acceptedAt].map(([i, t]) => t - sentAt.get(i)!));
+    report.set('stream.latency_post_to_202_ms.p50', post202.p50, 1);
+    report.set('stream.latency_post_to_202_ms.p99', post202.p99, 1);
+    const a = summarize(afterAccept);
+    report.set('stream.latency_202_to_read_ms.p50', a.p50, 1);
+    report.set('stream.latency_202_to_read_ms.p99', a.p99, 1);
     await server.close();
     await connections.close();
   } finally {
