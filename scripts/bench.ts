@@ -42,6 +42,7 @@ import { diffSamples, groupBy, scrape, totalsByName, type Sample } from './bench
 import { startHeraldProcesses } from './bench/processes';
 import { runFairness } from './bench/fairness';
 import { dataAt, declareVersions, versionOf } from './bench/versions';
+import { runStreamBench } from './bench/stream';
 
 const OPTIONS = {
   ...ENGINE_OPTIONS,
@@ -64,6 +65,9 @@ const OPTIONS = {
   'b-gap-ms': { type: 'string', default: '100' },
   /** Versioned event types: N versions in the chain, webhooks pinned to the first (scripts/bench/versions.ts). */
   versions: { type: 'string', default: '0' },
+  /** The Streaming API bench instead (scripts/bench/stream.ts): ingest cost, reads, latency. */
+  stream: { type: 'boolean', default: false },
+  'stream-rate': { type: 'string', default: '100' },
 } as const;
 
 const MiB = 2 ** 20;
@@ -76,6 +80,7 @@ async function main(): Promise<void> {
     if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a non-negative number, got ${String(values[name])}`);
     return n;
   };
+  if (values.stream) return runStreamBench({ events: num('events'), concurrency: Math.max(1, num('concurrency')), rate: num('stream-rate'), seconds: num('paced-seconds') });
   const events = num('events');
   const webhooks = Math.max(1, num('webhooks'));
   const concurrency = Math.max(1, num('concurrency'));

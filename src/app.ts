@@ -21,6 +21,7 @@ import { limitJsonDepth, rejectMalformedPath } from './http/request-limits';
 import { healthRouter } from './routes/health';
 import { webhooksRouter } from './routes/webhooks';
 import { subscriptionsRouter } from './routes/subscriptions';
+import { streamSubscriptionsRouter } from './routes/stream-subscriptions';
 import { settingsRouter } from './routes/settings';
 import { eventsRouter } from './routes/events';
 import { notificationsRouter } from './routes/notifications';
@@ -99,6 +100,7 @@ export function createApp(deps: AppDeps): Express {
   v1.use('/webhooks', webhookSecretsRouter(deps));
   v1.use('/webhooks', webhooksRouter(deps));
   v1.use('/webhooks', subscriptionsRouter(deps));
+  v1.use('/subscriptions', streamSubscriptionsRouter(deps));
   v1.use('/settings', settingsRouter(deps));
   v1.use('/events', eventsRouter(deps));
   v1.use('/notifications', notificationsRouter(deps));

@@ -12,6 +12,7 @@ import { registerListenCommand } from './cli/listen';
 import { registerPurgeCommand } from './cli/purge';
 import { setCliAccount } from './cli/context';
 import { DEFAULT_ACCOUNT } from './accounts/scope';
+import { registerStreamCommand } from './cli/stream';
 
 export function buildCli(): Command {
   const program = new Command('herald').description('Herald webhook notifications').version(HERALD_VERSION);
@@ -23,6 +24,7 @@ export function buildCli(): Command {
   registerNotificationsCommand(program);
   registerListenCommand(program);
   registerPurgeCommand(program);
+  registerStreamCommand(program);
   registerToolsCommand(program);
   return program;
 }

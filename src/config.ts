@@ -69,6 +69,10 @@ const envSchema = z.object({
     .min(1024, 'must be at least 1024')
     .max(64 * 1024 * 1024, 'must be at most 67108864')
     .default(1048576),
+  // Streaming API: a stream with uncommitted events and no commit for this long is closed; a
+  // stream whose process stopped heartbeating loses its partitions after the lease.
+  HERALD_STREAM_COMMIT_TIMEOUT_SECONDS: z.coerce.number({ message: 'must be a number' }).positive('must be positive').max(3600, 'must be at most 3600').default(60),
+  HERALD_STREAM_LEASE_SECONDS: z.coerce.number({ message: 'must be a number' }).positive('must be positive').max(600, 'must be at most 600').default(10),
   HERALD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   HERALD_PUBLIC_URL: optionalString,
   HERALD_TEMPORAL_UI_URL: z.string().trim().regex(/^(https?:\/\/\S+)?$/, 'must be an http(s) URL').optional(),
@@ -119,6 +123,8 @@ export interface Config {
   httpsOnly: boolean;
   encryptionKey?: string;
   maxBodyBytes: number;
+  /** Streaming API timings (src/stream/). */
+  stream: { commitTimeoutMs: number; leaseMs: number };
   logLevel: string;
   /** Base URL used to print inbound direct URLs; defaults to http://127.0.0.1:<PORT>. */
   publicUrl: string;
@@ -191,6 +197,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     httpsOnly: e.HERALD_HTTPS_ONLY,
     encryptionKey: e.HERALD_ENCRYPTION_KEY,
     maxBodyBytes: e.HERALD_MAX_BODY_BYTES,
+    stream: { commitTimeoutMs: e.HERALD_STREAM_COMMIT_TIMEOUT_SECONDS * 1000, leaseMs: e.HERALD_STREAM_LEASE_SECONDS * 1000 },
     logLevel: e.HERALD_LOG_LEVEL,
     temporalUiUrl: e.HERALD_TEMPORAL_UI_URL ? e.HERALD_TEMPORAL_UI_URL.replace(/\/$/, '') : undefined,
     publicUrl: (e.HERALD_PUBLIC_URL ?? `http://127.0.0.1:${e.PORT}`).replace(/\/$/, ''),

@@ -44,6 +44,8 @@ export const ErrorCodes = {
   badRequest: 'bad_request',
   /** A JSON body nested deeper than MAX_JSON_DEPTH. */
   nestingTooDeep: 'nesting_too_deep',
+  /** A stream cursor committed to a subscription (or partition, or offset) it was not given for. */
+  invalidCursor: 'invalid_cursor',
   /** A rendered request (URL, headers, body) larger than MAX_RENDERED_REQUEST_BYTES: it could never be stored or sent. */
   renderedTooLarge: 'rendered_request_too_large',
 } as const;

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 
-export type IdPrefix = 'wh' | 'evt' | 'ntf' | 'src' | 'job';
+export type IdPrefix = 'wh' | 'evt' | 'ntf' | 'src' | 'job' | 'sub' | 'stm';
 
 export function newId(prefix: IdPrefix, now = Date.now()): string {
   return `${prefix}_${now.toString(36).padStart(9, '0')}${randomBytes(8).toString('hex')}`;

@@ -7,6 +7,10 @@
  * event is never lost. If the fan-out or the starts fail (MongoDB or Temporal down, a crash), the
  * event stays undispatched (`dispatchedAt: null`) and the dispatch sweeper (src/dispatch-sweeper.ts)
  * finishes it; a duplicate request finishes it too before answering, so its answer is complete.
+ *
+ * The stream log (src/stream/log.ts): the event is inserted with its partition and offset, so an
+ * event answered 202 is in the log. The offset costs one write (a counter) before the insert; an
+ * offset a failed or duplicate insert leaves unused is marked skipped for readers.
  */
 import type { Models } from './models';
 import type { EventDoc } from './models/event';
@@ -17,6 +21,7 @@ import { validationError } from './errors';
 import { loadChain } from './models/event-type-version';
 import { isReservedEventType } from './matching/event-type';
 import { postedVersion } from './versions/posted';
+import { allocateOffset, LATE_INSERT_MS, markSkipped, reappend } from './stream/log';
 
 export interface IncomingEvent {
   id?: string;
@@ -53,6 +58,8 @@ export async function ingestEvent(
   const posted = postedVersion(chain, input.version, input.data);
   if (posted.issues.length) throw validationError(posted.issues, `The event does not match its event type${posted.version ? ` version ${posted.version}` : ''}`);
   let event: EventDoc & { _id: string };
+  const log = await allocateOffset(models, input.entityIds, id);
+  const insertStarted = Date.now();
   try {
     const created = await models.Event.create({
       _id: id,
@@ -63,16 +70,22 @@ export async function ingestEvent(
       occurredAt: input.occurredAt ?? new Date(),
       dedupeKey,
       source: opts.source ?? null,
+      streamPartition: log.partition,
+      streamOffset: log.offset,
     });
     // The created document is what a read would return: no second round trip.
     event = created.toObject() as EventDoc & { _id: string };
   } catch (err) {
+    await markSkipped(models, log).catch((skipErr: unknown) => deps.logger.warn({ err: skipErr, eventId: id }, 'could not mark an unused stream offset; readers pass it after the gap timeout'));
     if (!isDuplicateKey(err)) throw err;
     // A duplicate (repeated id or Idempotency-Key): answer with the first event's result.
     const first = await models.Event.findOne({ $or: [{ dedupeKey }, { _id: id }] }).lean();
     if (!first) throw err;
     return { created: false, event: await completeDuplicate(deps, first) };
   }
+
+  // Readers may already have given up on this offset as a gap: read it again at a fresh one.
+  if (Date.now() - insertStarted > LATE_INSERT_MS) event.streamOffset = await reappend(models, id, log.partition);
 
   const { notifications } = await fanOut(deps, event, chain, config).catch((err: unknown) => {
     // Stored but not fanned out (MongoDB went away mid-way): accepted all the same, the sweeper

@@ -21,6 +21,9 @@ export interface Metrics {
   recordHealthChange(change: HealthChange['type']): void;
   /** Lets /metrics report notifications by status (and open circuits) from the database. */
   observeNotifications(models: Models): void;
+  /** A stream of the Streaming API opened or ended on this process (herald_streams_open). */
+  streamOpened(): void;
+  streamClosed(): void;
 }
 
 /** How many distinct accounts get their own `account` label in this process; the rest are `other`. */
@@ -122,8 +125,43 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     },
   });
 
+  const streamsOpen = new Gauge({
+    name: 'herald_streams_open',
+    help: 'Streams of the Streaming API open on this process',
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'herald_stream_lag_events',
+    help: 'Events in the stream log past a stream subscription\'s committed cursor, by account, subscription and partition (from MongoDB at scrape time)',
+    labelNames: ['account', 'subscription', 'partition'],
+    registers: [registry],
+    async collect() {
+      if (!models) return;
+      const m = models;
+      this.reset();
+      // Housekeeping view over every account: the counters and cursors carry their accountId.
+      const [ends, cursors] = await acrossAccounts(() => Promise.all([
+        m.StreamOffsetClaim.aggregate<{ _id: { accountId: string; partition: number }; last: number }>([
+          { $group: { _id: { accountId: '$accountId', partition: '$partition' }, last: { $max: '$offset' } } },
+        ]),
+        m.StreamCursor.find({}, { accountId: 1, subscriptionId: 1, partition: 1, offset: 1 }).lean<Array<{ accountId: string; subscriptionId: string; partition: number; offset: number }>>(),
+      ]));
+      const last = new Map(ends.map((e) => [`${e._id.accountId}:${e._id.partition}`, e.last]));
+      for (const c of cursors) {
+        const lag = Math.max(0, (last.get(`${c.accountId}:${c.partition}`) ?? 0) - c.offset);
+        this.set({ account: c.accountId, subscription: c.subscriptionId, partition: String(c.partition) }, lag);
+      }
+    },
+  });
+
   return {
     registry,
+    streamOpened() {
+      streamsOpen.inc();
+    },
+    streamClosed() {
+      streamsOpen.dec();
+    },
     recordHeld(reason) {
       held.inc({ reason });
     },

@@ -25,6 +25,9 @@ export const eventSchema = new Schema(
     dispatchedAt: { type: Date, default: null },
     /** Notifications its fan-out created (set with dispatchedAt): 0 means it matched no webhook. */
     notificationCount: { type: Number, default: null },
+    /** Its place in the account's stream log (src/stream/log.ts); null for events from before the log. */
+    streamPartition: { type: Number, default: null },
+    streamOffset: { type: Number, default: null },
   },
   { timestamps: true, minimize: false, versionKey: false },
 );
@@ -37,6 +40,8 @@ eventSchema.index({ dispatchedAt: 1, createdAt: 1 });
 eventSchema.index({ accountId: 1, createdAt: -1, _id: -1 });
 eventSchema.index({ accountId: 1, type: 1, createdAt: -1 });
 eventSchema.index({ accountId: 1, entityIds: 1, createdAt: -1 });
+// Streams read the log by partition, in offset order.
+eventSchema.index({ accountId: 1, streamPartition: 1, streamOffset: 1 });
 
 export type EventDoc = InferSchemaType<typeof eventSchema>;
 

@@ -12,6 +12,10 @@ import { webhookHealthModel } from './webhook-health';
 import { deliveryPermitModel } from './delivery-permit';
 import { pendingOperationalEventModel } from './pending-operational-event';
 import { eventTypeVersionModel } from './event-type-version';
+import { streamSubscriptionModel } from './stream-subscription';
+import { streamCursorModel } from './stream-cursor';
+import { streamSessionModel } from './stream-session';
+import { streamOffsetClaimModel, streamSkipModel } from './stream-log';
 
 /**
  * Every model bound to one connection; add a model here and it gets its indexes at connect. Every
@@ -32,6 +36,11 @@ export function createModels(conn: Connection) {
     DeliveryPermit: deliveryPermitModel(conn),
     PendingOperationalEvent: pendingOperationalEventModel(conn),
     EventTypeVersion: eventTypeVersionModel(conn),
+    StreamSubscription: streamSubscriptionModel(conn),
+    StreamCursor: streamCursorModel(conn),
+    StreamSession: streamSessionModel(conn),
+    StreamOffsetClaim: streamOffsetClaimModel(conn),
+    StreamSkip: streamSkipModel(conn),
   };
 }
 

@@ -1,0 +1,162 @@
+/**
+ * One open stream: reads the partitions assigned to it from the log, keeps what the subscription
+ * wants, and writes NDJSON batches to the response as they are ready.
+ *
+ * - Memory is bounded: at most READ_AHEAD events are read ahead per partition, and a write the
+ *   socket cannot take yet (`res.write` returned false) is awaited ('drain') before reading more,
+ *   so a slow consumer slows the reads instead of growing a buffer.
+ * - Nothing is lost on a disconnect: what was not committed is read again by the next stream from
+ *   the committed cursor (at least once).
+ * - Every heartbeat renews the stream's lease, recomputes its partitions (others may have joined
+ *   or left) and enforces the commit timeout.
+ */
+import type { Response } from 'express';
+import type { Models } from '../models';
+import type { Logger } from '../logger';
+import { eventData } from '../models/event';
+import { matchesEventType } from '../matching/event-type';
+import { cursorToken } from './cursor-token';
+import { readPartition, type LogEvent, type PartitionRead } from './log';
+import { closeStream, heartbeat, myPartitions } from './sessions';
+import { committedOffsets } from './subscriptions';
+
+export interface StreamParams {
+  batchLimit: number;
+  batchFlushTimeoutMs: number;
+  /** Events after which the stream ends; 0: no limit. */
+  streamLimit: number;
+  /** Time after which the stream ends; 0: no limit. */
+  streamTimeoutMs: number;
+}
+
+export interface StreamDeps {
+  models: Models;
+  cursorKey: Buffer;
+  leaseMs: number;
+  commitTimeoutMs: number;
+  logger: Logger;
+}
+
+/** How long an idle stream waits before it looks at the log again: the floor of accept→read latency. */
+const POLL_MS = 20;
+const READ_AHEAD_MIN = 256;
+
+interface PartitionState {
+  next: number;
+  buffer: LogEvent[];
+  firstBufferedAt: number | null;
+  /** The last offset sent in a batch with events: the stream has uncommitted data while it is above the committed one. */
+  lastSentWithEvents: number;
+  skipped: PartitionRead['skipped'];
+}
+
+export type StreamEnd = 'client_closed' | 'stream_limit' | 'stream_timeout' | 'commit_timeout' | 'closed';
+
+export async function runStream(
+  deps: StreamDeps,
+  sub: { _id: string; eventTypes: string[] },
+  streamId: string,
+  params: StreamParams,
+  res: Response,
+): Promise<StreamEnd> {
+  const { models } = deps;
+  let clientGone = false;
+  const gone = new Promise<void>((resolve) => res.once('close', () => { clientGone = true; resolve(); }));
+  const parts = new Map<number, PartitionState>();
+  const readAhead = Math.max(READ_AHEAD_MIN, params.batchLimit);
+  const heartbeatEvery = Math.max(100, Math.min(1000, deps.leaseMs / 3));
+  const started = Date.now();
+  let nextHeartbeat = 0;
+  let lastWrite = Date.now();
+  let sent = 0;
+  let uncommittedSince: number | null = null;
+
+  const write = async (line: unknown) => {
+    lastWrite = Date.now();
+    if (!res.write(`${JSON.stringify(line)}\n`)) await Promise.race([new Promise((r) => res.once('drain', r)), gone]);
+  };
+  const cursor = (partition: number, offset: number, eventType: string | null) => ({
+    partition,
+    offset,
+    eventType,
+    cursorToken: cursorToken(deps.cursorKey, { subscriptionId: sub._id, partition, offset }),
+  });
+  const flush = async (p: number, s: PartitionState, count: number) => {
+    const events = s.buffer.splice(0, count);
+    const last = events[events.length - 1];
+    const line: Record<string, unknown> = { cursor: cursor(p, last.streamOffset, last.type), events: events.map(view) };
+    if (s.skipped) line.skipped = s.skipped;
+    s.skipped = null;
+    s.firstBufferedAt = s.buffer.length ? Date.now() : null;
+    s.lastSentWithEvents = last.streamOffset;
+    uncommittedSince ??= Date.now();
+    sent += events.length;
+    await write(line);
+  };
+
+  for (;;) {
+    if (clientGone) return 'client_closed';
+    const now = Date.now();
+    if (params.streamTimeoutMs && now - started >= params.streamTimeoutMs) {
+      for (const [p, s] of parts) while (s.buffer.length && !clientGone) await flush(p, s, Math.min(params.batchLimit, s.buffer.length));
+      return 'stream_timeout';
+    }
+
+    if (now >= nextHeartbeat) {
+      nextHeartbeat = now + heartbeatEvery;
+      const hb = await heartbeat(models, streamId);
+      if (!hb) return 'closed';
+      const [mine, committed] = await Promise.all([myPartitions(models, sub._id, streamId, deps.leaseMs), committedOffsets(models, sub._id)]);
+      for (const p of [...parts.keys()]) if (!mine.includes(p)) parts.delete(p); // moved to another stream
+      for (const p of mine) {
+        if (parts.has(p)) continue;
+        const c = committed.get(p) ?? 0;
+        parts.set(p, { next: c + 1, buffer: [], firstBufferedAt: null, lastSentWithEvents: c, skipped: null });
+      }
+      const outstanding = [...parts].some(([p, s]) => s.lastSentWithEvents > (committed.get(p) ?? 0));
+      if (!outstanding) uncommittedSince = null;
+      else if (now - Math.max(uncommittedSince ?? now, hb.lastCommitAt?.getTime() ?? 0) > deps.commitTimeoutMs) {
+        await closeStream(models, streamId);
+        return 'commit_timeout';
+      }
+    }
+
+    let progressed = false;
+    for (const [p, s] of parts) {
+      if (s.buffer.length >= readAhead) continue;
+      const r = await readPartition(models, p, s.next, readAhead - s.buffer.length);
+      if (r.next === s.next) continue;
+      progressed = true;
+      for (const e of r.events) if (matchesEventType(sub.eventTypes, e.type)) s.buffer.push(e);
+      if (r.skipped) s.skipped = { fromOffset: s.skipped?.fromOffset ?? r.skipped.fromOffset, toOffset: r.skipped.toOffset };
+      s.next = r.next;
+      if (s.buffer.length && s.firstBufferedAt === null) s.firstBufferedAt = Date.now();
+    }
+
+    for (const [p, s] of parts) {
+      while (s.buffer.length >= params.batchLimit || (s.buffer.length && Date.now() - s.firstBufferedAt! >= params.batchFlushTimeoutMs)) {
+        const room = params.streamLimit ? params.streamLimit - sent : Infinity;
+        await flush(p, s, Math.min(params.batchLimit, s.buffer.length, room));
+        if (clientGone) return 'client_closed';
+        if (params.streamLimit && sent >= params.streamLimit) return 'stream_limit';
+      }
+      // Offsets passed as gone, with no event to carry the news: say so now.
+      if (s.skipped && !s.buffer.length) {
+        await write({ cursor: cursor(p, s.next - 1, null), skipped: s.skipped });
+        s.skipped = null;
+      }
+    }
+
+    // Keep-alive: the idle partitions' cursors, past any events the subscription does not want.
+    if (Date.now() - lastWrite >= params.batchFlushTimeoutMs) {
+      for (const [p, s] of parts) if (!s.buffer.length) await write({ cursor: cursor(p, s.next - 1, null) });
+      lastWrite = Date.now();
+    }
+
+    if (!progressed) await Promise.race([new Promise((r) => setTimeout(r, POLL_MS)), gone]);
+  }
+}
+
+function view(e: LogEvent) {
+  return { id: e._id, type: e.type, occurredAt: e.occurredAt, entityIds: e.entityIds, data: eventData(e) };
+}
