@@ -139,14 +139,18 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       if (!models) return;
       const m = models;
       this.reset();
-      // Housekeeping view over every account: the counters and cursors carry their accountId.
-      const [ends, cursors] = await acrossAccounts(() => Promise.all([
-        m.StreamOffsetClaim.aggregate<{ _id: { accountId: string; partition: number }; last: number }>([
-          { $group: { _id: { accountId: '$accountId', partition: '$partition' }, last: { $max: '$offset' } } },
-        ]),
+      // Housekeeping view over every account: the cursors carry their accountId. The log's end per
+      // (account, partition) is its highest offset claim, read newest first (FerretDB 1.x has no $max
+      // accumulator in $group).
+      const cursors = await acrossAccounts(() =>
         m.StreamCursor.find({}, { accountId: 1, subscriptionId: 1, partition: 1, offset: 1 }).lean<Array<{ accountId: string; subscriptionId: string; partition: number; offset: number }>>(),
-      ]));
-      const last = new Map(ends.map((e) => [`${e._id.accountId}:${e._id.partition}`, e.last]));
+      );
+      const last = new Map<string, number>();
+      for (const key of new Set(cursors.map((c) => `${c.accountId}:${c.partition}`))) {
+        const [accountId, partition] = [key.slice(0, key.lastIndexOf(':')), Number(key.slice(key.lastIndexOf(':') + 1))];
+        const top = await acrossAccounts(() => m.StreamOffsetClaim.findOne({ accountId, partition }, { offset: 1 }).sort({ offset: -1 }).lean());
+        last.set(key, top?.offset ?? 0);
+      }
       for (const c of cursors) {
         const lag = Math.max(0, (last.get(`${c.accountId}:${c.partition}`) ?? 0) - c.offset);
         this.set({ account: c.accountId, subscription: c.subscriptionId, partition: String(c.partition) }, lag);

@@ -17,7 +17,7 @@ interface Tenant {
 }
 let A: Tenant;
 let B: Tenant;
-const a = { webhook: '', event: '', notification: '', source: '', directUrl: '', replayJob: '', resendJob: '', secret: '' };
+const a = { webhook: '', event: '', notification: '', source: '', directUrl: '', replayJob: '', resendJob: '', secret: '', stream: '' };
 
 const as = (t: Tenant) => (method: string, path: string, body?: unknown) => h.api(method, path, body, { authorization: `Bearer ${t.key}` });
 const asA = (m: string, p: string, b?: unknown) => as(A)(m, p, b);
@@ -56,6 +56,9 @@ beforeAll(async () => {
   a.source = source.body.id;
   a.directUrl = source.body.directUrl;
   expect((await asA('PUT', '/v1/variables/shared', { user: 'a-user', pass: 'a-pass' })).status).toBe(201);
+  const stream = await asA('POST', '/v1/subscriptions', { owningApplication: 'iso-app', eventTypes: ['iso.shared'], readFrom: 'begin' });
+  expect(stream.status).toBe(201);
+  a.stream = stream.body.id;
   expect((await asA('PUT', '/v1/event-types/iso.versioned-a/versions/1.0.0', { schema: { type: 'object', required: ['owner'] } })).status).toBe(201);
   const replay = await asA('POST', `/v1/events/${a.event}/replay`, {});
   expect(replay.status).toBe(202);
@@ -79,7 +82,7 @@ const withoutA = (call: () => Promise<Res>) => async () => {
   const res = await call();
   expect(res.status).toBe(200);
   const text = JSON.stringify(res.body);
-  for (const id of [A.id, a.webhook, a.event, a.notification, a.source, 'iso.only-a', 'entity-a']) expect(text).not.toContain(id);
+  for (const id of [A.id, a.webhook, a.event, a.notification, a.source, a.stream, 'iso.only-a', 'entity-a']) expect(text).not.toContain(id);
 };
 /** Needs no key and holds no tenant data (probes, this document). */
 const publicRoute = (path: string) => async () => {
@@ -203,6 +206,18 @@ const cases: Record<string, () => Promise<void>> = {
   'get /v1/variables/{name}': notFound(() => asB('GET', '/v1/variables/shared')),
   'delete /v1/variables/{name}': notFound(() => asB('DELETE', '/v1/variables/shared')),
 
+  'post /v1/subscriptions': async () => {
+    // The same application, types and group in B: B's own subscription (201), not A's (200).
+    const res = await asB('POST', '/v1/subscriptions', { owningApplication: 'iso-app', eventTypes: ['iso.shared'], readFrom: 'begin' });
+    expect(res.status).toBe(201);
+    expect(res.body.id).not.toBe(a.stream);
+  },
+  'get /v1/subscriptions': withoutA(() => asB('GET', '/v1/subscriptions')),
+  'get /v1/subscriptions/{id}': notFound(() => asB('GET', `/v1/subscriptions/${a.stream}`)),
+  'delete /v1/subscriptions/{id}': notFound(() => asB('DELETE', `/v1/subscriptions/${a.stream}`)),
+  'get /v1/subscriptions/{id}/events': notFound(() => asB('GET', `/v1/subscriptions/${a.stream}/events?stream_timeout=1`)),
+  'post /v1/subscriptions/{id}/cursors': notFound(() => asB('POST', `/v1/subscriptions/${a.stream}/cursors`, { items: [{ partition: 0, offset: 0, cursorToken: 'x' }] })),
+
   'post /v1/accounts': forbidden(() => asB('POST', '/v1/accounts', { name: 'mine' })),
   'get /v1/accounts': forbidden(() => asB('GET', '/v1/accounts')),
   'get /v1/accounts/{id}': forbidden(() => asB('GET', `/v1/accounts/${B.id}`)),
@@ -231,6 +246,7 @@ test("after all of B's tries, A's data is as it was, and A still delivers", asyn
   expect((await asA('GET', `/v1/webhooks/${a.webhook}/subscriptions/entity-a`)).body).toMatchObject({ enabled: true });
   expect((await asA('GET', `/v1/sources/${a.source}`)).body).toMatchObject({ name: 'a-source' });
   expect((await asA('GET', '/v1/variables/shared')).status).toBe(200);
+  expect((await asA('GET', `/v1/subscriptions/${a.stream}`)).status).toBe(200);
   const n = await asA('GET', `/v1/notifications/${a.notification}`);
   // One automatic attempt and one from A's own bulk resend; none of B's tries sent anything.
   expect(n.body.attempts.map((x: { trigger: string }) => x.trigger)).toEqual(['automatic', 'manual']);
