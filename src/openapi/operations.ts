@@ -21,6 +21,7 @@ import { createAccountSchema, createKeySchema, patchAccountSchema } from '../rou
 import * as r from './responses';
 import { OPERATIONAL_EVENT_TYPES, OPERATIONAL_EVENTS } from '../operational-events';
 import { VERSION_OPERATIONS } from './versions';
+import { STREAM_OPERATIONS } from './streams';
 
 export interface Body {
   /** The name under components/schemas. */
@@ -405,4 +406,6 @@ export const OPERATIONS: Operation[] = [
   { method: 'delete', path: '/v1/accounts/{id}/keys/{keyId}', tag: 'Accounts', summary: 'Revoke a key: refused (401) by every API process within a second', responses: { 204: { description: 'revoked' }, 403: forbidden, 404: notFound } },
   // Versioned event types (src/openapi/versions.ts)
   ...VERSION_OPERATIONS,
+  // The Streaming API (src/openapi/streams.ts)
+  ...STREAM_OPERATIONS,
 ];

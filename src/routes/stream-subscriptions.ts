@@ -77,7 +77,8 @@ export function streamSubscriptionsRouter(deps: AppDeps): Router {
 
   router.get('/', async (_req, res) => {
     const docs = await models.StreamSubscription.find({}).sort({ createdAt: 1, _id: 1 }).limit(1000).lean();
-    res.json({ data: docs.map(view) });
+    // Capped at 1,000, not paged yet: nextCursor is always null.
+    res.json({ data: docs.map(view), nextCursor: null });
   });
 
   router.get('/:id', async (req, res) => {

@@ -20,7 +20,7 @@ const examples = OPERATIONS.flatMap((op) => [
 test('there are examples for most operations (at least one per resource)', () => {
   expect(examples.length).toBeGreaterThanOrEqual(30);
   const tags = new Set(OPERATIONS.filter((op) => op.body?.example !== undefined || Object.values(op.responses).some((r) => r.body?.example !== undefined)).map((op) => op.tag));
-  expect([...tags].sort()).toEqual(['Accounts', 'Events', 'Notifications', 'Operations', 'Settings', 'Sources', 'Variables', 'Webhooks']);
+  expect([...tags].sort()).toEqual(['Accounts', 'Events', 'Notifications', 'Operations', 'Settings', 'Sources', 'Streaming', 'Variables', 'Webhooks']);
 });
 
 test.each(examples.map((e) => [e.where, e.body] as const))('the example of %s validates against its schema', (_where, body) => {

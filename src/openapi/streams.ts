@@ -1,0 +1,60 @@
+/**
+ * The operations of the Streaming API (issue 18), kept apart from operations.ts like versions.ts;
+ * operations.ts appends them.
+ */
+import { z } from 'zod';
+import { commitSchema, streamQuery, streamSubscriptionSchema } from '../routes/stream-subscriptions';
+import { errorResponse } from './responses';
+import type { Operation } from './operations';
+
+const T = '2026-11-30T10:00:00.000Z';
+const err = (description: string) => ({ description, body: { name: 'Error', schema: errorResponse } });
+const invalid = err('validation failed: every bad field in `error.details`');
+const notFound = err('no such subscription in this account');
+
+export const streamSubscriptionResponse = z.object({
+  id: z.string().regex(/^sub_/),
+  owningApplication: z.string(),
+  eventTypes: z.array(z.string()),
+  consumerGroup: z.string(),
+  readFrom: z.enum(['begin', 'end']),
+  createdAt: z.iso.datetime({ offset: true }),
+});
+const withLag = streamSubscriptionResponse.extend({
+  partitions: z.array(z.object({ partition: z.number().int(), committedOffset: z.number().int(), lastOffset: z.number().int(), lag: z.number().int() })),
+});
+const subscriptionExample = { id: 'sub_0mk2f9a3b4c5d6e7', owningApplication: 'ledger-sync', eventTypes: ['loan.disbursed'], consumerGroup: 'default', readFrom: 'end', createdAt: T };
+const commitResult = z.object({ items: z.array(z.object({ cursor: z.record(z.string(), z.unknown()), result: z.enum(['committed', 'outdated']) })) });
+const streamIdHeader = { name: 'X-Herald-StreamId', description: 'the stream the cursors were read on (from the stream\'s response headers)' };
+
+export const STREAM_OPERATIONS: Operation[] = [
+  {
+    method: 'post', path: '/v1/subscriptions', tag: 'Streaming', summary: 'Subscribe to event types for streaming (the same application, types and group again: the existing one)',
+    body: { name: 'StreamSubscriptionCreate', schema: streamSubscriptionSchema, example: { owningApplication: 'ledger-sync', eventTypes: ['loan.disbursed'], readFrom: 'end' } },
+    responses: {
+      201: { description: 'created', body: { name: 'StreamSubscription', schema: streamSubscriptionResponse, example: subscriptionExample } },
+      200: { description: 'the existing subscription', body: { name: 'StreamSubscription', schema: streamSubscriptionResponse } },
+      400: invalid,
+    },
+  },
+  { method: 'get', path: '/v1/subscriptions', tag: 'Streaming', summary: "The account's stream subscriptions", responses: { 200: { description: 'the list', body: { name: 'StreamSubscriptionList', schema: z.object({ data: z.array(streamSubscriptionResponse), nextCursor: z.null() }) } } } },
+  { method: 'get', path: '/v1/subscriptions/{id}', tag: 'Streaming', summary: 'A stream subscription with its committed offset and lag per partition', responses: { 200: { description: 'ok', body: { name: 'StreamSubscriptionWithLag', schema: withLag } }, 404: notFound } },
+  { method: 'delete', path: '/v1/subscriptions/{id}', tag: 'Streaming', summary: 'Delete a stream subscription and its cursors', responses: { 204: { description: 'deleted' }, 404: notFound } },
+  {
+    method: 'get', path: '/v1/subscriptions/{id}/events', tag: 'Streaming', summary: 'Open a stream: NDJSON batches `{cursor, events?}` as they are ready (a batch without events is a keep-alive)', query: streamQuery,
+    responses: {
+      200: { description: 'the stream (`application/x-ndjson`, header `X-Herald-StreamId`)', contentType: 'application/x-ndjson' },
+      400: invalid, 404: notFound, 409: err('every partition is already read by another stream of this subscription'),
+    },
+  },
+  {
+    method: 'post', path: '/v1/subscriptions/{id}/cursors', tag: 'Streaming', summary: 'Commit cursors read on a stream (offsets only move forward)',
+    headers: [streamIdHeader],
+    body: { name: 'CursorCommit', schema: commitSchema, example: { items: [{ partition: 0, offset: 42, eventType: 'loan.disbursed', cursorToken: 'c2lnbmVk' }] } },
+    responses: {
+      204: { description: 'every cursor committed' },
+      200: { description: 'some cursors were outdated (older than the committed offset)', body: { name: 'CursorCommitResult', schema: commitResult } },
+      400: invalid, 404: notFound, 409: err('no stream id, or not a live stream of this subscription'), 422: err('a cursor of another subscription or partition, or not one Herald issued'),
+    },
+  },
+];
