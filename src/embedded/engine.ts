@@ -7,6 +7,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { fileExists } from './files';
 
 export type TemporalEngine = 'dev' | 'server';
 export const TEMPORAL_ENGINES: readonly TemporalEngine[] = ['dev', 'server'];
@@ -19,8 +20,8 @@ export async function engineOfDataDir(dataDir: string): Promise<TemporalEngine |
   const value = recorded?.trim();
   if (value === 'dev' || value === 'server') return value;
   // A data dir from before the marker: the dev server's database says which.
-  if (await exists(path.join(dataDir, 'temporal', 'temporal.db'))) return 'dev';
-  if (await exists(path.join(dataDir, 'temporal-server'))) return 'server';
+  if (await fileExists(path.join(dataDir, 'temporal', 'temporal.db'))) return 'dev';
+  if (await fileExists(path.join(dataDir, 'temporal-server'))) return 'server';
   return null;
 }
 
@@ -33,16 +34,7 @@ export async function checkEngineOfDataDir(dataDir: string, engine: TemporalEngi
         `Either start with HERALD_TEMPORAL_ENGINE=${used}, or give the ${engine} engine a data dir of its own (HERALD_DATA_DIR=<another directory>).`,
     );
   }
-  if (used === null || !(await exists(path.join(dataDir, MARKER)))) {
+  if (used === null || !(await fileExists(path.join(dataDir, MARKER)))) {
     await fs.writeFile(path.join(dataDir, MARKER), `${engine}\n`, { mode: 0o600 });
-  }
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await fs.access(file);
-    return true;
-  } catch {
-    return false;
   }
 }

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { assertPortFree, startProcess, waitUntilReady, type ManagedProcess } from './child-process';
 import { isExecutable } from './tools';
+import { fileExists } from './files';
 
 const run = promisify(execFile);
 
@@ -73,7 +74,7 @@ function asUnprivileged(file: string, args: string[]): [string, string[]] {
 }
 
 async function initCluster(binDir: string, dataDir: string): Promise<void> {
-  if (await exists(path.join(dataDir, 'PG_VERSION'))) return;
+  if (await fileExists(path.join(dataDir, 'PG_VERSION'))) return;
   // A half-made cluster (initdb killed) is removed and made again: nothing can be in it yet.
   await fs.rm(dataDir, { recursive: true, force: true });
   await fs.mkdir(path.dirname(dataDir), { recursive: true, mode: 0o700 });
@@ -148,13 +149,4 @@ function postgresAnswers(host: string, port: number): Promise<boolean> {
     });
     socket.once('data', (b) => done(b[0] === 0x53 || b[0] === 0x4e));
   });
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await fs.access(file);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -16,6 +16,7 @@ import { msToTs } from '@temporalio/common/lib/time';
 import { SEARCH_ATTRIBUTE_NAMES } from '../../workflows/shared';
 import { assertPortFree, freePort, startProcess, waitUntilReady, type ManagedProcess } from './child-process';
 import { POSTGRES_USER } from './postgres';
+import { fileExists } from './files';
 
 const run = promisify(execFile);
 
@@ -85,7 +86,7 @@ export async function setupSchema(opts: Pick<RealServerOptions, 'sqlToolBin' | '
   };
   for (const db of DATABASES) {
     const marker = path.join(opts.clusterDir, `herald-schema-${db.name}`);
-    if (!(await exists(marker))) {
+    if (!(await fileExists(marker))) {
       // A first setup cut off halfway left at most an empty database: drop it and start over.
       await tool(db.name, ['drop-database', '--force']).catch(() => {});
       await tool(db.name, ['create-database']);
@@ -295,14 +296,5 @@ export async function prepareNamespace(address: string, namespace: string, reten
     throw new Error(`the Temporal server did not accept namespace ${namespace} with Herald's search attributes within ${timeoutMs} ms: ${(lastError as Error)?.message}`);
   } finally {
     await connection.close();
-  }
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await fs.access(file);
-    return true;
-  } catch {
-    return false;
   }
 }

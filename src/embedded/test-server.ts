@@ -20,6 +20,7 @@ import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
 import { freePort, startProcess, waitUntilReady } from './child-process';
 import { defaultCacheDir, isExecutable } from './tools';
+import { fileExists } from './files';
 
 const run = promisify(execFile);
 
@@ -75,7 +76,7 @@ export async function ensureTestServer(opts: TestServerOptions = {}): Promise<st
     await fs.writeFile(path.join(tmp, LAUNCHER), launcherScript(java, version), { mode: 0o755 });
     log('Recording a class-data archive of one test server start (faster starts)...');
     await recordClassArchive(path.join(tmp, LAUNCHER));
-    if (!(await exists(path.join(tmp, ARCHIVE)))) log(`warning: ${java} wrote no class-data archive; the test server will start slower`);
+    if (!(await fileExists(path.join(tmp, ARCHIVE)))) log(`warning: ${java} wrote no class-data archive; the test server will start slower`);
     try {
       await fs.rename(tmp, target);
     } catch (err) {
@@ -156,12 +157,6 @@ async function requireCommand(file: string, args: string[], what: string): Promi
   }
 }
 
-async function exists(file: string): Promise<boolean> {
-  return fs.access(file).then(
-    () => true,
-    () => false,
-  );
-}
 
 function lastLines(text: string, n = 8): string {
   return text.split('\n').filter(Boolean).slice(-n).join(' | ');
