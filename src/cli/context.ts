@@ -9,6 +9,7 @@ import type { Config } from '../config';
 import { connectDatabase, type Database } from '../db';
 import { connectTemporal, type TemporalHandle } from '../temporal';
 import { DEFAULT_ACCOUNT, inAccount } from '../accounts/scope';
+import { accountIsLive } from '../accounts/live';
 
 let cliAccount = DEFAULT_ACCOUNT;
 
@@ -37,7 +38,7 @@ export async function withDatabase<T>(config: Readonly<Config>, fn: (db: Databas
     throw new Error(`cannot reach MongoDB at ${redactUri(mongodbUri)}: ${(err as Error).message}`);
   }
   try {
-    if (cliAccount !== DEFAULT_ACCOUNT && !(await db.models.Account.exists({ _id: cliAccount, deletedAt: null }))) {
+    if (!(await accountIsLive(db.models, cliAccount))) {
       throw new Error(`no account ${cliAccount} (see GET /v1/accounts)`);
     }
     return await inAccount(cliAccount, () => fn(db));

@@ -4,6 +4,7 @@
  * see supervisor.ts). Start-up failing halfway stops whatever already started.
  */
 import path from 'node:path';
+import type { Config } from '../config';
 import { ensureTool } from './tools';
 import { startTemporalServer, type TemporalServerOptions } from './temporal-server';
 import { startFerretDb, type FerretDbOptions } from './ferretdb';
@@ -32,15 +33,8 @@ export interface EmbeddedStackOptions {
     tuning?: Partial<ServerTuning>;
   } | null;
   mongo?: { port: number } | null;
-  tools: {
-    temporalBin?: string;
-    ferretdbBin?: string;
-    cacheDir?: string;
-    temporalServerBin?: string;
-    temporalSqlToolBin?: string;
-    temporalUiServerBin?: string;
-    postgresBinDir?: string;
-  };
+  /** Explicit binaries and the cache, as configured (src/config.ts). */
+  tools: Config['tools'];
   log?: (line: string) => void;
   /** Deaths and restarts of the services are logged here (with `{ err }`). */
   logger?: SupervisorLogger;

@@ -13,6 +13,7 @@ import type { Models } from '../models';
 import { HeraldError, ErrorCodes, forbidden, notFound, unauthorized } from '../errors';
 import { timingSafeEqualStrings } from '../crypto/secrets';
 import { hashApiKey } from '../accounts/keys';
+import { accountIsLive } from '../accounts/live';
 import { acrossAccounts, DEFAULT_ACCOUNT, inAccount } from '../accounts/scope';
 
 export const KEY_CACHE_MS = 500;
@@ -51,11 +52,9 @@ export function apiKeyAuth(deps: AuthDeps): RequestHandler {
   }
 
   async function accountLive(id: string): Promise<boolean> {
-    if (id === DEFAULT_ACCOUNT) return true;
     const hit = accounts.get(id);
     if (hit && hit.until > Date.now()) return hit.live;
-    const doc = await deps.models.Account.findById(id, { deletedAt: 1 }).lean();
-    const live = !!doc && !doc.deletedAt;
+    const live = await accountIsLive(deps.models, id);
     if (accounts.size > 10_000) accounts.clear();
     accounts.set(id, { live, until: Date.now() + KEY_CACHE_MS });
     return live;

@@ -19,6 +19,7 @@ import { isReservedEventType, RESERVED_TYPE_MESSAGE } from '../matching/event-ty
 
 import { acrossAccounts, DEFAULT_ACCOUNT, inAccount } from '../accounts/scope';
 import { createIngestLimiter } from '../accounts/ingest-limit';
+import { accountIsLive } from '../accounts/live';
 
 export const WWW_AUTHENTICATE = 'Basic realm="Herald inbound", charset="UTF-8"';
 
@@ -41,7 +42,7 @@ export function inboundRouter(deps: AppDeps): Router {
     if (!source) throw notFound('Source');
     const accountId = (source as { accountId?: string }).accountId ?? DEFAULT_ACCOUNT;
     // A deleted account's direct URLs stop with it.
-    if (accountId !== DEFAULT_ACCOUNT && !(await deps.models.Account.exists({ _id: accountId, deletedAt: null }))) throw notFound('Source');
+    if (!(await accountIsLive(deps.models, accountId))) throw notFound('Source');
     res.locals.accountId = accountId;
     if (source.basicAuth) {
       let ok = false;
