@@ -13,7 +13,6 @@
  * leaves behind, the hourly purge removes (src/flow-control/housekeeping.ts).
  */
 import { Schema, type Connection, type InferSchemaType, type Model } from 'mongoose';
-import { accountScoped } from './account-scoped';
 
 export const deliveryPermitSchema = new Schema(
   {
@@ -31,8 +30,9 @@ export const deliveryPermitSchema = new Schema(
   { versionKey: false },
 );
 
-deliveryPermitSchema.plugin(accountScoped);
-deliveryPermitSchema.index({ accountId: 1, webhookId: 1, kind: 1, n: 1 });
+// Not account-scoped: permits are keyed by webhook (ids unique across accounts) or `ingest:<account>`,
+// never listed to a tenant, and taking one must stay the single-`_id` insert FerretDB makes atomic.
+deliveryPermitSchema.index({ webhookId: 1, kind: 1, n: 1 });
 
 export type DeliveryPermitDoc = InferSchemaType<typeof deliveryPermitSchema> & { _id: string };
 export type DeliveryPermitModel = Model<DeliveryPermitDoc>;
