@@ -19,6 +19,8 @@
  *   current probe period: claimProbe only ever claims the current period's permit, so an older one
  *   is never read again. The current period's permit stays however old (removing it would allow
  *   another probe of that period, which is the circuit's decision, not the purge's);
+ * - `takeover` permits whose `until` (the replaced permit's) passed more than STALE_MS ago: only
+ *   takers that read that permit at the same moment race for one;
  * - of a webhook that no longer exists: every probe and report, and every lease that expired. Its
  *   notifications can still be resent by hand, and such an attempt takes a lease and a rate permit:
  *   a lease not yet expired and a rate window not certainly over are kept for it.
@@ -33,7 +35,7 @@ export const RATE_GRACE_MS = 60_000;
 /** Past a lease's or probe's `until`: the attempt that held it is certainly over. */
 export const STALE_MS = 3600_000;
 
-const PERMIT_KINDS = ['rate', 'lease', 'probe', 'report'] as const;
+const PERMIT_KINDS = ['rate', 'lease', 'probe', 'report', 'takeover'] as const;
 type PermitKind = (typeof PERMIT_KINDS)[number];
 
 /** `$in` lists are read and deleted this many ids at a time. */
@@ -100,7 +102,7 @@ export async function purgeFlowControlState(models: Pick<Models, 'Webhook' | 'We
     (ids) => WebhookHealth.deleteMany({ _id: { $in: ids } }),
   );
 
-  const byKind: Record<PermitKind, number> = { rate: 0, lease: 0, probe: 0, report: 0 };
+  const byKind: Record<PermitKind, number> = { rate: 0, lease: 0, probe: 0, report: 0, takeover: 0 };
   const stale = new Date(now.getTime() - STALE_MS);
 
   const permitWebhooks = (await DeliveryPermit.distinct('webhookId')) as string[];
@@ -117,6 +119,7 @@ export async function purgeFlowControlState(models: Pick<Models, 'Webhook' | 'We
   byKind.rate += (await DeliveryPermit.deleteMany({ kind: 'rate', ...endedRateWindows(now) })).deletedCount;
   byKind.lease += (await DeliveryPermit.deleteMany({ kind: 'lease', until: { $lt: stale } })).deletedCount;
   byKind.probe += await deleteOldProbes(models, stale);
+  byKind.takeover += (await DeliveryPermit.deleteMany({ kind: 'takeover', until: { $lt: stale } })).deletedCount;
 
   return { healthDocs, permits: PERMIT_KINDS.reduce((sum, k) => sum + byKind[k], 0), permitsByKind: byKind };
 }

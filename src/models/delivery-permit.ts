@@ -8,7 +8,9 @@
  * - `probe`: the one probe of an open circuit's period (`<webhookId>:probe:<period>`), removed
  *   when the circuit closes;
  * - `report`: a health change reported (`<webhookId>:report:<change>:<period>`), so of several
- *   workers that saw it one tells; expired ones are removed when the circuit closes.
+ *   workers that saw it one tells; expired ones are removed when the circuit closes;
+ * - `takeover`: the takeover of an expired lease or probe (`<id>:takeover:<its until>`), so of
+ *   several takers one replaces it (permits.ts).
  * The rules are in src/flow-control/limits.ts. What a webhook that went quiet (or was deleted)
  * leaves behind, the hourly purge removes (src/flow-control/housekeeping.ts).
  */
@@ -18,7 +20,7 @@ export const deliveryPermitSchema = new Schema(
   {
     _id: { type: String, required: true },
     webhookId: { type: String, required: true },
-    kind: { type: String, enum: ['rate', 'lease', 'probe', 'report'], required: true },
+    kind: { type: String, enum: ['rate', 'lease', 'probe', 'report', 'takeover'], required: true },
     /** rate: the window's index (time / window length); lease: the slot number. */
     n: { type: Number, required: true },
     /** rate: the permit's number within its window. */

@@ -232,6 +232,23 @@ describe('limits hold across two workers', () => {
     expect(await h.models.WebhookHealth.findById(stuckId).lean()).toMatchObject({ state: 'half-open', probeUntil: new Date(afterLease.getTime() + 5000) });
   });
 
+  test('an expired lease is taken over by one taker only, round after round', async () => {
+    // Holders that died leave their slots behind; every taker sees them expired at once. Before
+    // takeover permits, a slow taker's conditional delete could remove a fast one's fresh lease
+    // (FerretDB reads, then deletes by _id) and two workers held one slot.
+    const webhookId = `wh_takeover${Date.now()}`;
+    let at = Date.now();
+    for (let round = 0; round < 8; round++) {
+      const takers = await Promise.all(
+        Array.from({ length: 6 }, (_, i) => takeLease(h.models, webhookId, 2, { holder: `r${round}t${i}`, leaseMs: 1000, now: new Date(at) })),
+      );
+      expect(takers.filter((l) => l.ok)).toHaveLength(2);
+      const holders = await h.models.DeliveryPermit.find({ webhookId, kind: 'lease' }).lean();
+      expect(holders.map((l) => l.n).sort()).toEqual([0, 1]);
+      at += 2000; // every lease of this round has expired by the next
+    }
+  });
+
   test('each health change is reported once, however many workers decide it at the same moment', async () => {
     const webhook = { _id: `wh_${Math.random().toString(36).slice(2, 12)}`, name: 'race', circuitBreaker: { failureThreshold: 2, cooldownSeconds: 60 }, autoDisableAfterSeconds: 0 };
     const changes: string[] = [];

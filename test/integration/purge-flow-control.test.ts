@@ -5,6 +5,7 @@
  * matter again (src/flow-control/housekeeping.ts), and the purge job and `herald purge` report it.
  */
 import { cliEnv, runCli } from '../helpers/cli';
+import type { DeliveryPermitDoc } from '../../src/models/delivery-permit';
 import { eventually, useHeraldAndReceiver } from '../helpers/herald';
 import { createLogger } from '../../src/logger';
 import { createPurgeActivities } from '../../activities/purge';
@@ -22,7 +23,7 @@ async function webhook(name: string, opts: { deleted?: boolean } = {}): Promise<
 }
 
 /** A permit named as limits.ts and endpoint-health.ts name them (they are taken by inserting). */
-async function permit(webhookId: string, kind: 'rate' | 'lease' | 'probe' | 'report', name: string, fields: { n?: number; until?: Date } = {}): Promise<string> {
+async function permit(webhookId: string, kind: DeliveryPermitDoc['kind'], name: string, fields: { n?: number; until?: Date } = {}): Promise<string> {
   const _id = `${webhookId}:${name}`;
   await h.models.DeliveryPermit.create({ _id, webhookId, kind, n: fields.n ?? 0, until: fields.until ?? null, holder: kind === 'lease' ? 'test' : null });
   return _id;
@@ -64,6 +65,8 @@ test('deletes health of deleted webhooks and exactly the permits that can never 
     // Expired 10 min ago (not yet an hour), and held.
     await permit(live, 'lease', 'c:1', { n: 1, until: at(-10 * 60_000) }),
     await permit(live, 'lease', 'c:2', { n: 2, until: at(60_000) }),
+    // A takeover of a lease that expired 10 min ago: takers that read it may still race.
+    await permit(live, 'takeover', `c:1:takeover:${at(-10 * 60_000).getTime()}`, { n: 1, until: at(-10 * 60_000) }),
     // The circuit's current period, however old; an old period expired only 10 min ago.
     await permit(live, 'probe', `probe:open:${nextProbeAt.getTime()}`, { until: at(-2 * HOUR) }),
     await permit(live, 'probe', `probe:half-open:${at(-5 * HOUR).getTime()}`, { until: at(-10 * 60_000) }),
@@ -78,6 +81,7 @@ test('deletes health of deleted webhooks and exactly the permits that can never 
     await permit(live, 'rate', `r:${second(-76_000)}:0`, { n: second(-76_000) }),
     await permit(live, 'rate', `r:${minute(-120_000)}:0`, { n: minute(-120_000) }),
     await permit(live, 'lease', 'c:0', { n: 0, until: at(-2 * HOUR) }),
+    await permit(live, 'takeover', `c:0:takeover:${at(-2 * HOUR).getTime()}`, { n: 0, until: at(-2 * HOUR) }),
     await permit(live, 'probe', `probe:open:${at(-4 * HOUR).getTime()}`, { until: at(-2 * HOUR) }),
     await permit(deleted, 'lease', 'c:1', { n: 1, until: at(-60_000) }),
     await permit(deleted, 'report', 'report:circuit_opened:1', { until: at(HOUR) }),
@@ -91,12 +95,12 @@ test('deletes health of deleted webhooks and exactly the permits that can never 
   const result = await purgeFlowControlState();
   expect(await permitIds()).toEqual([...kept].sort());
   expect((await h.models.WebhookHealth.find({}, { _id: 1 }).lean()).map((d) => d._id)).toEqual([live]);
-  expect(result).toEqual({ healthDocs: 2, permits: 11, permitsByKind: { rate: 3, lease: 2, probe: 3, report: 3 } });
+  expect(result).toEqual({ healthDocs: 2, permits: 12, permitsByKind: { rate: 3, lease: 2, probe: 3, report: 3, takeover: 1 } });
   // The live webhook's health is untouched.
   expect(await h.models.WebhookHealth.findById(live).lean()).toMatchObject({ state: 'open', consecutiveFailures: 12, nextProbeAt });
 
   // Nothing left to delete: a second run (a retried activity) deletes nothing more.
-  expect(await purgeFlowControlState()).toEqual({ healthDocs: 0, permits: 0, permitsByKind: { rate: 0, lease: 0, probe: 0, report: 0 } });
+  expect(await purgeFlowControlState()).toEqual({ healthDocs: 0, permits: 0, permitsByKind: { rate: 0, lease: 0, probe: 0, report: 0, takeover: 0 } });
   expect(await permitIds()).toEqual([...kept].sort());
 });
 

@@ -19,7 +19,7 @@ interface Calls {
   order: string[];
 }
 
-const FLOW_CONTROL = { healthDocs: 2, permits: 9, permitsByKind: { rate: 4, lease: 1, probe: 1, report: 3 } };
+const FLOW_CONTROL = { healthDocs: 2, permits: 9, permitsByKind: { rate: 4, lease: 1, probe: 1, report: 3, takeover: 0 } };
 
 /** Activities that serve the given batch sizes in turn (scanned; all of them deleted unless `kept`). */
 function mocked(notificationBatches: number[], eventBatches: Array<{ scanned: number; kept?: number }>) {
