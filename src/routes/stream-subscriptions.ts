@@ -8,7 +8,9 @@ import { z } from 'zod';
 import type { AppDeps } from '../app';
 import { notFound } from '../errors';
 import { parseBody, parseQuery } from '../http/validate';
-import { createStreamSubscription, deleteStreamSubscription, ensureCursors, subscriptionLag } from '../stream/subscriptions';
+import { afterCursor, page, pageQuery } from '../http/pagination';
+import { createStreamSubscription, deleteStreamSubscription, ensureCursors } from '../stream/subscriptions';
+import { subscriptionStats } from '../stream/stats';
 import { joinStream, leaveStream } from '../stream/sessions';
 import { runStream } from '../stream/streamer';
 import { commitCursors } from '../stream/commit';
@@ -75,15 +77,18 @@ export function streamSubscriptionsRouter(deps: AppDeps): Router {
     res.status(created ? 201 : 200).json(view(subscription));
   });
 
-  router.get('/', async (_req, res) => {
-    const docs = await models.StreamSubscription.find({}).sort({ createdAt: 1, _id: 1 }).limit(1000).lean();
-    // Capped at 1,000, not paged yet: nextCursor is always null.
-    res.json({ data: docs.map(view), nextCursor: null });
+  router.get('/', async (req, res) => {
+    const q = parseQuery(pageQuery, req.query);
+    const docs = await models.StreamSubscription.find(afterCursor({}, q.cursor)).sort({ _id: -1 }).limit(q.limit + 1).lean();
+    const { items, nextCursor } = page(docs, q.limit);
+    const stats = await subscriptionStats(models, items.map((s) => s._id), leaseMs);
+    res.json({ data: items.map((s) => ({ ...view(s), openStreams: stats.get(s._id)!.openStreams, lag: stats.get(s._id)!.lag })), nextCursor });
   });
 
   router.get('/:id', async (req, res) => {
     const sub = await load(req.params.id);
-    res.json({ ...view(sub), partitions: await subscriptionLag(models, sub._id) });
+    const stats = (await subscriptionStats(models, [sub._id], leaseMs)).get(sub._id)!;
+    res.json({ ...view(sub), ...stats });
   });
 
   router.delete('/:id', async (req, res) => {

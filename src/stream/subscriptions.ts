@@ -1,7 +1,7 @@
 /**
  * Stream subscriptions: create (idempotent on owningApplication + eventTypes + consumerGroup),
- * their committed cursors, and their lag. Each subscription has one cursor per partition; a
- * `readFrom: end` subscription starts at the log's end when it is created (`startOffsets`).
+ * and their committed cursors (their lag: stats.ts). Each subscription has one cursor per partition; a
+ * `readFrom: end` subscription starts at the log's end when it is created.
  */
 import type { Models } from '../models';
 import { isDuplicateKey } from '../db';
@@ -58,15 +58,6 @@ export async function ensureCursors(models: Pick<Models, 'StreamCursor'>, subscr
 export async function committedOffsets(models: Pick<Models, 'StreamCursor'>, subscriptionId: string): Promise<Map<number, number>> {
   const docs = await models.StreamCursor.find({ subscriptionId }, { partition: 1, offset: 1 }).lean();
   return new Map(docs.map((d) => [d.partition, d.offset]));
-}
-
-/** Per partition: the committed offset, the log's last offset, and the lag between them (events of any type). */
-export async function subscriptionLag(models: SubModels, subscriptionId: string) {
-  const [committed, ends] = await Promise.all([committedOffsets(models, subscriptionId), logEnds(models)]);
-  return ends.map((last, partition) => {
-    const offset = committed.get(partition) ?? 0;
-    return { partition, committedOffset: offset, lastOffset: last, lag: Math.max(0, last - offset) };
-  });
 }
 
 export async function deleteStreamSubscription(models: Pick<Models, 'StreamSubscription' | 'StreamCursor' | 'StreamSession'>, id: string): Promise<boolean> {

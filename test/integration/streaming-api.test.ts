@@ -55,7 +55,7 @@ test('subscriptions: idempotent create, list, get with lag, delete, bad input na
   expect(list.body.data.map((s: { id: string }) => s.id)).toEqual(expect.arrayContaining([first.body.id, other.body.id]));
   const one = await h.api('GET', `/v1/subscriptions/${first.body.id}`);
   expect(one.body.partitions).toHaveLength(4);
-  expect(one.body.partitions[0]).toEqual({ partition: 0, committedOffset: expect.any(Number), lastOffset: expect.any(Number), lag: 0 });
+  expect(one.body.partitions[0]).toEqual({ partition: 0, committedOffset: expect.any(Number), lastOffset: expect.any(Number), lag: 0, streamId: null });
 
   const bad = await h.api('POST', '/v1/subscriptions', { owningApplication: '', eventTypes: [], readFrom: 'middle', extra: 1 });
   expect(bad.status).toBe(400);
