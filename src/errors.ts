@@ -46,6 +46,11 @@ export const ErrorCodes = {
   nestingTooDeep: 'nesting_too_deep',
   /** A stream cursor committed to a subscription (or partition, or offset) it was not given for. */
   invalidCursor: 'invalid_cursor',
+  /**
+   * A stream cursor committed by a stream that does not read its partition (any more): the partition
+   * moved to another stream of the subscription, which reads it again from the committed cursor.
+   */
+  partitionNotOwned: 'partition_not_owned',
   /** A rendered request (URL, headers, body) larger than MAX_RENDERED_REQUEST_BYTES: it could never be stored or sent. */
   renderedTooLarge: 'rendered_request_too_large',
 } as const;

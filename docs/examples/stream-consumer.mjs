@@ -18,7 +18,11 @@ async function commit(streamId, cursor) {
     headers: { ...auth, 'content-type': 'application/json', 'x-herald-streamid': streamId },
     body: JSON.stringify({ items: [cursor] }),
   });
-  return res.status; // 204 committed, 200 outdated, 409 the stream is gone: reconnect
+  if (res.status !== 409) return 'ok'; // 204 committed, 200 outdated (committed before)
+  const { error } = await res.json();
+  // The partition moved to another stream of the subscription, which reads it again: keep reading.
+  // Any other 409: this stream is closed or expired: reconnect.
+  return error.code === 'partition_not_owned' ? 'moved' : 'reconnect';
 }
 
 // Each stream resumes after the last committed cursor, so reconnecting never skips an event.
@@ -36,7 +40,7 @@ while (stopAfter === '0' || seen < Number(stopAfter)) {
       if (!batch.events) continue; // a keep-alive
       for (const event of batch.events) await handle(event);
       seen += batch.events.length;
-      if ((await commit(streamId, batch.cursor)) === 409 || (stopAfter !== '0' && seen >= Number(stopAfter))) break stream;
+      if ((await commit(streamId, batch.cursor)) === 'reconnect' || (stopAfter !== '0' && seen >= Number(stopAfter))) break stream;
     }
   }
   await res.body.cancel().catch(() => {});

@@ -87,7 +87,7 @@ export const STREAM_OPERATIONS: Operation[] = [
     responses: {
       204: { description: 'every cursor committed' },
       200: { description: 'some cursors were outdated (older than the committed offset)', body: { name: 'CursorCommitResult', schema: commitResult } },
-      400: invalid, 404: notFound, 409: err('no stream id, or not a live stream of this subscription'), 422: err('a cursor of another subscription or partition, or not one Herald issued'),
+      400: invalid, 404: notFound, 409: err('no stream id, or not a live stream of this subscription (`conflict`: open a new stream); or a cursor of a partition this stream does not read now (`partition_not_owned`, each named in `details`: it moved to another stream, which reads it again from the committed cursor; nothing was committed)'), 422: err('a cursor of another subscription or partition, or not one Herald issued'),
     },
   },
 ];

@@ -33,7 +33,7 @@ export async function consumeStream(opts: ConsumeOptions): Promise<number> {
     let pending = '';
     const decoder = new TextDecoder();
     try {
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      stream: for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
         pending += decoder.decode(chunk, { stream: true });
         let nl;
         while ((nl = pending.indexOf('\n')) >= 0) {
@@ -48,11 +48,12 @@ export async function consumeStream(opts: ConsumeOptions): Promise<number> {
             body: JSON.stringify({ items: [batch.cursor] }),
             signal: opts.signal,
           });
-          await commit.text();
-          if (commit.status === 409) break; // the stream was closed: open a new one
-          if (done()) break;
+          const answer = await commit.text();
+          // 409 partition_not_owned: the partition moved to another stream, which reads it again: keep reading this one.
+          // Any other 409: this stream was closed or expired: open a new one.
+          if (commit.status === 409 && errorCode(answer) !== 'partition_not_owned') break stream;
+          if (done()) break stream;
         }
-        if (done()) break;
       }
     } catch (err) {
       if (opts.signal?.aborted) break;
@@ -62,4 +63,12 @@ export async function consumeStream(opts: ConsumeOptions): Promise<number> {
     }
   }
   return total;
+}
+
+function errorCode(body: string): string | undefined {
+  try {
+    return (JSON.parse(body) as { error?: { code?: string } }).error?.code;
+  } catch {
+    return undefined;
+  }
 }

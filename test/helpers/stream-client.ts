@@ -17,12 +17,15 @@ export interface TestStream {
   untilEvents(n: number, timeoutMs?: number): Promise<StreamBatch[]>;
   events(): NonNullable<StreamBatch['events']>;
   ended: Promise<void>;
+  /** With autoCommit: resolves when every commit started so far has been answered. */
+  commitsSettled(): Promise<void>;
   close(): void;
 }
 
 /** `autoCommit`: commit every batch with events as it arrives, like a consumer that keeps up. */
 export async function openStream(baseUrl: string, apiKey: string, subscriptionId: string, query = '', opts: { autoCommit?: boolean } = {}): Promise<TestStream> {
   const controller = new AbortController();
+  let commits = Promise.resolve();
   const res = await fetch(`${baseUrl}/v1/subscriptions/${subscriptionId}/events${query ? `?${query}` : ''}`, {
     headers: { authorization: `Bearer ${apiKey}` },
     signal: controller.signal,
@@ -42,6 +45,7 @@ export async function openStream(baseUrl: string, apiKey: string, subscriptionId
       return stream.batches;
     },
     ended: Promise.resolve(),
+    commitsSettled: () => commits,
     close: () => controller.abort(),
   };
   if (res.status !== 200) {
@@ -51,7 +55,6 @@ export async function openStream(baseUrl: string, apiKey: string, subscriptionId
   stream.ended = (async () => {
     const decoder = new TextDecoder();
     let pending = '';
-    let commits = Promise.resolve();
     try {
       for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
         const text = decoder.decode(chunk, { stream: true });

@@ -194,6 +194,8 @@ test('streams of one subscription share its partitions, rebalance on join and le
   expect(pa.size).toBeGreaterThan(0);
   expect(pb.size).toBeGreaterThan(0);
   expect([...a.events(), ...b.events()].map((e) => e.id).sort()).toEqual([...ids].sort());
+  // Every commit answered before c and d join: a commit after its partition moved would be refused.
+  await Promise.all([a.commitsSettled(), b.commitsSettled()]);
 
   const c = await stream(sub);
   const d = await stream(sub);
