@@ -7,6 +7,7 @@ import { historyView, notificationView } from './history.js';
 import { sourcesView } from './sources.js';
 import { variablesView } from './variables.js';
 import { eventTypesView, eventTypeView } from './event-types.js';
+import { streamsView, streamView } from './streams.js';
 
 // [pattern, view, title]; views get (params, query) and render into <main>.
 const routes = [
@@ -20,6 +21,8 @@ const routes = [
   [/^\/variables$/, variablesView, 'Variables'],
   [/^\/event-types$/, eventTypesView, 'Event types'],
   [/^\/event-types\/([^/]+)$/, ([type]) => eventTypeView(type), 'Event type'],
+  [/^\/streams$/, streamsView, 'Streams'],
+  [/^\/streams\/([^/]+)$/, ([id]) => streamView(id), 'Stream subscription'],
 ];
 
 function signInView() {
