@@ -1,10 +1,11 @@
 // Streams: the account's Streaming API subscriptions (GET /v1/subscriptions, paged) with their open
 // streams and lag, and one subscription's lag per partition (GET /v1/subscriptions/{id}), refreshed
-// while the page is shown. Read-only: consumers create subscriptions and commit through the API.
+// while the page is shown and the tab visible (each refresh reads the log's ends: not every second).
+// Read-only: consumers create subscriptions and commit through the API.
 import { api, query } from './api.js';
 import { h, render, errorBox, formatDate, pollWhile } from './dom.js';
 
-const REFRESH_MS = 2000;
+const REFRESH_MS = 5000;
 const types = (eventTypes) => h('span', { class: 'chips' }, eventTypes.map((t) => h('code', { class: 'chip' }, t)));
 
 export async function streamsView() {
@@ -77,6 +78,7 @@ export async function streamView(id) {
     updated,
   );
   pollWhile(async () => {
+    if (document.hidden) return true; // nobody looks: ask again later
     try {
       const now = await api('GET', `/v1/subscriptions/${encodeURIComponent(id)}`);
       openStreams.textContent = String(now.openStreams);
