@@ -29,7 +29,7 @@ export async function consumeStream(opts: ConsumeOptions): Promise<number> {
   while (!done()) {
     const res = await fetch(`${opts.url}/v1/subscriptions/${opts.subscriptionId}/events${query ? `?${query}` : ''}`, { headers: auth, signal: opts.signal });
     if (res.status !== 200) throw new Error(`GET .../events answered ${res.status}: ${await res.text()}`);
-    const streamId = res.headers.get('x-herald-streamid')!;
+    const commits = committer(opts, auth, res.headers.get('x-herald-streamid')!);
     let pending = '';
     const decoder = new TextDecoder();
     try {
@@ -42,18 +42,16 @@ export async function consumeStream(opts: ConsumeOptions): Promise<number> {
           if (!batch.events) continue; // a keep-alive
           await opts.onEvents(batch.events, batch);
           total += batch.events.length;
-          const commit = await fetch(`${opts.url}/v1/subscriptions/${opts.subscriptionId}/cursors`, {
-            method: 'POST',
-            headers: { ...auth, 'content-type': 'application/json', 'x-herald-streamid': streamId },
-            body: JSON.stringify({ items: [batch.cursor] }),
-            signal: opts.signal,
-          });
-          await commit.text();
-          if (commit.status === 409) break; // the stream was closed: open a new one
-          if (done()) break;
+          commits.add(batch.cursor);
+          if (commits.closed() || done()) break;
         }
-        if (done()) break;
+        // Commits land before the response is left: closing it ends the stream, and a commit after that is refused.
+        if (commits.closed() || done()) {
+          await commits.flush();
+          break;
+        }
       }
+      await commits.flush();
     } catch (err) {
       if (opts.signal?.aborted) break;
       throw err;
@@ -62,4 +60,52 @@ export async function consumeStream(opts: ConsumeOptions): Promise<number> {
     }
   }
   return total;
+}
+
+/**
+ * Commits in the background, so reading the next batch never waits for the last commit's round
+ * trip: one request at a time, each carrying the newest handled cursor of every partition (a
+ * cursor covers everything before it in its partition). `closed()`: the stream was closed (409),
+ * open a new one; it resumes after the last commit that landed.
+ */
+function committer(opts: ConsumeOptions, auth: Record<string, string>, streamId: string) {
+  const newest = new Map<number, StreamBatch['cursor']>();
+  let running: Promise<void> | null = null;
+  let closed = false;
+  let failure: unknown = null;
+  const send = async () => {
+    while (newest.size && !closed) {
+      const items = [...newest.values()];
+      newest.clear();
+      const res = await fetch(`${opts.url}/v1/subscriptions/${opts.subscriptionId}/cursors`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json', 'x-herald-streamid': streamId },
+        body: JSON.stringify({ items }),
+        signal: opts.signal,
+      });
+      await res.text();
+      if (res.status === 409) closed = true;
+      else if (res.status >= 300) throw new Error(`POST .../cursors answered ${res.status}`);
+    }
+  };
+  const start = () => {
+    running ??= send()
+      .catch((err: unknown) => void (failure ??= err))
+      .finally(() => {
+        running = null;
+        if (newest.size && !closed && !failure) start();
+      });
+  };
+  return {
+    add(cursor: StreamBatch['cursor']) {
+      if (failure) throw failure;
+      newest.set(cursor.partition, cursor);
+      start();
+    },
+    closed: () => closed,
+    async flush() {
+      while (running) await running;
+      if (failure && !opts.signal?.aborted) throw failure;
+    },
+  };
 }

@@ -1,7 +1,8 @@
 /**
- * Reading the stream log (log.ts): the offsets a stream wants next, looked up by their claims'
- * `_id`s, then their events by `_id` — two index searches for every partition of the stream at
- * once, whatever the size of the log (FerretDB pushes `_id: {$in}` down to its index:
+ * Reading the stream log (log.ts): the offsets a stream wants next, from this process's memory of
+ * what it appended (recent.ts) as far as it reaches, else looked up by their claims' `_id`s, then
+ * their events by `_id` — two index searches for every partition of the stream at once, whatever
+ * the size of the log (FerretDB pushes `_id: {$in}` down to its index:
  * src/embedded/ferretdb-patches.ts; any other filter reads the whole collection).
  *
  * Walking a partition from offset `from`, each offset is one of:
@@ -19,8 +20,12 @@
 import type { Models } from '../models';
 import { currentAccountId } from '../accounts/scope';
 import { claimId, GAP_TIMEOUT_MS, MAX_WINDOW } from './log';
+import { recentAt } from './recent';
 
 export { MAX_WINDOW };
+
+/** Offsets looked up in MongoDB past the end of what memory had. */
+const GLANCE = 16;
 
 export interface LogEvent {
   _id: string;
@@ -71,11 +76,40 @@ async function inChunks<T>(ids: string[], read: (chunk: string[]) => Promise<T[]
   return out;
 }
 
-/** Reads every window (one per partition) in two round trips, and walks each as the header says. */
+/**
+ * Reads every window (one per partition): first what this process remembers having appended
+ * (recent.ts), then the rest from MongoDB in two round trips for all partitions together.
+ */
 export async function readLog(models: Pick<Models, 'Event' | 'StreamOffsetClaim'>, windows: ReadWindow[], now = Date.now()): Promise<PartitionRead[]> {
   const accountId = currentAccountId();
+  const fromMemory = windows.map((w) => {
+    const events: LogEvent[] = [];
+    for (let o = w.from; o < w.from + w.size; o++) {
+      const e = recentAt(models.StreamOffsetClaim, accountId, w.partition, o);
+      if (!e) break;
+      events.push(e);
+    }
+    return events;
+  });
+  // Past what memory had, only a glance at MongoDB (another process's events after ours): a stream
+  // that finds some there reads a whole window from it next time.
+  const rest = windows.map((w, i) => {
+    const known = fromMemory[i].length;
+    return { partition: w.partition, from: w.from + known, size: Math.min(w.size - known, known ? GLANCE : MAX_WINDOW) };
+  });
+  const fromDb = await readFromDb(models, accountId, rest.filter((w) => w.size > 0), now);
+  return rest.map((w, i) => {
+    const db = fromDb.get(w.partition);
+    const events = fromMemory[i];
+    if (!db) return { partition: w.partition, events, next: w.from, skipped: null, sawClaims: events.length > 0 };
+    return { ...db, events: [...events, ...db.events], sawClaims: db.sawClaims || events.length > 0 };
+  });
+}
+
+async function readFromDb(models: Pick<Models, 'Event' | 'StreamOffsetClaim'>, accountId: string, windows: ReadWindow[], now: number): Promise<Map<number, PartitionRead>> {
+  if (!windows.length) return new Map();
   const ids: string[] = [];
-  for (const w of windows) for (let o = w.from; o < w.from + Math.min(w.size, MAX_WINDOW); o++) ids.push(claimId(accountId, w.partition, o));
+  for (const w of windows) for (let o = w.from; o < w.from + w.size; o++) ids.push(claimId(accountId, w.partition, o));
   const claims = await inChunks(ids, (chunk) =>
     models.StreamOffsetClaim.find({ _id: { $in: chunk } }, { offset: 1, eventId: 1, at: 1, skipped: 1, reappended: 1 }).lean<Claim[]>(),
   );
@@ -83,7 +117,7 @@ export async function readLog(models: Pick<Models, 'Event' | 'StreamOffsetClaim'
   const eventIds = [...new Set(claims.filter((c) => !c.skipped && c.eventId).map((c) => c.eventId!))];
   const events = await inChunks(eventIds, (chunk) => models.Event.find({ _id: { $in: chunk } }, EVENT_FIELDS).lean<LogEvent[]>());
   const eventsById = new Map(events.map((e) => [e._id, e]));
-  return windows.map((w) => walkWindow(w, (o) => byId.get(claimId(accountId, w.partition, o)), eventsById, now));
+  return new Map(windows.map((w) => [w.partition, walkWindow(w, (o) => byId.get(claimId(accountId, w.partition, o)), eventsById, now)]));
 }
 
 /** One partition's window, walked as the header says (pure: the claims and events are given). */
