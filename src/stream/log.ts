@@ -81,14 +81,32 @@ async function nextOffset(models: Pick<Models, 'StreamOffsetClaim'>, partition: 
 
 /** The first offset from `from` with no claim at or above it (looked up by _id, a window at a time). */
 async function freeFrom(models: Pick<Models, 'StreamOffsetClaim'>, accountId: string, partition: number, from: number): Promise<number> {
-  for (;;) {
-    const ids = Array.from({ length: MAX_WINDOW }, (_, i) => claimId(accountId, partition, from + i));
+  return (await lastClaimedFrom(models, accountId, partition, from, Infinity))! + 1;
+}
+
+/**
+ * The highest offset claimed at or above `from` (`from - 1` if none), following the claims by _id a
+ * window at a time; null after `maxWindows` windows (the caller reads the end another way).
+ */
+async function lastClaimedFrom(models: Pick<Models, 'StreamOffsetClaim'>, accountId: string, partition: number, from: number, maxWindows: number): Promise<number | null> {
+  for (let i = 0; i < maxWindows; i++) {
+    const ids = Array.from({ length: MAX_WINDOW }, (_, k) => claimId(accountId, partition, from + k));
     const taken = await models.StreamOffsetClaim.find({ _id: { $in: ids } }, { offset: 1 }).lean();
-    if (taken.length === 0) return from;
+    if (taken.length === 0) return from - 1;
     const top = Math.max(...taken.map((c) => c.offset));
-    if (top < from + MAX_WINDOW - 1) return top + 1;
+    if (top < from + MAX_WINDOW - 1) return top;
     from = top + 1;
   }
+  return null;
+}
+
+/**
+ * A partition's last offset, looked for from `hint` (an offset known to be claimed or passed, e.g.
+ * a committed cursor): a few index searches when the hint is close, else the full read below.
+ */
+export async function logEndFrom(models: Pick<Models, 'StreamOffsetClaim'>, partition: number, hint: number): Promise<number> {
+  const found = await lastClaimedFrom(models, currentAccountId(), partition, hint + 1, 4);
+  return found ?? lastClaimed(models, partition);
 }
 
 /**

@@ -6,7 +6,7 @@
 import type { Models } from '../models';
 import { isDuplicateKey } from '../db';
 import { newId } from '../ids';
-import { logEnds } from './log';
+import { logEndFrom, logEnds } from './log';
 import { STREAM_PARTITIONS } from './partition';
 
 export interface NewStreamSubscription {
@@ -62,11 +62,14 @@ export async function committedOffsets(models: Pick<Models, 'StreamCursor'>, sub
 
 /** Per partition: the committed offset, the log's last offset, and the lag between them (events of any type). */
 export async function subscriptionLag(models: SubModels, subscriptionId: string) {
-  const [committed, ends] = await Promise.all([committedOffsets(models, subscriptionId), logEnds(models)]);
-  return ends.map((last, partition) => {
-    const offset = committed.get(partition) ?? 0;
-    return { partition, committedOffset: offset, lastOffset: last, lag: Math.max(0, last - offset) };
-  });
+  const committed = await committedOffsets(models, subscriptionId);
+  return Promise.all(
+    Array.from({ length: STREAM_PARTITIONS }, async (_, partition) => {
+      const offset = committed.get(partition) ?? 0;
+      const last = Math.max(offset, await logEndFrom(models, partition, offset));
+      return { partition, committedOffset: offset, lastOffset: last, lag: last - offset };
+    }),
+  );
 }
 
 export async function deleteStreamSubscription(models: Pick<Models, 'StreamSubscription' | 'StreamCursor' | 'StreamSession'>, id: string): Promise<boolean> {

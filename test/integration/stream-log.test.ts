@@ -3,7 +3,7 @@
  * retention trim of its claims with the floor readers resume at, and gaps wider than an idle
  * reader's window — including the writer that must not claim an offset readers have passed.
  */
-import { startTestHerald, TEST_API_KEY, type TestHerald } from '../helpers/herald';
+import { eventually, startTestHerald, TEST_API_KEY, type TestHerald } from '../helpers/herald';
 import { openStream, type TestStream } from '../helpers/stream-client';
 import { acrossAccounts, inAccount } from '../../src/accounts/scope';
 import { claimId, GAP_TIMEOUT_MS } from '../../src/stream/log';
@@ -91,4 +91,32 @@ test('a gap wider than an idle window is passed after the gap timeout, and a wri
   expect(await offsetOf(after)).toBe(far + 1);
   await s.untilEvents(3);
   expect(s.events().map((e) => e.id)).toEqual([before, 'evt_far', after]);
+});
+
+test('metrics: streams open on this process, and each subscription partition\'s lag followed from its cursor', async () => {
+  const sub = await subscribe('lag', ['lag.type']);
+  const p = partitionOf(['l1'], '');
+  for (let seq = 0; seq < 3; seq++) await post('lag.type', 'l1', seq);
+  const metric = async (name: string, labels: string) => {
+    const text = await (await fetch(`${h.url}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(labels)) ?? text.split('\n').find((l) => l.startsWith(`${name} `));
+    return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : null;
+  };
+  const partitionLabels = `subscription="${sub}",partition="${p}"`;
+  // Created from the beginning: every event of the partition is ahead of the cursor (other tests' too).
+  const before = await metric('herald_stream_lag_events', partitionLabels);
+  expect(before).toBeGreaterThanOrEqual(3);
+  expect(await metric('herald_streams_open', '')).toBe(0);
+
+  const s = await stream(sub);
+  await s.untilEvents(3);
+  expect(await metric('herald_streams_open', '')).toBe(1);
+  // The stream commits as it reads (autoCommit): the lag drains to 0.
+  await eventually(async () => ((await metric('herald_stream_lag_events', partitionLabels)) === 0 ? true : null), 10_000, 'the lag to drain');
+  s.close();
+  await s.ended;
+  await eventually(async () => ((await metric('herald_streams_open', '')) === 0 ? true : null), 10_000, 'the stream to be counted closed');
+  // Nobody reads: one more event is one more of lag.
+  await post('lag.type', 'l1', 3);
+  expect(await metric('herald_stream_lag_events', partitionLabels)).toBe(1);
 });
