@@ -146,7 +146,7 @@ export async function runStream(
     const windows: ReadWindow[] = [];
     for (const [p, s] of parts) {
       const room = readAhead - s.buffer.length;
-      if (room > 0) windows.push({ partition: p, from: s.next, size: s.idle && !beat ? IDLE_WINDOW : Math.min(room, MAX_WINDOW) });
+      if (room > 0) windows.push({ partition: p, from: s.next, size: s.idle ? (beat ? MAX_WINDOW : IDLE_WINDOW) : Math.min(room, MAX_WINDOW) });
     }
     for (const r of windows.length ? await readLog(models, windows) : []) {
       const s = parts.get(r.partition)!;
