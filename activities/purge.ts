@@ -7,6 +7,7 @@
 import type { ActivityDeps } from './index';
 import type { PurgeBatchInput, PurgeBatchResult, PurgeCutoff } from '../workflows/shared';
 import { accountCutoffs, purgeEventBatch, purgeNotificationBatch, retentionCutoff } from '../src/retention';
+import { trimStreamLog } from '../src/stream/trim';
 import { purgeFlowControlState, type FlowControlPurge } from '../src/flow-control/housekeeping';
 
 export function createPurgeActivities(deps: Pick<ActivityDeps, 'models' | 'logger' | 'retentionSeconds'>) {
@@ -22,8 +23,14 @@ export function createPurgeActivities(deps: Pick<ActivityDeps, 'models' | 'logge
       return result;
     },
     async purgeEvents(input: PurgeBatchInput): Promise<PurgeBatchResult> {
-      const result = await purgeEventBatch(deps.models, input, await overrides(input));
+      const accounts = await overrides(input);
+      const result = await purgeEventBatch(deps.models, input, accounts);
       if (result.deleted) deps.logger.info({ cutoff: input.cutoff, deleted: result.deleted }, 'purged events past the retention');
+      // The last batch (a short one): the stream log's claims past the retention go too (src/stream/trim.ts).
+      if (result.scanned < input.limit) {
+        const claims = await trimStreamLog(deps.models, new Date(input.cutoff), accounts);
+        if (claims) deps.logger.info({ cutoff: input.cutoff, claims }, 'trimmed the stream log past the retention');
+      }
       return result;
     },
     /** Not tied to the cutoff: what it deletes is judged by this worker's clock now. */

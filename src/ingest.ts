@@ -22,6 +22,9 @@ import { loadChain } from './models/event-type-version';
 import { isReservedEventType } from './matching/event-type';
 import { postedVersion } from './versions/posted';
 import { allocateOffset, LATE_INSERT_MS, markSkipped, reappend } from './stream/log';
+import { rememberAppended } from './stream/recent';
+import type { LogEvent } from './stream/log-reader';
+import { currentAccountId } from './accounts/scope';
 
 export interface IncomingEvent {
   id?: string;
@@ -86,6 +89,7 @@ export async function ingestEvent(
 
   // Readers may already have given up on this offset as a gap: read it again at a fresh one.
   if (Date.now() - insertStarted > LATE_INSERT_MS) event.streamOffset = await reappend(models, id, log.partition);
+  rememberAppended(models.StreamOffsetClaim, currentAccountId(), event as LogEvent);
 
   const { notifications } = await fanOut(deps, event, chain, config).catch((err: unknown) => {
     // Stored but not fanned out (MongoDB went away mid-way): accepted all the same, the sweeper

@@ -6,7 +6,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AttemptResult } from './delivery/send';
 import type { Models } from './models';
-import { acrossAccounts, currentScope, DEFAULT_ACCOUNT } from './accounts/scope';
+import { acrossAccounts, currentScope, DEFAULT_ACCOUNT, inAccount } from './accounts/scope';
+import { logEndFrom } from './stream/log';
 import type { HoldReason } from '../workflows/status';
 import type { HealthChange } from './flow-control/endpoint-health';
 import { NOTIFICATION_STATUSES } from './models/notification';
@@ -140,17 +141,17 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       const m = models;
       this.reset();
       // Housekeeping view over every account: the cursors carry their accountId. The log's end per
-      // (account, partition) is its highest offset claim, read newest first (FerretDB 1.x has no $max
-      // accumulator in $group).
+      // (account, partition) is followed from the lowest cursor there by _id (src/stream/log.ts).
       const cursors = await acrossAccounts(() =>
         m.StreamCursor.find({}, { accountId: 1, subscriptionId: 1, partition: 1, offset: 1 }).lean<Array<{ accountId: string; subscriptionId: string; partition: number; offset: number }>>(),
       );
-      const last = new Map<string, number>();
-      for (const key of new Set(cursors.map((c) => `${c.accountId}:${c.partition}`))) {
-        const [accountId, partition] = [key.slice(0, key.lastIndexOf(':')), Number(key.slice(key.lastIndexOf(':') + 1))];
-        const top = await acrossAccounts(() => m.StreamOffsetClaim.findOne({ accountId, partition }, { offset: 1 }).sort({ offset: -1 }).lean());
-        last.set(key, top?.offset ?? 0);
+      const lowest = new Map<string, { accountId: string; partition: number; offset: number }>();
+      for (const c of cursors) {
+        const key = `${c.accountId}:${c.partition}`;
+        if ((lowest.get(key)?.offset ?? Infinity) > c.offset) lowest.set(key, c);
       }
+      const last = new Map<string, number>();
+      for (const [key, c] of lowest) last.set(key, await inAccount(c.accountId, () => logEndFrom(m, c.partition, c.offset)));
       for (const c of cursors) {
         const lag = Math.max(0, (last.get(`${c.accountId}:${c.partition}`) ?? 0) - c.offset);
         this.set({ account: c.accountId, subscription: c.subscriptionId, partition: String(c.partition) }, lag);

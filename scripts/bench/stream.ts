@@ -4,7 +4,8 @@
  * - ingest: N events posted by C clients, and the offset claim (an insert) timed alone (the one
  *   write the log adds to accepting an event);
  * - read by one consumer, then by four consumers of one subscription (separate subscriptions,
- *   each from the beginning), batch_limit 100, every batch committed;
+ *   each from the beginning), batch_limit 100, every batch committed; then by one consumer again
+ *   with this process's memory of the log forgotten (every event read from MongoDB);
  * - latency: events paced at R/s, one consumer (batch_limit 1), from the POST's start to the read
  *   (so it includes the ingest itself).
  */
@@ -17,9 +18,11 @@ import { listen } from '../../src/boot';
 import { inAccount, DEFAULT_ACCOUNT } from '../../src/accounts/scope';
 import { allocateOffset, markSkipped } from '../../src/stream/log';
 import { consumeStream } from '../../src/stream/consumer';
+import { forgetRecent } from '../../src/stream/recent';
 import { Report } from './report';
 import { summarize } from './stats';
 import { startBenchStack } from './stack';
+import { cpuDelta, cpuSnapshot } from './proc';
 
 export async function runStreamBench(opts: { events: number; concurrency: number; rate: number; seconds: number }): Promise<void> {
   const report = new Report();
@@ -81,6 +84,7 @@ export async function runStreamBench(opts: { events: number; concurrency: number
       const sub = await api('POST', '/v1/subscriptions', { owningApplication: 'bench', eventTypes: ['bench.stream'], consumerGroup: group, readFrom: 'begin' });
       const controller = new AbortController();
       let read = 0;
+      const cpuBefore = cpuSnapshot(bench.procs);
       const s = performance.now();
       const progress = setInterval(() => process.stderr.write(`stream bench: ${consumers} consumer(s) read ${read} of ${total}\n`), 2000);
       await Promise.all(Array.from({ length: consumers }, () => consumeStream({
@@ -91,10 +95,18 @@ export async function runStreamBench(opts: { events: number; concurrency: number
         },
       }).catch((err: unknown) => { if (!controller.signal.aborted) throw err; })));
       clearInterval(progress);
-      return total / ((performance.now() - s) / 1000);
+      const perSecond = total / ((performance.now() - s) / 1000);
+      // Which process bounds the read: CPU per 1,000 events read (node: the API serving the
+      // streams and the consumers, in this process; ferretdb: the log's reads and the commits).
+      for (const [name, ms] of cpuDelta(cpuBefore, cpuSnapshot(bench.procs))) report.set(`stream.read_cpu_ms_per_1000_events.${group}.${name}`, (1000 * ms) / total, 0);
+      return perSecond;
     };
     report.set('stream.read_events_per_s.one_consumer', await readAll(1, 'one'), 0);
     report.set('stream.read_events_per_s.four_consumers', await readAll(4, 'four'), 0);
+    // Cold: the events are not in this process's memory of what it appended (src/stream/recent.ts),
+    // as for a stream served by another API process, or one more than a minute behind.
+    forgetRecent(connections.db.models.StreamOffsetClaim);
+    report.set('stream.read_events_per_s.one_consumer_from_mongodb', await readAll(1, 'cold'), 0);
 
     // Latency at a fixed rate.
     const sub = await api('POST', '/v1/subscriptions', { owningApplication: 'bench', eventTypes: ['bench.latency'], consumerGroup: 'latency', readFrom: 'end' });

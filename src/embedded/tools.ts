@@ -9,6 +9,7 @@ import { promises as fs, constants as fsc } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { FERRETDB_PATCH_LEVEL, patchFerretDb } from './ferretdb-patches';
 
 const run = promisify(execFile);
 
@@ -51,8 +52,8 @@ export const TOOL_SPECS: Record<ToolName, ToolSpec> = {
     downloadUrl: () =>
       os.platform() === 'linux' ? `https://github.com/FerretDB/FerretDB/releases/download/v1.24.2/ferretdb-linux-${arch}` : null,
     archived: false,
-    // "-herald.1": built with the _id index fix below; an older cached build is not reused.
-    cacheTag: '1.24.2-herald.1',
+    // "-herald.N": built with Herald's patches (ferretdb-patches.ts); an older cached build is not reused.
+    cacheTag: `1.24.2-herald.${FERRETDB_PATCH_LEVEL}`,
   },
   // The real server and its schema tool (HERALD_TEMPORAL_ENGINE=server): the same server version
   // the CLI above embeds. Their module has no `replace` directive, so `go install` takes them.
@@ -210,28 +211,13 @@ async function buildFerretDb(target: string): Promise<void> {
     await fs.cp(dir.Dir, src, { recursive: true });
     await run('chmod', ['-R', 'u+w', src]);
     await fs.writeFile(path.join(src, 'build', 'version', 'version.txt'), `v${spec.version}\n`);
-    await patchFerretDbIdColumn(src);
+    await patchFerretDb(src);
     const tmpBin = `${target}.tmp-${process.pid}`;
     await run('go', ['build', '-o', tmpBin, spec.pkg], { cwd: src, env, maxBuffer: 64 * 1024 * 1024 });
     await fs.rename(tmpBin, target);
   } finally {
     await fs.rm(src, { recursive: true, force: true });
   }
-}
-
-/**
- * FerretDB 1.24's SQLite backend looks documents up by `_ferretdb_sjson->'$._id'` while its unique
- * _id index is on `_ferretdb_sjson->"_id"`. SQLite matches index expressions literally, so every
- * lookup, update and delete by _id scanned the whole table (an update took 8 ms at 4,000 documents
- * and grew linearly). `->'_id'` means the same path and matches the index: lookups become index
- * searches. One line, checked so that a changed upstream file fails the build loudly.
- */
-async function patchFerretDbIdColumn(src: string): Promise<void> {
-  const file = path.join(src, 'internal', 'backends', 'sqlite', 'metadata', 'metadata.go');
-  const before = `IDColumn = DefaultColumn + "->'$._id'"`;
-  const text = await fs.readFile(file, 'utf8');
-  if (!text.includes(before)) throw new Error(`FerretDB source changed: ${file} no longer has ${before}`);
-  await fs.writeFile(file, text.replace(before, `IDColumn = DefaultColumn + "->'_id'"`));
 }
 
 async function download(spec: ToolSpec, url: string, target: string): Promise<void> {

@@ -7,7 +7,6 @@
  */
 import type { Schema, Query, Aggregate } from 'mongoose';
 import { AccountScopeError, currentScope, DEFAULT_ACCOUNT } from '../accounts/scope';
-import { rememberOwner, scopeById, soleId } from './account-by-id';
 
 const QUERY_OPS = [
   'find', 'findOne', 'countDocuments', 'distinct',
@@ -33,13 +32,11 @@ export function accountScoped(schema: Schema): void {
   });
 
   for (const op of QUERY_OPS) {
-    schema.pre(op, async function (this: Query<unknown, unknown>) {
+    schema.pre(op, function (this: Query<unknown, unknown>) {
       const accountId = scopedAccount();
       if (accountId === null) return;
+      // `{_id, accountId}` keeps the _id index on the embedded FerretDB too (src/embedded/ferretdb-patches.ts).
       const filter = this.getFilter() as { accountId?: unknown };
-      const id = soleId(filter);
-      // `{_id}` alone: scoped without adding to the filter (src/models/account-by-id.ts says why).
-      if (id !== undefined && op !== 'countDocuments' && op !== 'distinct') return scopeById(this, op, accountId, id);
       const asked = filter.accountId;
       if (asked !== undefined && asked !== accountId && typeof asked !== 'object') throw new AccountScopeError(`${this.model.modelName}.${op} names another account`);
       this.where({ accountId: accountFilter(accountId) });
@@ -69,12 +66,6 @@ export function accountScoped(schema: Schema): void {
     const accountId = scopedAccount();
     stamp(this as unknown as Record<string, unknown>, accountId);
   });
-  // Stored: this process now knows whose it is (a failed insert, e.g. a duplicate `_id`, says nothing).
-  schema.post('save', function () {
-    const doc = this as unknown as { _id: unknown; accountId: unknown; collection: { collectionName: string } };
-    rememberOwner(doc.collection.collectionName, doc._id, doc.accountId);
-  });
-
   schema.pre('bulkWrite', function () {
     throw new AccountScopeError('bulkWrite bypasses the account scope; use the scoped model calls');
   });

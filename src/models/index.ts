@@ -15,7 +15,7 @@ import { eventTypeVersionModel } from './event-type-version';
 import { streamSubscriptionModel } from './stream-subscription';
 import { streamCursorModel } from './stream-cursor';
 import { streamSessionModel } from './stream-session';
-import { streamOffsetClaimModel, streamSkipModel } from './stream-log';
+import { streamOffsetClaimModel, streamLogFloorModel } from './stream-log';
 
 /**
  * Every model bound to one connection; add a model here and it gets its indexes at connect. Every
@@ -40,7 +40,7 @@ export function createModels(conn: Connection) {
     StreamCursor: streamCursorModel(conn),
     StreamSession: streamSessionModel(conn),
     StreamOffsetClaim: streamOffsetClaimModel(conn),
-    StreamSkip: streamSkipModel(conn),
+    StreamLogFloor: streamLogFloorModel(conn),
   };
 }
 

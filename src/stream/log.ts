@@ -1,18 +1,17 @@
 /**
  * The stream log: every accepted event of an account, in partitions, each partition ordered by a
- * gapless-as-possible offset. The events collection is the log (an event is stored with its
- * partition and offset in the same insert), so "accepted" and "in the log" are one write, and the
- * retention purge trims both at once.
+ * gapless-as-possible offset. The log is two collections written on the webhook path with one
+ * extra write between them:
+ * - an offset claim (src/models/stream-log.ts), `_id` = account:partition:offset, naming the event,
+ *   inserted before the event. The unique `_id` is what makes two API processes never take one
+ *   offset, and what readers look offsets up by (log-reader.ts);
+ * - the event itself, carrying its `streamPartition` and `streamOffset` (the accepted one: a claim
+ *   whose event has another offset, a duplicate's or a moved one's, is passed).
  *
- * Offsets are claimed before the insert, one document per offset under a unique `_id` (one write;
- * src/models/stream-log.ts says why not a `$inc` counter). Two API processes can
- * take offsets 7 and 8 and insert 8 first; a reader therefore stops at a missing offset (a gap)
- * instead of passing it, and only passes it when it cannot be filled any more:
- * - a StreamSkip marks it (the insert failed, or was a duplicate): passed at once;
- * - the next visible event is older than GAP_TIMEOUT_MS: the allocating process crashed before its
- *   insert (nothing was accepted: 202 comes after the insert), or the event was purged.
- * A writer whose insert took longer than LATE_INSERT_MS re-appends its event at a fresh offset, so
- * an insert that lands after readers gave up on its offset is still read (at least once).
+ * Two API processes can take offsets 7 and 8 and insert 8 first; a reader therefore stops at a
+ * missing offset (a gap) instead of passing it, and only passes it when it cannot be filled any
+ * more (log-reader.ts). A writer whose event insert took longer than LATE_INSERT_MS re-appends it
+ * at a fresh offset, so an insert that lands after readers gave up on its offset is still read.
  */
 import type { Models } from '../models';
 import { currentAccountId } from '../accounts/scope';
@@ -27,54 +26,111 @@ export interface LogPosition {
   offset: number;
 }
 
+export function claimId(accountId: string, partition: number, offset: number): string {
+  return `${accountId}:${partition}:${offset}`;
+}
+
 /** Takes the next offset of the event's partition (the one extra write of the webhook path). */
 export async function allocateOffset(models: Pick<Models, 'StreamOffsetClaim'>, entityIds: readonly string[], eventId: string): Promise<LogPosition> {
   const partition = partitionOf(entityIds, eventId);
-  return { partition, offset: await nextOffset(models, partition) };
+  return { partition, offset: await nextOffset(models, partition, eventId, false) };
 }
 
 /**
  * This process's guess of each partition's next offset, so the usual claim is one insert and no
- * read; per model (so per database: tests run several Heralds in one process).
+ * read; per model (so per database: tests run several Heralds in one process). `at`: when it was
+ * last used.
  */
-const guesses = new WeakMap<object, Map<string, number>>();
+const guesses = new WeakMap<object, Map<string, { next: number; at: number }>>();
 
-async function nextOffset(models: Pick<Models, 'StreamOffsetClaim'>, partition: number): Promise<number> {
+/**
+ * The most `_id`s looked up at once (FerretDB pushes `_id: {$in}` of up to 1,000 down to its index:
+ * src/embedded/ferretdb-patches.ts). A gap in the log (offsets a crashed writer had reserved) is
+ * assumed narrower than this: readers and writers look this far ahead to see past one.
+ */
+export const MAX_WINDOW = 1000;
+
+async function nextOffset(models: Pick<Models, 'StreamOffsetClaim'>, partition: number, eventId: string, reappended: boolean): Promise<number> {
   const accountId = currentAccountId();
   const key = `${accountId}:${partition}`;
   let nextGuess = guesses.get(models.StreamOffsetClaim);
   if (!nextGuess) guesses.set(models.StreamOffsetClaim, (nextGuess = new Map()));
   const guessed = nextGuess.get(key);
-  let offset = guessed ?? (await lastClaimed(models, partition)) + 1;
+  // A guess unused for a while may point into a gap other processes left and readers have passed
+  // since (they pass one after GAP_TIMEOUT_MS): an event claimed there would never be read. So it
+  // is checked against the claims above it first (one read, by _id).
+  let offset =
+    guessed === undefined ? (await lastClaimed(models, partition)) + 1
+    : Date.now() - guessed.at > GAP_TIMEOUT_MS / 2 ? await freeFrom(models, accountId, partition, guessed.next)
+    : guessed.next;
   // Reserved before the insert is awaited, so concurrent requests of this process try distinct offsets.
-  const reserve = (o: number) => nextGuess.set(key, Math.max(nextGuess.get(key) ?? 0, o + 1));
+  const reserve = (o: number) => nextGuess.set(key, { next: Math.max(nextGuess.get(key)?.next ?? 0, o + 1), at: Date.now() });
   reserve(offset);
   for (let attempt = 1; ; attempt++) {
     try {
-      await models.StreamOffsetClaim.create({ _id: `${key}:${offset}`, partition, offset });
+      await models.StreamOffsetClaim.create({ _id: claimId(accountId, partition, offset), partition, offset, eventId, at: new Date(), reappended });
       return offset;
     } catch (err) {
       // Taken by another process (or our guess was stale): try after the last one taken.
       if (!isDuplicateKey(err) || attempt >= 20) throw err;
-      offset = Math.max(offset + 1, (await lastClaimed(models, partition)) + 1, nextGuess.get(key) ?? 0);
+      offset = Math.max(offset + 1, await freeFrom(models, accountId, partition, offset + 1), nextGuess.get(key)?.next ?? 0);
       reserve(offset);
     }
   }
 }
 
+/** The first offset from `from` with no claim at or above it (looked up by _id, a window at a time). */
+async function freeFrom(models: Pick<Models, 'StreamOffsetClaim'>, accountId: string, partition: number, from: number): Promise<number> {
+  return (await lastClaimedFrom(models, accountId, partition, from, Infinity))! + 1;
+}
+
+/**
+ * The highest offset claimed at or above `from` (`from - 1` if none), following the claims by _id a
+ * window at a time; null after `maxWindows` windows (the caller reads the end another way).
+ */
+async function lastClaimedFrom(models: Pick<Models, 'StreamOffsetClaim'>, accountId: string, partition: number, from: number, maxWindows: number): Promise<number | null> {
+  for (let i = 0; i < maxWindows; i++) {
+    const ids = Array.from({ length: MAX_WINDOW }, (_, k) => claimId(accountId, partition, from + k));
+    const taken = await models.StreamOffsetClaim.find({ _id: { $in: ids } }, { offset: 1 }).lean();
+    if (taken.length === 0) return from - 1;
+    const top = Math.max(...taken.map((c) => c.offset));
+    if (top < from + MAX_WINDOW - 1) return top;
+    from = top + 1;
+  }
+  return null;
+}
+
+/**
+ * A partition's last offset, looked for from `hint` (an offset known to be claimed or passed, e.g.
+ * a committed cursor): a few index searches when the hint is close, else the full read below.
+ */
+export async function logEndFrom(models: Pick<Models, 'StreamOffsetClaim'>, partition: number, hint: number): Promise<number> {
+  const found = await lastClaimedFrom(models, currentAccountId(), partition, hint + 1, 4);
+  return found ?? lastClaimed(models, partition);
+}
+
+/**
+ * The highest offset claimed in a partition (0 if none). FerretDB 1.x sorts in memory, so this
+ * reads every claim of the collection: only where a partition's end is needed once (a process's
+ * first claim, a `readFrom: end` subscription) — readers follow the log by `_id` instead.
+ */
 async function lastClaimed(models: Pick<Models, 'StreamOffsetClaim'>, partition: number): Promise<number> {
   const last = await models.StreamOffsetClaim.findOne({ partition }, { offset: 1 }).sort({ offset: -1 }).lean();
   return last?.offset ?? 0;
 }
 
-/** An offset that will never hold an event: readers pass it without waiting. Best effort. */
-export async function markSkipped(models: Pick<Models, 'StreamSkip'>, at: LogPosition): Promise<void> {
-  await models.StreamSkip.create({ partition: at.partition, offset: at.offset });
+/** An offset that will never hold an event (the insert failed): readers pass it without waiting. Best effort. */
+export async function markSkipped(models: Pick<Models, 'StreamOffsetClaim'>, at: LogPosition): Promise<void> {
+  await models.StreamOffsetClaim.updateOne({ _id: claimId(currentAccountId(), at.partition, at.offset) }, { $set: { skipped: true } });
 }
 
-/** Moves a late-inserted event to a fresh offset (its old one may already have been passed as a gap). */
+/**
+ * Moves a late-inserted event to a fresh offset (its old one may already have been passed as a
+ * gap). The claim comes first and says `reappended`, so a reader that reaches it before the
+ * event's offset is updated waits instead of passing it as a duplicate's.
+ */
 export async function reappend(models: Pick<Models, 'StreamOffsetClaim' | 'Event'>, eventId: string, partition: number): Promise<number> {
-  const offset = await nextOffset(models, partition);
+  const offset = await nextOffset(models, partition, eventId, true);
   await models.Event.updateOne({ _id: eventId }, { $set: { streamOffset: offset } });
   return offset;
 }
@@ -82,67 +138,4 @@ export async function reappend(models: Pick<Models, 'StreamOffsetClaim' | 'Event
 /** The last offset taken per partition (0 where none was): where a `readFrom: end` subscription starts. */
 export async function logEnds(models: Pick<Models, 'StreamOffsetClaim'>): Promise<number[]> {
   return Promise.all(Array.from({ length: STREAM_PARTITIONS }, (_, p) => lastClaimed(models, p)));
-}
-
-export interface LogEvent {
-  _id: string;
-  type: string;
-  occurredAt: Date;
-  entityIds: string[];
-  dataJson?: string | null;
-  streamOffset: number;
-  createdAt: Date;
-}
-
-export interface PartitionRead {
-  /** Events in offset order, every offset from `from` up to `next - 1` accounted for. */
-  events: LogEvent[];
-  /** The next offset to read. */
-  next: number;
-  /** Offsets passed as gone (purged past retention, or never written), to tell the consumer. */
-  skipped: { fromOffset: number; toOffset: number } | null;
-}
-
-/**
- * Reads a partition from offset `from`, at most `limit` events, stopping at a gap that may still fill.
- * Events of every type are read (and passed); the caller keeps those its subscription wants.
- */
-export async function readPartition(
-  models: Pick<Models, 'Event' | 'StreamSkip'>,
-  partition: number,
-  from: number,
-  limit: number,
-  now = Date.now(),
-): Promise<PartitionRead> {
-  const docs = (await models.Event.find(
-    { streamPartition: partition, streamOffset: { $gte: from } },
-    { type: 1, occurredAt: 1, entityIds: 1, dataJson: 1, streamOffset: 1, createdAt: 1 },
-  )
-    .sort({ streamOffset: 1 })
-    .limit(limit)
-    .lean()) as unknown as LogEvent[];
-  let skips: Set<number> | null = null;
-  const events: LogEvent[] = [];
-  let expected = from;
-  let skipped = null as PartitionRead['skipped'];
-  for (const doc of docs) {
-    if (doc.streamOffset < expected) continue; // a re-appended event seen twice in one page
-    if (doc.streamOffset > expected) {
-      skips ??= await skipsBetween(models, partition, expected, docs[docs.length - 1].streamOffset);
-      while (expected < doc.streamOffset && skips.has(expected)) expected++;
-      if (expected < doc.streamOffset) {
-        if (now - new Date(doc.createdAt).getTime() < GAP_TIMEOUT_MS) break; // may still fill: wait
-        skipped = { fromOffset: skipped?.fromOffset ?? expected, toOffset: doc.streamOffset - 1 };
-        expected = doc.streamOffset;
-      }
-    }
-    events.push(doc);
-    expected = doc.streamOffset + 1;
-  }
-  return { events, next: expected, skipped };
-}
-
-async function skipsBetween(models: Pick<Models, 'StreamSkip'>, partition: number, from: number, to: number): Promise<Set<number>> {
-  const docs = await models.StreamSkip.find({ partition, offset: { $gte: from, $lt: to } }, { offset: 1 }).lean();
-  return new Set(docs.map((d) => d.offset));
 }

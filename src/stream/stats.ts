@@ -2,11 +2,12 @@
  * What an operator asks of a stream subscription: per partition the committed offset, the log's
  * end, the lag between them and the stream that reads it now; per subscription the streams open
  * and the total lag. For a page of subscriptions at once (the list, the console): one read of the
- * log's ends, one of the cursors, one of the live sessions, whatever the page's size.
+ * cursors, one of the live sessions, and per partition one look for the log's end, followed by
+ * `_id` from the lowest cursor of the page (src/stream/log.ts `logEndFrom`), whatever the page's size.
  */
 import type { Models } from '../models';
 import { partitionsOf, type LiveStream } from './assignment';
-import { logEnds } from './log';
+import { logEndFrom } from './log';
 import { STREAM_PARTITIONS } from './partition';
 
 export interface PartitionStats {
@@ -31,13 +32,18 @@ export async function subscriptionStats(models: StatsModels, subscriptionIds: re
   const out = new Map<string, SubscriptionStats>();
   if (subscriptionIds.length === 0) return out;
   const ids = [...subscriptionIds];
-  const [ends, cursors, sessions] = await Promise.all([
-    logEnds(models),
+  const [cursors, sessions] = await Promise.all([
     models.StreamCursor.find({ subscriptionId: { $in: ids } }, { subscriptionId: 1, partition: 1, offset: 1 }).lean(),
     // The same rule as src/stream/sessions.ts liveStreams: not closed, lease not expired.
     models.StreamSession.find({ subscriptionId: { $in: ids }, closedAt: null, heartbeatAt: { $gt: new Date(now - leaseMs) } }, { subscriptionId: 1, joinedAt: 1 }).lean(),
   ]);
   const committed = new Map(cursors.map((c) => [`${c.subscriptionId}:${c.partition}`, c.offset]));
+  const ends = await Promise.all(
+    Array.from({ length: STREAM_PARTITIONS }, (_, partition) => {
+      const lowest = Math.min(...ids.map((id) => committed.get(`${id}:${partition}`) ?? 0));
+      return logEndFrom(models, partition, lowest).then((end) => Math.max(end, lowest));
+    }),
+  );
   const live = new Map<string, LiveStream[]>();
   for (const s of sessions) live.set(s.subscriptionId, [...(live.get(s.subscriptionId) ?? []), { id: s._id, joinedAt: s.joinedAt }]);
 
@@ -45,9 +51,10 @@ export async function subscriptionStats(models: StatsModels, subscriptionIds: re
     const streams = live.get(id) ?? [];
     const owner = new Map<number, string>();
     for (const s of streams) for (const p of partitionsOf(s.id, streams, STREAM_PARTITIONS)) owner.set(p, s.id);
-    const partitions = ends.map((lastOffset, partition) => {
+    const partitions = ends.map((end, partition) => {
       const committedOffset = committed.get(`${id}:${partition}`) ?? 0;
-      return { partition, committedOffset, lastOffset, lag: Math.max(0, lastOffset - committedOffset), streamId: owner.get(partition) ?? null };
+      const lastOffset = Math.max(end, committedOffset);
+      return { partition, committedOffset, lastOffset, lag: lastOffset - committedOffset, streamId: owner.get(partition) ?? null };
     });
     out.set(id, { openStreams: streams.length, lag: partitions.reduce((sum, p) => sum + p.lag, 0), partitions });
   }

@@ -16,7 +16,8 @@ import type { Logger } from '../logger';
 import { eventData } from '../models/event';
 import { matchesEventType } from '../matching/event-type';
 import { cursorToken } from './cursor-token';
-import { readPartition, type LogEvent, type PartitionRead } from './log';
+import { MAX_WINDOW, readLog, type LogEvent, type ReadWindow, type SkippedRange } from './log-reader';
+import { logFloors } from './trim';
 import { closeStream, heartbeat, myPartitions } from './sessions';
 import { committedOffsets } from './subscriptions';
 
@@ -40,6 +41,11 @@ export interface StreamDeps {
 /** How long an idle stream waits before it looks at the log again: the floor of accept→read latency. */
 const POLL_MS = 20;
 const READ_AHEAD_MIN = 256;
+/**
+ * Offsets an idle partition looks at per poll. At every heartbeat it looks at MAX_WINDOW instead:
+ * a gap wider than the idle window (offsets a crashed writer had reserved) is then seen and passed.
+ */
+const IDLE_WINDOW = 16;
 
 interface PartitionState {
   next: number;
@@ -47,7 +53,9 @@ interface PartitionState {
   firstBufferedAt: number | null;
   /** The last offset sent in a batch with events: the stream has uncommitted data while it is above the committed one. */
   lastSentWithEvents: number;
-  skipped: PartitionRead['skipped'];
+  skipped: SkippedRange | null;
+  /** The last read found no claim at all: the partition is at the log's end. */
+  idle: boolean;
 }
 
 export type StreamEnd = 'client_closed' | 'stream_limit' | 'stream_timeout' | 'commit_timeout' | 'closed';
@@ -81,6 +89,9 @@ export async function runStream(
     eventType,
     cursorToken: cursorToken(deps.cursorKey, { subscriptionId: sub._id, partition, offset }),
   });
+  const skip = (s: PartitionState, range: SkippedRange) => {
+    s.skipped = { fromOffset: s.skipped?.fromOffset ?? range.fromOffset, toOffset: range.toOffset };
+  };
   const flush = async (p: number, s: PartitionState, count: number) => {
     const events = s.buffer.splice(0, count);
     const last = events[events.length - 1];
@@ -102,7 +113,8 @@ export async function runStream(
       return 'stream_timeout';
     }
 
-    if (now >= nextHeartbeat) {
+    const beat = now >= nextHeartbeat;
+    if (beat) {
       nextHeartbeat = now + heartbeatEvery;
       const hb = await heartbeat(models, streamId);
       if (!hb) return 'closed';
@@ -111,7 +123,16 @@ export async function runStream(
       for (const p of mine) {
         if (parts.has(p)) continue;
         const c = committed.get(p) ?? 0;
-        parts.set(p, { next: c + 1, buffer: [], firstBufferedAt: null, lastSentWithEvents: c, skipped: null });
+        parts.set(p, { next: c + 1, buffer: [], firstBufferedAt: null, lastSentWithEvents: c, skipped: null, idle: false });
+      }
+      // Retention trimmed the log below a partition's position: resume at the oldest kept, saying so.
+      const floors = await logFloors(models, [...parts.keys()]);
+      for (const [p, s] of parts) {
+        const floor = floors.get(p) ?? 0;
+        if (s.next < floor) {
+          skip(s, { fromOffset: s.next, toOffset: floor - 1 });
+          s.next = floor;
+        }
       }
       const outstanding = [...parts].some(([p, s]) => s.lastSentWithEvents > (committed.get(p) ?? 0));
       if (!outstanding) uncommittedSince = null;
@@ -122,13 +143,18 @@ export async function runStream(
     }
 
     let progressed = false;
+    const windows: ReadWindow[] = [];
     for (const [p, s] of parts) {
-      if (s.buffer.length >= readAhead) continue;
-      const r = await readPartition(models, p, s.next, readAhead - s.buffer.length);
+      const room = readAhead - s.buffer.length;
+      if (room > 0) windows.push({ partition: p, from: s.next, size: s.idle ? (beat ? MAX_WINDOW : IDLE_WINDOW) : Math.min(room, MAX_WINDOW) });
+    }
+    for (const r of windows.length ? await readLog(models, windows) : []) {
+      const s = parts.get(r.partition)!;
+      s.idle = !r.sawClaims;
       if (r.next === s.next) continue;
       progressed = true;
       for (const e of r.events) if (matchesEventType(sub.eventTypes, e.type)) s.buffer.push(e);
-      if (r.skipped) s.skipped = { fromOffset: s.skipped?.fromOffset ?? r.skipped.fromOffset, toOffset: r.skipped.toOffset };
+      if (r.skipped) skip(s, r.skipped);
       s.next = r.next;
       if (s.buffer.length && s.firstBufferedAt === null) s.firstBufferedAt = Date.now();
     }

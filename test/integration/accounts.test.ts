@@ -171,15 +171,21 @@ test('deleting an account stops its traffic, revokes its keys and keeps its hist
   receiver.respond(() => ({ status: 200 }));
 });
 
-test("by-id queries keep FerretDB's index ({_id} alone) and still never reach another account's document", async () => {
+test("by-id queries are scoped by their filter, keep FerretDB's _id index, and never reach another account's document", async () => {
   const a = await newAccount();
   const b = await newAccount();
   const { Event } = h.models;
   await inAccount(a.id, () => Event.create({ _id: 'evt_by_id_a', type: 'by.id', occurredAt: new Date(), dedupeKey: 'id:evt_by_id_a' }));
   const mine = Event.findById('evt_by_id_a').lean();
   expect(await inAccount(a.id, () => mine)).toMatchObject({ _id: 'evt_by_id_a', accountId: a.id });
-  // The filter sent was the `_id` alone: the one shape FerretDB answers from its index.
-  expect(mine.getFilter()).toEqual({ _id: 'evt_by_id_a' });
+  expect(mine.getFilter()).toEqual({ _id: 'evt_by_id_a', accountId: a.id });
+  // The embedded FerretDB answers `{_id, accountId}` and `{_id: {$in}}` from its _id index
+  // (src/embedded/ferretdb-patches.ts): the plan is an index search, not a scan of the collection.
+  for (const filter of [{ _id: 'evt_by_id_a' }, { _id: { $in: ['evt_by_id_a', 'evt_other'] } }]) {
+    const plan = (await inAccount(a.id, () => Event.find(filter).explain())) as unknown as { filterPushdown: boolean; queryPlanner: unknown };
+    expect(plan.filterPushdown).toBe(true);
+    expect(JSON.stringify(plan.queryPlanner)).toMatch(/SEARCH .* USING INDEX/);
+  }
   expect(await inAccount(b.id, () => Event.findById('evt_by_id_a', { type: 1 }).lean())).toBeNull();
   expect(await inAccount(b.id, () => Event.find({ _id: 'evt_by_id_a' }).lean())).toEqual([]);
   const write = await inAccount(b.id, () => Event.updateOne({ _id: 'evt_by_id_a' }, { $set: { type: 'stolen' } }));

@@ -99,6 +99,9 @@ test('an account key sees its subscriptions with streams open and lag, and each 
 test('an admin key picks the account; a long list pages with Load more', async () => {
   const { alpha, beta } = tenants;
   await signIn(TEST_API_KEY);
+  // Switch accounts from another screen than the overview, so that the overview's heading says the switch is done
+  // (switching on the overview re-renders it, and a late render can land over the next screen).
+  await streamsRows();
   await page.getByLabel('Account').selectOption(beta.id);
   await see.visible(page.getByRole('heading', { name: 'Overview' }));
   let rows = await streamsRows();

@@ -3,6 +3,8 @@ import fc from 'fast-check';
 import { partitionOf, STREAM_PARTITIONS } from '../../src/stream/partition';
 import { cursorToken, verifyCursorToken } from '../../src/stream/cursor-token';
 import { partitionsOf } from '../../src/stream/assignment';
+import { walkWindow, type Claim, type LogEvent } from '../../src/stream/log-reader';
+import { GAP_TIMEOUT_MS } from '../../src/stream/log';
 
 test('an entity always lands in one partition, chosen by its first entity id, else the event id', () => {
   fc.assert(fc.property(fc.string(), fc.string(), fc.string(), (entity, other, id) => {
@@ -47,4 +49,54 @@ test('partitions are shared among the live streams by join order: each partition
   // b leaves: a takes everything back.
   expect(partitionsOf('stm_a', [a], 4)).toEqual([0, 1, 2, 3]);
   expect(partitionsOf('stm_x', [a, b], 4)).toEqual([]);
+});
+
+describe('walking a window of the log: what is read, passed, waited for and reported gone', () => {
+  const NOW = 1_000_000;
+  const fresh = new Date(NOW - 100);
+  const old = new Date(NOW - GAP_TIMEOUT_MS - 1);
+  const event = (id: string, offset: number, partition = 0): LogEvent =>
+    ({ _id: id, type: 't', occurredAt: fresh, entityIds: [], streamPartition: partition, streamOffset: offset, createdAt: fresh });
+  const claim = (offset: number, eventId: string, more: Partial<Claim> = {}): Claim => ({ _id: `a:0:${offset}`, offset, eventId, at: fresh, ...more });
+  const walk = (from: number, claims: Claim[], events: LogEvent[], size = 10) => {
+    const byOffset = new Map(claims.map((c) => [c.offset, c]));
+    const r = walkWindow({ partition: 0, from, size }, (o) => byOffset.get(o), new Map(events.map((e) => [e._id, e])), NOW);
+    return { read: r.events.map((e) => e._id), next: r.next, skipped: r.skipped, sawClaims: r.sawClaims };
+  };
+
+  test('events stored at their claim are read in offset order; the end of the log stops the walk', () => {
+    expect(walk(5, [claim(5, 'e5'), claim(6, 'e6')], [event('e5', 5), event('e6', 6)])).toEqual({ read: ['e5', 'e6'], next: 7, skipped: null, sawClaims: true });
+    expect(walk(7, [], [])).toEqual({ read: [], next: 7, skipped: null, sawClaims: false });
+  });
+
+  test("a duplicate's claim and a skipped claim are passed at once, silently", () => {
+    // e1 was accepted at offset 1; a repeat of it (same id) took offset 2 and found the duplicate.
+    const r = walk(1, [claim(1, 'e1'), claim(2, 'e1'), claim(3, 'x', { skipped: true }), claim(4, 'e4')], [event('e1', 1), event('e4', 4)]);
+    expect(r).toEqual({ read: ['e1', 'e4'], next: 5, skipped: null, sawClaims: true });
+  });
+
+  test('a claim whose event is not stored yet is waited for, and passed as gone once older than the gap timeout', () => {
+    expect(walk(1, [claim(1, 'e1'), claim(2, 'slow'), claim(3, 'e3')], [event('e1', 1), event('e3', 3)])).toMatchObject({ read: ['e1'], next: 2, skipped: null });
+    expect(walk(1, [claim(1, 'e1'), claim(2, 'dead', { at: old }), claim(3, 'e3')], [event('e1', 1), event('e3', 3)]))
+      .toMatchObject({ read: ['e1', 'e3'], next: 4, skipped: { fromOffset: 2, toOffset: 2 } });
+  });
+
+  test('a missing offset below a claim is a gap: waited for while that claim is fresh, then passed as gone', () => {
+    expect(walk(1, [claim(3, 'e3')], [event('e3', 3)])).toMatchObject({ read: [], next: 1, skipped: null, sawClaims: false });
+    expect(walk(1, [claim(4, 'e4', { at: old }), claim(5, 'e5')], [event('e4', 4), event('e5', 5)]))
+      .toMatchObject({ read: ['e4', 'e5'], next: 6, skipped: { fromOffset: 1, toOffset: 3 }, sawClaims: true });
+  });
+
+  test('an event moved by a late insert is read at its new offset only, and its new claim waits until the move lands', () => {
+    // Claimed again at 8 (reappended) but the event still says 6: wait, do not pass it.
+    expect(walk(7, [claim(7, 'e7'), claim(8, 'late', { reappended: true })], [event('e7', 7), event('late', 6)])).toMatchObject({ read: ['e7'], next: 8 });
+    // Moved: the old claim passes it, the new one reads it.
+    expect(walk(6, [claim(6, 'late'), claim(7, 'e7'), claim(8, 'late', { reappended: true })], [event('late', 8), event('e7', 7)]))
+      .toMatchObject({ read: ['e7', 'late'], next: 9, skipped: null });
+  });
+
+  test('the window bounds the walk', () => {
+    const claims = Array.from({ length: 20 }, (_, i) => claim(i + 1, `e${i + 1}`));
+    expect(walk(1, claims, claims.map((c) => event(c.eventId!, c.offset)), 5)).toMatchObject({ read: ['e1', 'e2', 'e3', 'e4', 'e5'], next: 6 });
+  });
 });
