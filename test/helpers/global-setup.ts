@@ -11,6 +11,7 @@ import { startEmbeddedStack } from '../../src/embedded/stack';
 import { freePort } from '../../src/embedded/child-process';
 import { loadConfig } from '../../src/config';
 import { namespaceRetentionSeconds } from '../../src/retention';
+import { testTemporalEngine } from './engine';
 
 export default async function globalSetup(): Promise<void> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'herald-test-'));
@@ -24,7 +25,7 @@ export default async function globalSetup(): Promise<void> {
         port: temporalPort,
         namespace: 'default',
         historyRetentionSeconds: namespaceRetentionSeconds(loadConfig({})),
-        engine: process.env.HERALD_TEST_TEMPORAL_ENGINE === 'server' ? 'server' : 'dev',
+        engine: testTemporalEngine(),
       },
       mongo: { port: mongoPort },
       tools: { temporalBin: process.env.HERALD_TEMPORAL_BIN, ferretdbBin: process.env.HERALD_FERRETDB_BIN, cacheDir: process.env.HERALD_TOOLS_DIR },

@@ -1,6 +1,6 @@
 /**
  * Zero loss through every single-process fault (issue 12): on a stack of its own (FerretDB and the
- * Temporal dev server as supervised children, the API and the worker as separate processes, so
+ * Temporal engine as supervised children, the API and the worker as separate processes, so
  * killing them hurts no other test file), a client posts a burst of events while one process is
  * killed with SIGKILL; every event answered 2xx must end with both its notifications `sent` and
  * seen by a real receiver, counted per notification.
@@ -10,6 +10,9 @@
  * same key until it gets a 2xx. After the restart, every event is posted once more with its key:
  * the answer must be the first result, complete (both notifications), however far the first fan-out
  * got before the crash.
+ *
+ * The engine follows HERALD_TEST_TEMPORAL_ENGINE like the shared stack (test/helpers/global-setup.ts):
+ * `server` runs a real Temporal server on PostgreSQL, and its PostgreSQL is killed too.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -23,6 +26,7 @@ import { generateEncryptionKey } from '../../src/crypto/secrets';
 import { startReceiver, type ReceivedRequest, type Receiver } from '../helpers/receiver';
 import { spawnApiProcess, spawnWorkerProcess, type HeraldProcess } from '../helpers/herald-process';
 import { eventually } from '../helpers/herald';
+import { testTemporalEngine } from '../helpers/engine';
 
 const API_KEY = 'zero-loss-key-0123456789abcdef';
 /** Events per burst, requests in flight at once, and how many answered 2xx before the kill. */
@@ -32,7 +36,8 @@ const KILL_AFTER = 20;
 /** The receiver takes this long to answer, so attempts are in flight when a process dies. */
 const RECEIVER_DELAY_MS = 150;
 
-type Killable = 'worker' | 'api' | 'ferretdb' | 'temporal';
+type Killable = 'worker' | 'api' | 'ferretdb' | 'temporal' | 'postgres';
+const ENGINE = testTemporalEngine();
 
 let dataDir: string;
 let stack: EmbeddedStack;
@@ -49,7 +54,7 @@ beforeAll(async () => {
   const [temporalPort, mongoPort, apiPort] = [await freePort(), await freePort(), await freePort()];
   stack = await startEmbeddedStack({
     dataDir,
-    temporal: { port: temporalPort, namespace: 'default' },
+    temporal: { port: temporalPort, namespace: 'default', engine: ENGINE },
     mongo: { port: mongoPort },
     tools: { temporalBin: process.env.HERALD_TEMPORAL_BIN, ferretdbBin: process.env.HERALD_FERRETDB_BIN, cacheDir: process.env.HERALD_TOOLS_DIR },
   });
@@ -300,8 +305,18 @@ test('FerretDB killed mid-burst: nothing lost; only attempts in flight at the ki
   expect(s.duplicates).toBeLessThanOrEqual(s.inFlightAtKill);
 }, 180_000);
 
-test('the Temporal dev server killed mid-burst: nothing lost; only attempts in flight at the kill are repeated', async () => {
+test(`the Temporal ${ENGINE === 'server' ? 'server' : 'dev server'} killed mid-burst: nothing lost; only attempts in flight at the kill are repeated`, async () => {
   const s = await burstWithKill('temporal');
   expect(s.duplicates).toBeLessThanOrEqual(s.inFlightAtKill);
   expect(worker.child.exitCode).toBeNull();
 }, 180_000);
+
+// The server engine's store is a process of its own: killing it is one more single-process fault.
+// The dev engine keeps its store inside the Temporal process (the test above).
+if (ENGINE === 'server') {
+  test('PostgreSQL (the Temporal server\'s store) killed mid-burst: nothing lost; only attempts in flight at the kill are repeated', async () => {
+    const s = await burstWithKill('postgres');
+    expect(s.duplicates).toBeLessThanOrEqual(s.inFlightAtKill);
+    expect(worker.child.exitCode).toBeNull();
+  }, 180_000);
+}
