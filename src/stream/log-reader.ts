@@ -43,6 +43,11 @@ export interface ReadWindow {
   from: number;
   /** Offsets looked at, from `from` (at most MAX_WINDOW). */
   size: number;
+  /**
+   * When MongoDB is asked, after memory (recent.ts): `always`; `if-memory-empty` (memory had
+   * nothing at `from`); `never` (memory only). Default `always`.
+   */
+  db?: 'always' | 'if-memory-empty' | 'never';
 }
 
 export type SkippedRange = { fromOffset: number; toOffset: number };
@@ -57,6 +62,8 @@ export interface PartitionRead {
   skipped: SkippedRange | null;
   /** Whether any offset of the window had a claim: none means the end of the log (or a hole wider than the window). */
   sawClaims: boolean;
+  /** Whether MongoDB was asked (not only memory). */
+  consultedDb: boolean;
 }
 
 export interface Claim {
@@ -95,13 +102,14 @@ export async function readLog(models: Pick<Models, 'Event' | 'StreamOffsetClaim'
   // that finds some there reads a whole window from it next time.
   const rest = windows.map((w, i) => {
     const known = fromMemory[i].length;
-    return { partition: w.partition, from: w.from + known, size: Math.min(w.size - known, known ? GLANCE : MAX_WINDOW) };
+    const ask = w.db === 'never' || (w.db === 'if-memory-empty' && known > 0) ? 0 : known ? GLANCE : MAX_WINDOW;
+    return { partition: w.partition, from: w.from + known, size: Math.min(w.size - known, ask) };
   });
   const fromDb = await readFromDb(models, accountId, rest.filter((w) => w.size > 0), now);
   return rest.map((w, i) => {
     const db = fromDb.get(w.partition);
     const events = fromMemory[i];
-    if (!db) return { partition: w.partition, events, next: w.from, skipped: null, sawClaims: events.length > 0 };
+    if (!db) return { partition: w.partition, events, next: w.from, skipped: null, sawClaims: events.length > 0, consultedDb: false };
     return { ...db, events: [...events, ...db.events], sawClaims: db.sawClaims || events.length > 0 };
   });
 }
@@ -123,7 +131,7 @@ async function readFromDb(models: Pick<Models, 'Event' | 'StreamOffsetClaim'>, a
 /** One partition's window, walked as the header says (pure: the claims and events are given). */
 export function walkWindow(w: ReadWindow, claimAt: (offset: number) => Claim | undefined, events: Map<string, LogEvent>, now: number): PartitionRead {
   const end = w.from + Math.min(w.size, MAX_WINDOW);
-  const read: PartitionRead = { partition: w.partition, events: [], next: w.from, skipped: null, sawClaims: false };
+  const read: PartitionRead = { partition: w.partition, events: [], next: w.from, skipped: null, sawClaims: false, consultedDb: true };
   const gone = (from: number, to: number) => {
     read.skipped = { fromOffset: read.skipped?.fromOffset ?? from, toOffset: to };
   };

@@ -22,6 +22,8 @@ interface Entry {
 
 /** Per model (so per database: tests run several Heralds in one process). */
 const logs = new WeakMap<object, Map<string, Entry>>();
+/** Streams waiting for the next append, per model: woken at once instead of at their next poll. */
+const waiting = new WeakMap<object, { appended: Promise<void>; wake: () => void }>();
 
 function logOf(model: object): Map<string, Entry> {
   let log = logs.get(model);
@@ -33,6 +35,8 @@ function logOf(model: object): Map<string, Entry> {
 export function rememberAppended(model: object, accountId: string, event: LogEvent): void {
   const log = logOf(model);
   log.set(claimId(accountId, event.streamPartition, event.streamOffset), { event, at: Date.now() });
+  waiting.get(model)?.wake();
+  waiting.delete(model);
   // Oldest first (insertion order): drop what is over the bound or the age.
   const now = Date.now();
   for (const [key, entry] of log) {
@@ -50,4 +54,18 @@ export function recentAt(model: object, accountId: string, partition: number, of
 /** Forgets everything (the benchmark's cold read: as if another process had accepted the events). */
 export function forgetRecent(model: object): void {
   logs.delete(model);
+}
+
+/**
+ * Resolves at the next event this process appends (any account's: a stream looks and waits again
+ * if it was not its own). One promise for all waiters until then, so waiting holds nothing per poll.
+ */
+export function nextAppend(model: object): Promise<void> {
+  let w = waiting.get(model);
+  if (!w) {
+    let wake!: () => void;
+    const appended = new Promise<void>((resolve) => (wake = resolve));
+    waiting.set(model, (w = { appended, wake }));
+  }
+  return w.appended;
 }

@@ -18,6 +18,7 @@ import { matchesEventType } from '../matching/event-type';
 import { cursorToken } from './cursor-token';
 import { MAX_WINDOW, readLog, type LogEvent, type ReadWindow, type SkippedRange } from './log-reader';
 import { logFloors } from './trim';
+import { nextAppend } from './recent';
 import { closeStream, heartbeat, myPartitions } from './sessions';
 import { committedOffsets } from './subscriptions';
 
@@ -38,8 +39,13 @@ export interface StreamDeps {
   logger: Logger;
 }
 
-/** How long an idle stream waits before it looks at the log again: the floor of accept→read latency. */
+/**
+ * How long an idle stream waits before it looks again. It is woken at once when this process
+ * appends an event (read from memory, recent.ts); MongoDB, where other processes' events are, is
+ * asked at most every DB_POLL_MS per partition once the stream has caught up.
+ */
 const POLL_MS = 20;
+const DB_POLL_MS = 100;
 const READ_AHEAD_MIN = 256;
 /**
  * Offsets an idle partition looks at per poll. At every heartbeat it looks at MAX_WINDOW instead:
@@ -56,6 +62,8 @@ interface PartitionState {
   skipped: SkippedRange | null;
   /** The last read found no claim at all: the partition is at the log's end. */
   idle: boolean;
+  /** When MongoDB was last asked for this partition. */
+  lastDbRead: number;
 }
 
 export type StreamEnd = 'client_closed' | 'stream_limit' | 'stream_timeout' | 'commit_timeout' | 'closed';
@@ -123,7 +131,7 @@ export async function runStream(
       for (const p of mine) {
         if (parts.has(p)) continue;
         const c = committed.get(p) ?? 0;
-        parts.set(p, { next: c + 1, buffer: [], firstBufferedAt: null, lastSentWithEvents: c, skipped: null, idle: false });
+        parts.set(p, { next: c + 1, buffer: [], firstBufferedAt: null, lastSentWithEvents: c, skipped: null, idle: false, lastDbRead: 0 });
       }
       // Retention trimmed the log below a partition's position: resume at the oldest kept, saying so.
       const floors = await logFloors(models, [...parts.keys()]);
@@ -146,11 +154,17 @@ export async function runStream(
     const windows: ReadWindow[] = [];
     for (const [p, s] of parts) {
       const room = readAhead - s.buffer.length;
-      if (room > 0) windows.push({ partition: p, from: s.next, size: s.idle ? (beat ? MAX_WINDOW : IDLE_WINDOW) : Math.min(room, MAX_WINDOW) });
+      if (room <= 0) continue;
+      const dbDue = beat || now - s.lastDbRead >= DB_POLL_MS;
+      const db = dbDue ? 'always' : s.idle ? 'never' : 'if-memory-empty';
+      windows.push({ partition: p, from: s.next, size: s.idle ? (beat ? MAX_WINDOW : IDLE_WINDOW) : Math.min(room, MAX_WINDOW), db });
     }
     for (const r of windows.length ? await readLog(models, windows) : []) {
       const s = parts.get(r.partition)!;
-      s.idle = !r.sawClaims;
+      if (r.consultedDb) {
+        s.lastDbRead = now;
+        s.idle = !r.sawClaims;
+      } else if (r.sawClaims) s.idle = false;
       if (r.next === s.next) continue;
       progressed = true;
       for (const e of r.events) if (matchesEventType(sub.eventTypes, e.type)) s.buffer.push(e);
@@ -179,7 +193,7 @@ export async function runStream(
       lastWrite = Date.now();
     }
 
-    if (!progressed) await Promise.race([new Promise((r) => setTimeout(r, POLL_MS)), gone]);
+    if (!progressed) await Promise.race([new Promise((r) => setTimeout(r, POLL_MS)), gone, nextAppend(models.StreamOffsetClaim)]);
   }
 }
 
