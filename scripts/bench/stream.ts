@@ -4,7 +4,8 @@
  * - ingest: N events posted by C clients, and the offset claim (an insert) timed alone (the one
  *   write the log adds to accepting an event);
  * - read by one consumer, then by four consumers of one subscription (separate subscriptions,
- *   each from the beginning), batch_limit 100, every batch committed; then by one consumer again
+ *   each from the beginning; each consumer a process of its own, stream-reader.ts), batch_limit
+ *   100, every batch committed; then by one consumer again
  *   with this process's memory of the log forgotten (every event read from MongoDB);
  * - latency: events paced at R/s, one consumer (batch_limit 1), from the POST's start to the read
  *   (so it includes the ingest itself).
@@ -18,6 +19,8 @@ import { listen } from '../../src/boot';
 import { inAccount, DEFAULT_ACCOUNT } from '../../src/accounts/scope';
 import { allocateOffset, markSkipped } from '../../src/stream/log';
 import { consumeStream } from '../../src/stream/consumer';
+import { fork } from 'node:child_process';
+import path from 'node:path';
 import { forgetRecent } from '../../src/stream/recent';
 import { Report } from './report';
 import { summarize } from './stats';
@@ -82,23 +85,36 @@ export async function runStreamBench(opts: { events: number; concurrency: number
     const total = opts.events + 50 + 200; // every bench.stream event posted above
     const readAll = async (consumers: number, group: string) => {
       const sub = await api('POST', '/v1/subscriptions', { owningApplication: 'bench', eventTypes: ['bench.stream'], consumerGroup: group, readFrom: 'begin' });
-      const controller = new AbortController();
+      // Each consumer is a process of its own (stream-reader.ts): started, loaded, then all told to go.
+      const readers = Array.from({ length: consumers }, () =>
+        fork(path.join(__dirname, 'stream-reader.ts'), [url, apiKey, sub.id], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] }),
+      );
+      await Promise.all(readers.map((r) => new Promise((resolve) => r.once('message', resolve))));
       let read = 0;
+      let finished!: () => void;
+      const allRead = new Promise<void>((resolve) => (finished = resolve));
+      const readerCpu = readers.map((r) => new Promise<number>((resolve) => {
+        r.on('message', (m: { read?: number; cpuMs?: number }) => {
+          if (m.read) read += m.read;
+          if (read >= total) finished();
+          if (m.cpuMs !== undefined) resolve(m.cpuMs);
+        });
+      }));
       const cpuBefore = cpuSnapshot(bench.procs);
       const s = performance.now();
       const progress = setInterval(() => process.stderr.write(`stream bench: ${consumers} consumer(s) read ${read} of ${total}\n`), 2000);
-      await Promise.all(Array.from({ length: consumers }, () => consumeStream({
-        url, apiKey, subscriptionId: sub.id, query: { batch_limit: 100, batch_flush_timeout: 0.05 }, signal: controller.signal,
-        onEvents(events) {
-          read += events.length;
-          if (read >= total) controller.abort();
-        },
-      }).catch((err: unknown) => { if (!controller.signal.aborted) throw err; })));
-      clearInterval(progress);
+      for (const r of readers) r.send('go');
+      await allRead;
       const perSecond = total / ((performance.now() - s) / 1000);
+      const cpu = cpuDelta(cpuBefore, cpuSnapshot(bench.procs));
+      clearInterval(progress);
+      for (const r of readers) r.send('stop');
+      const consumersCpu = (await Promise.all(readerCpu)).reduce((a, b) => a + b, 0);
       // Which process bounds the read: CPU per 1,000 events read (node: the API serving the
-      // streams and the consumers, in this process; ferretdb: the log's reads and the commits).
-      for (const [name, ms] of cpuDelta(cpuBefore, cpuSnapshot(bench.procs))) report.set(`stream.read_cpu_ms_per_1000_events.${group}.${name}`, (1000 * ms) / total, 0);
+      // streams, in this process; ferretdb: the log's reads and the commits; consumers: the
+      // consumer processes, their whole life, start-up included).
+      for (const [name, ms] of cpu) if (name !== 'total') report.set(`stream.read_cpu_ms_per_1000_events.${group}.${name}`, (1000 * ms) / total, 0);
+      report.set(`stream.read_cpu_ms_per_1000_events.${group}.consumers`, (1000 * consumersCpu) / total, 0);
       return perSecond;
     };
     report.set('stream.read_events_per_s.one_consumer', await readAll(1, 'one'), 0);
