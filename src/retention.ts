@@ -66,7 +66,7 @@ export async function accountCutoffs(models: Pick<Models, 'Account'>, cutoff: Da
 }
 
 /** A purge condition built for each account's cutoff: HERALD_RETENTION's for the rest (across accounts). */
-function perAccount(build: (cutoff: Date) => Record<string, unknown>, cutoff: Date, overrides: AccountCutoff[]): Record<string, unknown> {
+export function perAccount(build: (cutoff: Date) => Record<string, unknown>, cutoff: Date, overrides: AccountCutoff[]): Record<string, unknown> {
   if (overrides.length === 0) return build(cutoff);
   return {
     $or: [

@@ -11,7 +11,7 @@
  */
 import type { Models } from '../models';
 import { currentAccountId } from '../accounts/scope';
-import type { AccountCutoff } from '../retention';
+import { perAccount, type AccountCutoff } from '../retention';
 
 type TrimModels = Pick<Models, 'StreamOffsetClaim' | 'StreamLogFloor'>;
 
@@ -33,9 +33,7 @@ export async function logFloors(models: Pick<Models, 'StreamLogFloor'>, partitio
  * (the purge's activities do): every write names its account.
  */
 export async function trimStreamLog(models: TrimModels, cutoff: Date, overrides: AccountCutoff[]): Promise<number> {
-  const old = overrides.length
-    ? { $or: [{ accountId: { $nin: overrides.map(([id]) => id) }, at: { $lt: cutoff } }, ...overrides.map(([accountId, own]) => ({ accountId, at: { $lt: own } }))] }
-    : { at: { $lt: cutoff } };
+  const old = perAccount((c) => ({ at: { $lt: c } }), cutoff, overrides);
   let trimmed = 0;
   for (;;) {
     const batch = await models.StreamOffsetClaim.find(old, { accountId: 1, partition: 1, offset: 1 }).limit(TRIM_BATCH).lean<Array<{ _id: string; accountId: string; partition: number; offset: number }>>();
