@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
+import { generateEncryptionKey } from '../../src/crypto/secrets';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -88,4 +89,25 @@ export async function spawnApiProcess(env: NodeJS.ProcessEnv & { PORT: string },
     stopped = true;
   }
   return { child: p.child, output: p.output, exited: p.exited, url };
+}
+
+/**
+ * The environment of the API and worker processes a multi-process test spawns against its own
+ * stack: shared key and encryption key, private destinations allowed (the receiver is on loopback),
+ * and a dispatch sweeper that takes a left-over event over 2 s after it was stored, looking every second.
+ */
+export function heraldProcessEnv(o: { port: number; temporalAddress: string; mongodbUri: string; taskQueue: string; apiKey: string; dataDir: string }): NodeJS.ProcessEnv & { PORT: string } {
+  return {
+    PORT: String(o.port),
+    TEMPORAL_ADDRESS: o.temporalAddress,
+    MONGODB_URI: o.mongodbUri,
+    HERALD_TASK_QUEUE: o.taskQueue,
+    HERALD_API_KEYS: o.apiKey,
+    HERALD_ENCRYPTION_KEY: generateEncryptionKey(),
+    HERALD_ALLOW_PRIVATE_DESTINATIONS: 'true',
+    HERALD_DATA_DIR: o.dataDir,
+    HERALD_LOG_LEVEL: 'warn',
+    HERALD_DISPATCH_SWEEP_INTERVAL: '1s',
+    HERALD_DISPATCH_SWEEP_GRACE: '2s',
+  };
 }

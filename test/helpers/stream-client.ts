@@ -88,3 +88,16 @@ export async function commit(baseUrl: string, apiKey: string, subscriptionId: st
   const text = await res.text();
   return { status: res.status, body: text ? (JSON.parse(text) as any) : null };
 }
+
+/** The streams a test file opens through it, closed after each test (`h`: a live Herald, e.g. useHeraldAndReceiver's). */
+export function useStreams(h: { url: string }, apiKey: string) {
+  const open: TestStream[] = [];
+  afterEach(() => {
+    for (const s of open.splice(0)) s.close();
+  });
+  return async (subscriptionId: string, query = '', opts: { autoCommit?: boolean } = {}): Promise<TestStream> => {
+    const s = await openStream(h.url, apiKey, subscriptionId, query, opts);
+    open.push(s);
+    return s;
+  };
+}

@@ -3,31 +3,17 @@
  * retention trim of its claims with the floor readers resume at, and gaps wider than an idle
  * reader's window — including the writer that must not claim an offset readers have passed.
  */
-import { eventually, startTestHerald, TEST_API_KEY, type TestHerald } from '../helpers/herald';
-import { openStream, type TestStream } from '../helpers/stream-client';
+import { eventually, TEST_API_KEY, useHeraldAndReceiver } from '../helpers/herald';
+import { useStreams } from '../helpers/stream-client';
 import { acrossAccounts, inAccount } from '../../src/accounts/scope';
 import { claimId, GAP_TIMEOUT_MS } from '../../src/stream/log';
 import { partitionOf } from '../../src/stream/partition';
 import { createPurgeActivities } from '../../activities/purge';
 import { createLogger } from '../../src/logger';
 
-let h: TestHerald;
-const open: TestStream[] = [];
-beforeAll(async () => {
-  h = await startTestHerald({ worker: false });
-});
-afterEach(() => {
-  for (const s of open.splice(0)) s.close();
-});
-afterAll(async () => {
-  await h?.stop();
-});
-
-async function stream(subId: string) {
-  const s = await openStream(h.url, TEST_API_KEY, subId, 'batch_flush_timeout=0.2', { autoCommit: true });
-  open.push(s);
-  return s;
-}
+const { h } = useHeraldAndReceiver({ worker: false });
+const openTracked = useStreams(h, TEST_API_KEY);
+const stream = (subId: string) => openTracked(subId, 'batch_flush_timeout=0.2', { autoCommit: true });
 
 async function subscribe(app: string, eventTypes: string[]) {
   const r = await h.api('POST', '/v1/subscriptions', { owningApplication: app, eventTypes, readFrom: 'begin' });

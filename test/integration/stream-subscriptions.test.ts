@@ -6,29 +6,19 @@
  * partition_not_owned, naming it) and commits nothing, the new owner reads it again, and Herald's
  * own consumer (src/stream/consumer.ts: `herald stream`, the benchmark) keeps reading its stream.
  */
-import { eventually, startTestHerald, TEST_API_KEY, type TestHerald } from '../helpers/herald';
-import { openStream, commit, type StreamBatch, type TestStream } from '../helpers/stream-client';
+import { eventually, TEST_API_KEY, useHeraldAndReceiver } from '../helpers/herald';
+import { commit, type StreamBatch, type TestStream, useStreams } from '../helpers/stream-client';
 import { partitionOf, STREAM_PARTITIONS } from '../../src/stream/partition';
 import { consumeStream } from '../../src/stream/consumer';
 import { listOf } from '../../src/openapi/responses';
 import { streamSubscriptionSummary, streamSubscriptionWithStats } from '../../src/openapi/streams';
 
-let h: TestHerald;
-const open: TestStream[] = [];
-beforeAll(async () => {
-  h = await startTestHerald({ worker: false });
-});
-afterEach(() => {
-  for (const s of open.splice(0)) s.close();
-});
-afterAll(async () => {
-  await h?.stop();
-});
+const { h } = useHeraldAndReceiver({ worker: false });
+const openTracked = useStreams(h, TEST_API_KEY);
 
 async function stream(subId: string, query: string) {
-  const s = await openStream(h.url, TEST_API_KEY, subId, query);
+  const s = await openTracked(subId, query);
   expect(s.status).toBe(200);
-  open.push(s);
   return s;
 }
 

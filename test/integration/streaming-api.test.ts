@@ -3,30 +3,16 @@
  * commits and resume (at least once), partitions shared between streams, and the bad inputs.
  * Short commit timeout and lease so the timeouts are tested in seconds.
  */
-import { startTestHerald, eventually, TEST_API_KEY, type TestHerald } from '../helpers/herald';
-import { openStream, commit, type TestStream, type StreamBatch } from '../helpers/stream-client';
+import { eventually, TEST_API_KEY, useHeraldAndReceiver } from '../helpers/herald';
+import { commit, type StreamBatch, useStreams } from '../helpers/stream-client';
 import { inAccount } from '../../src/accounts/scope';
 import { allocateOffset } from '../../src/stream/log';
 import { partitionOf } from '../../src/stream/partition';
 import { forgetRecent } from '../../src/stream/recent';
 
-let h: TestHerald;
-const open: TestStream[] = [];
-beforeAll(async () => {
-  h = await startTestHerald({ worker: false, env: { HERALD_STREAM_COMMIT_TIMEOUT_SECONDS: '3', HERALD_STREAM_LEASE_SECONDS: '2' } });
-});
-afterEach(() => {
-  for (const s of open.splice(0)) s.close();
-});
-afterAll(async () => {
-  await h?.stop();
-});
-
-async function stream(subId: string, query = '', autoCommit = false) {
-  const s = await openStream(h.url, TEST_API_KEY, subId, query, { autoCommit });
-  open.push(s);
-  return s;
-}
+const { h } = useHeraldAndReceiver({ worker: false, env: { HERALD_STREAM_COMMIT_TIMEOUT_SECONDS: '3', HERALD_STREAM_LEASE_SECONDS: '2' } });
+const openTracked = useStreams(h, TEST_API_KEY);
+const stream = (subId: string, query = '', autoCommit = false) => openTracked(subId, query, { autoCommit });
 const commitAs = (subId: string, streamId: string | null, cursors: Array<StreamBatch['cursor']>) => commit(h.url, TEST_API_KEY, subId, streamId, cursors);
 
 async function subscribe(app: string, eventTypes: string[], readFrom: 'begin' | 'end' = 'begin') {

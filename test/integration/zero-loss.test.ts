@@ -22,9 +22,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { startEmbeddedStack, type EmbeddedStack } from '../../src/embedded/stack';
 import { freePort } from '../../src/embedded/child-process';
 import { connectDatabase, type Database } from '../../src/db';
-import { generateEncryptionKey } from '../../src/crypto/secrets';
 import { startReceiver, type ReceivedRequest, type Receiver } from '../helpers/receiver';
-import { spawnApiProcess, spawnWorkerProcess, type HeraldProcess } from '../helpers/herald-process';
+import { heraldProcessEnv, spawnApiProcess, spawnWorkerProcess, type HeraldProcess } from '../helpers/herald-process';
 import { eventually } from '../helpers/herald';
 import { testTemporalEngine } from '../helpers/engine';
 
@@ -64,20 +63,7 @@ beforeAll(async () => {
     open--;
     return { status: 200, body: 'ok' };
   });
-  env = {
-    PORT: String(apiPort),
-    TEMPORAL_ADDRESS: stack.temporalAddress,
-    MONGODB_URI: `${stack.mongoUriBase}/herald_zero_loss`,
-    HERALD_TASK_QUEUE: 'herald-zero-loss',
-    HERALD_API_KEYS: API_KEY,
-    HERALD_ENCRYPTION_KEY: generateEncryptionKey(),
-    HERALD_ALLOW_PRIVATE_DESTINATIONS: 'true',
-    HERALD_DATA_DIR: dataDir,
-    HERALD_LOG_LEVEL: 'warn',
-    // A left-over event is taken over by the sweeper 2 s after it was stored, looked for every second.
-    HERALD_DISPATCH_SWEEP_INTERVAL: '1s',
-    HERALD_DISPATCH_SWEEP_GRACE: '2s',
-  };
+  env = heraldProcessEnv({ port: apiPort, temporalAddress: stack.temporalAddress!, mongodbUri: `${stack.mongoUriBase}/herald_zero_loss`, taskQueue: 'herald-zero-loss', apiKey: API_KEY, dataDir });
   [api, worker] = await Promise.all([spawnApiProcess(env), spawnWorkerProcess(env)]);
   db = await connectDatabase(env.MONGODB_URI!);
   for (const name of ['a', 'b']) {

@@ -19,9 +19,8 @@ import { startEmbeddedStack, type EmbeddedStack } from '../../src/embedded/stack
 import { freePort } from '../../src/embedded/child-process';
 import { SERVER_SEARCH_ATTRIBUTES } from '../../src/embedded/temporal-real-server';
 import { connectDatabase, type Database } from '../../src/db';
-import { generateEncryptionKey } from '../../src/crypto/secrets';
 import { startReceiver, type Receiver } from '../helpers/receiver';
-import { spawnApiProcess, spawnWorkerProcess, type HeraldProcess } from '../helpers/herald-process';
+import { heraldProcessEnv, spawnApiProcess, spawnWorkerProcess, type HeraldProcess } from '../helpers/herald-process';
 import { eventually } from '../helpers/herald';
 
 const API_KEY = 'production-engine-key-0123456789';
@@ -64,19 +63,7 @@ describe('the production shape: Temporal server on PostgreSQL, FerretDB, the API
       open--;
       return { status: 200, body: 'ok' };
     });
-    env = {
-      PORT: String(apiPort),
-      TEMPORAL_ADDRESS: stack.temporalAddress,
-      MONGODB_URI: `${stack.mongoUriBase}/herald_production`,
-      HERALD_TASK_QUEUE: 'herald-production',
-      HERALD_API_KEYS: API_KEY,
-      HERALD_ENCRYPTION_KEY: generateEncryptionKey(),
-      HERALD_ALLOW_PRIVATE_DESTINATIONS: 'true',
-      HERALD_DATA_DIR: dataDir,
-      HERALD_LOG_LEVEL: 'warn',
-      HERALD_DISPATCH_SWEEP_INTERVAL: '1s',
-      HERALD_DISPATCH_SWEEP_GRACE: '2s',
-    };
+    env = heraldProcessEnv({ port: apiPort, temporalAddress: stack.temporalAddress!, mongodbUri: `${stack.mongoUriBase}/herald_production`, taskQueue: 'herald-production', apiKey: API_KEY, dataDir });
     [api, ...workers] = await Promise.all([spawnApiProcess(env, 120_000), spawnWorkerProcess(env, 120_000), spawnWorkerProcess(env, 120_000)]);
     db = await connectDatabase(env.MONGODB_URI!);
     for (const name of ['a', 'b']) {
