@@ -18,25 +18,9 @@ import { resolveStoredCredential, unresolvedCredentialAttempt } from '../src/del
 import type { CachedWebhook, ConfigView } from '../src/config-cache';
 import { enterGate } from '../src/flow-control/gate';
 import { healthSignal } from '../src/flow-control/circuit';
-import type { NotificationDoc } from '../src/models/notification';
+import type { LoadedNotification } from '../src/models/notification';
 import { emitNotificationFailed } from './operational-events';
 import { clearPendingNotificationFailed, emitsNotificationFailed, notePendingNotificationFailed, notificationFailedKey } from '../src/notification-failed';
-
-/** The notification fields an attempt reads: one indexed read. */
-export const ATTEMPT_PROJECTION = {
-  request: 1,
-  webhookId: 1,
-  eventId: 1,
-  eventType: 1,
-  status: 1,
-  attemptCount: 1,
-  'attempts.idempotencyKey': 1,
-} as const;
-
-export type LoadedNotification = Pick<NotificationDoc, 'request' | 'webhookId' | 'eventId' | 'eventType' | 'status' | 'attemptCount'> & {
-  _id: string;
-  attempts?: Array<{ idempotencyKey: string }>;
-};
 
 export interface AttemptInput {
   notificationId: string;

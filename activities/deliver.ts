@@ -18,7 +18,8 @@ import {
   type DeliverInput,
   type DeliverResult,
 } from '../workflows/shared';
-import { ATTEMPT_PROJECTION, describeFailure, makeAttempt, recordStop, type LoadedNotification } from './attempt';
+import { describeFailure, makeAttempt, recordStop } from './attempt';
+import { ATTEMPT_PROJECTION, type LoadedNotification } from '../src/models/notification';
 
 export { nextDelay } from './attempt';
 

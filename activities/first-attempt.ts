@@ -13,13 +13,17 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { ActivityDeps } from './index';
 import type { FirstAttemptInput, FirstAttemptResult, RecordStopInput } from '../workflows/shared';
 import { isRoundOpen, type DeliveryStatus } from '../workflows/status';
-import { ATTEMPT_PROJECTION, makeAttempt, recordStop, type LoadedNotification } from './attempt';
+import { makeAttempt, recordStop } from './attempt';
+import { ATTEMPT_PROJECTION, type LoadedNotification } from '../src/models/notification';
 import { ensureSnapshot, prepareResult } from './prepare';
+import { currentAccountId } from '../src/accounts/scope';
 
 export function createFirstAttemptActivity(deps: ActivityDeps) {
   return async function firstAttempt(input: FirstAttemptInput): Promise<FirstAttemptResult> {
+    // Stored by this process's fan-out a moment ago: handed over instead of read back (src/delivery/handoff.ts).
+    const handedOver = deps.handoff?.take(currentAccountId(), input.notificationId);
     const [notification, config] = await Promise.all([
-      deps.models.Notification.findById(input.notificationId, ATTEMPT_PROJECTION).lean<LoadedNotification>(),
+      handedOver ?? deps.models.Notification.findById(input.notificationId, ATTEMPT_PROJECTION).lean<LoadedNotification>(),
       deps.configCache.recent(),
     ]);
     if (!notification) throw ApplicationFailure.nonRetryable(`notification ${input.notificationId} does not exist`, 'NotificationGone');

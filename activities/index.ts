@@ -9,6 +9,7 @@ import type { SecretBox } from '../src/crypto/secrets';
 import type { Metrics } from '../src/metrics';
 import type { ConfigCache } from '../src/config-cache';
 import type { EndpointHealth } from '../src/flow-control/endpoint-health';
+import type { NotificationHandoff } from '../src/delivery/handoff';
 import { createPrepareActivity } from './prepare';
 import { createDeliverActivity } from './deliver';
 import { createFirstAttemptActivity, createRecordStopActivity } from './first-attempt';
@@ -34,6 +35,8 @@ export interface ActivityDeps {
   retentionSeconds: number;
   /** Each webhook's circuit breaker and auto-disable, shared through MongoDB (src/flow-control). */
   health: EndpointHealth;
+  /** Notifications this process's fan-out just stored, for first attempts (npm start: API and worker in one process). */
+  handoff?: NotificationHandoff;
 }
 
 export function createActivities(deps: ActivityDeps) {

@@ -16,7 +16,7 @@ import { assertRenderedSize } from '../src/render/request-size';
 import { RETRY_DEFAULTS } from '../src/models/webhook';
 import { destinationHost } from '../src/temporal';
 import type { CachedWebhook } from '../src/config-cache';
-import type { LoadedNotification } from './attempt';
+import type { LoadedNotification } from '../src/models/notification';
 
 export function createPrepareActivity(deps: Pick<ActivityDeps, 'models' | 'userAgent' | 'configCache' | 'resendWindowSeconds'>) {
   return async function prepare(notificationId: string): Promise<PrepareResult> {

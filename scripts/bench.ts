@@ -22,12 +22,12 @@ import { parseArgs } from 'node:util';
 import { Writable } from 'node:stream';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { loadConfig } from '../src/config';
-import { loadSecrets, openConnections, appDeps, withEagerStart } from '../src/runtime';
+import { loadSecrets, openConnections } from '../src/runtime';
+import { startApiAndWorker } from '../src/worker';
 import { createLogger } from '../src/logger';
 import { createMetrics } from '../src/metrics';
 import { createApp } from '../src/app';
 import { listen } from '../src/boot';
-import { startWorker } from '../src/worker';
 import { notificationWorkflowId } from '../workflows/shared';
 import { Report } from './bench/report';
 import { summarize } from './bench/stats';
@@ -127,10 +127,9 @@ async function main(): Promise<void> {
       installQuietTemporalRuntime();
       const bundlePath = path.join(dataDir, 'bundle.js');
       writeFileSync(bundlePath, (await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: silent() })).code);
-      // The same composition as `npm start` (src/main.ts): one config cache, eager workflow starts.
-      const apiDeps = appDeps(config, connections, secrets, logger, metrics);
-      const worker = await startWorker({ config, temporalAddress: stack.temporalAddress!, models: connections.db.models, secretBox: secrets.secretBox, logger, metrics, workflowBundlePath: bundlePath, configCache: apiDeps.configCache });
-      const server = await listen(createApp({ ...apiDeps, temporal: withEagerStart(apiDeps.temporal, worker.connection) }), 0, '127.0.0.1');
+      // The same composition as `npm start` (src/main.ts).
+      const { deps, worker } = await startApiAndWorker({ config, connections, secrets, logger, metrics, temporalAddress: stack.temporalAddress!, workflowBundlePath: bundlePath });
+      const server = await listen(createApp(deps), 0, '127.0.0.1');
       herald = {
         url: server.url,
         apiKey: secrets.apiKeys[0],

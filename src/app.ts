@@ -14,6 +14,7 @@ import type { Models } from './models';
 import type { SecretBox } from './crypto/secrets';
 import type { TemporalHandle } from './temporal';
 import type { ConfigCache } from './config-cache';
+import type { NotificationHandoff } from './delivery/handoff';
 import { apiKeyAuth, scopeToAccount } from './http/auth';
 import { accountsRouter } from './routes/accounts';
 import { errorHandler, notFoundHandler } from './http/error-handler';
@@ -53,6 +54,8 @@ export interface AppDeps {
   userAgent: string;
   /** The newest declared event-type version: a new account's default pin (versioned event types). */
   defaultApiVersion?: () => Promise<string | null>;
+  /** Set where this process also runs the worker (startApiAndWorker in src/worker.ts): stored notifications go to its first attempts. */
+  handoff?: NotificationHandoff;
   /** The Temporal Web UI, when known (the embedded one under `npm start`); overrides config.temporalUiUrl. */
   temporalUiUrl?: string | null;
 }

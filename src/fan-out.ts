@@ -23,6 +23,10 @@ import { destinationHost, startNotificationWorkflow, type TemporalTarget } from 
 import { DUPLICATE_KEY } from './db';
 import { versionedData, type DataFor } from './versioned-data';
 import type { VersionLink } from './models/event-type-version';
+import type { NotificationHandoff } from './delivery/handoff';
+import type { LoadedNotification } from './models/notification';
+import { currentAccountId } from './accounts/scope';
+import { markDispatched } from './dispatch-marks';
 
 export interface FanOutDeps {
   models: Models;
@@ -30,6 +34,8 @@ export interface FanOutDeps {
   temporal: TemporalTarget;
   logger: Logger;
   userAgent: string;
+  /** Set where this process also runs the worker: stored notifications go to its first attempts (src/delivery/handoff.ts). */
+  handoff?: NotificationHandoff;
 }
 
 export type StoredEvent = Pick<EventDoc, 'type' | 'dataJson' | 'entityIds' | 'occurredAt'> & { version?: string | null } & { _id: string; createdAt?: Date | null };
@@ -78,12 +84,19 @@ export async function matchingWebhooks(
 }
 
 /** Creates (idempotently) one notification per matching webhook, with its rendered snapshot. `chain`: the type's versions, when the caller has read them. */
-export async function createNotifications(deps: Pick<FanOutDeps, 'models' | 'configCache' | 'userAgent'>, event: StoredEvent, chain?: VersionLink[], view?: ConfigView): Promise<CreatedNotification[]> {
+export async function createNotifications(
+  deps: Pick<FanOutDeps, 'models' | 'configCache' | 'userAgent' | 'handoff'>,
+  event: StoredEvent,
+  chain?: VersionLink[],
+  view?: ConfigView,
+): Promise<CreatedNotification[]> {
   const { webhooks: targeted, dataFor } = await matchingWebhooks(deps, event, chain, view);
   if (targeted.length === 0) return [];
   const docs = targeted.map((w) => notificationDoc(deps, event, w, dataFor(w)));
   try {
     await deps.models.Notification.insertMany(docs, { ordered: false });
+    // All stored as they are here (none existed): their first attempts need not read them back.
+    deps.handoff?.give(currentAccountId(), docs.map(asStored));
   } catch (err) {
     if (!onlyDuplicateKeys(err)) throw err;
   }
@@ -137,6 +150,21 @@ function notificationDoc(deps: Pick<FanOutDeps, 'userAgent'>, event: StoredEvent
   }
 }
 
+/** What a read of a just-inserted notification returns, for an attempt (the schema's defaults applied). */
+function asStored(doc: ReturnType<typeof notificationDoc>): LoadedNotification {
+  const r = doc.request;
+  return {
+    _id: doc._id,
+    eventId: doc.eventId,
+    eventType: doc.eventType,
+    webhookId: doc.webhookId,
+    status: doc.status,
+    request: r ? { method: r.method, url: r.url, headers: r.headers ?? {}, body: r.body ?? '' } : null,
+    attemptCount: 0,
+    attempts: [],
+  };
+}
+
 export function notificationIdFor(event: { _id: string; createdAt?: Date | null }, webhookId: string): string {
   const time = (event.createdAt ?? new Date()).getTime().toString(36).padStart(9, '0');
   return `ntf_${time}${createHash('sha256').update(`${event._id}\n${webhookId}`).digest('hex').slice(0, 16)}`;
@@ -154,7 +182,7 @@ export async function dispatchEvent(deps: Pick<FanOutDeps, 'models' | 'temporal'
     return false;
   }
   try {
-    await deps.models.Event.updateOne({ _id: eventId }, { $set: { dispatchedAt: new Date(), notificationCount: notifications.length } });
+    await markDispatched(deps.models, eventId, notifications.length);
   } catch (err) {
     // The workflows run; the sweeper will redo this harmless step.
     deps.logger.warn({ err, eventId }, 'could not mark the event dispatched');

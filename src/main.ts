@@ -7,11 +7,11 @@ import path from 'node:path';
 import { loadConfigOrExit, listen, onShutdown } from './boot';
 import { createLogger } from './logger';
 import { startEmbeddedStack, type EmbeddedStack } from './embedded/stack';
-import { appDeps, loadSecrets, openConnections, withEagerStart, type Connections } from './runtime';
+import { loadSecrets, openConnections, type Connections } from './runtime';
 import { createMetrics } from './metrics';
 import { createApp } from './app';
 import { startDispatchSweeper, sweepTiming } from './dispatch-sweeper';
-import { startWorker, type RunningWorker } from './worker';
+import { startApiAndWorker, type RunningWorker } from './worker';
 import { namespaceRetentionSeconds } from './retention';
 import type { RunningServer } from './boot';
 
@@ -88,21 +88,12 @@ async function main(): Promise<void> {
     const metrics = createMetrics({ defaultMetrics: true });
     metrics.observeNotifications(connections.db.models);
 
-    const apiDeps = appDeps(config, connections, secrets, logger, metrics);
-    const worker: RunningWorker = await startWorker({
-      config,
-      temporalAddress: addresses.temporalAddress,
-      models: connections.db.models,
-      secretBox: secrets.secretBox,
-      logger,
-      metrics,
-      configCache: apiDeps.configCache,
-    });
+    const started = await startApiAndWorker({ config, connections, secrets, logger, metrics, temporalAddress: addresses.temporalAddress });
+    const worker: RunningWorker = started.worker;
     cleanup.push(() => worker.shutdown());
 
-    // The API and the worker share this process: starts are eager (see withEagerStart).
     const uiUrl = config.temporalUiUrl ?? stack?.temporalUiUrl ?? null;
-    const deps = { ...apiDeps, temporal: withEagerStart(apiDeps.temporal, worker.connection), temporalUiUrl: uiUrl };
+    const deps = { ...started.deps, temporalUiUrl: uiUrl };
     const sweeper = startDispatchSweeper(deps, sweepTiming(config));
     cleanup.push(async () => sweeper.stop());
     const server: RunningServer = await listen(createApp(deps), config.port);

@@ -16,9 +16,11 @@ import type { Metrics } from './metrics';
 import type { Models } from './models';
 import type { SecretBox } from './crypto/secrets';
 import { createGuardedConnector } from './delivery/destination';
-import { USER_AGENT } from './runtime';
+import { appDeps, USER_AGENT, withEagerStart, type Connections, type Secrets } from './runtime';
+import type { AppDeps } from './app';
 import { WORKFLOW_BUNDLE_PATH } from './paths';
 import { createConfigCache, type ConfigCache } from './config-cache';
+import { createNotificationHandoff, type NotificationHandoff } from './delivery/handoff';
 import { ensurePurgeSchedule } from './purge-schedule';
 
 export interface WorkerDeps {
@@ -32,6 +34,8 @@ export interface WorkerDeps {
   workflowBundlePath?: string;
   /** Shared with the API in one process (npm start); otherwise the worker makes its own. */
   configCache?: ConfigCache;
+  /** Shared with the API in one process: the notifications its fan-out stored, for first attempts. */
+  handoff?: NotificationHandoff;
   /** Overrides for tests (e.g. fewer concurrent tasks). */
   options?: Partial<WorkerOptions>;
 }
@@ -91,6 +95,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
       configCache,
       resendWindowSeconds: deps.config.resendWindowSeconds,
       retentionSeconds: deps.config.retentionSeconds,
+      handoff: deps.handoff,
       health: createEndpointHealth({
         models: deps.models,
         logger: deps.logger,
@@ -131,6 +136,36 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
       await done;
     },
   };
+}
+
+/**
+ * `npm start`'s shape: the API and the worker in one process (src/main.ts; the bench runs the
+ * same). They share the configuration cache and the notification handoff (src/delivery/handoff.ts:
+ * the fan-out's stored notifications go straight to the first attempts), and starts are eager, so
+ * a notification's first workflow task runs here without a trip through the task queue.
+ */
+export async function startApiAndWorker(a: {
+  config: Readonly<Config>;
+  connections: Connections;
+  secrets: Secrets;
+  logger: Logger;
+  metrics: Metrics;
+  temporalAddress: string;
+  workflowBundlePath?: string;
+}): Promise<{ deps: AppDeps; worker: RunningWorker }> {
+  const apiDeps = { ...appDeps(a.config, a.connections, a.secrets, a.logger, a.metrics), handoff: createNotificationHandoff() };
+  const worker = await startWorker({
+    config: a.config,
+    temporalAddress: a.temporalAddress,
+    models: a.connections.db.models,
+    secretBox: a.secrets.secretBox,
+    logger: a.logger,
+    metrics: a.metrics,
+    workflowBundlePath: a.workflowBundlePath,
+    configCache: apiDeps.configCache,
+    handoff: apiDeps.handoff,
+  });
+  return { deps: { ...apiDeps, temporal: withEagerStart(apiDeps.temporal, worker.connection) }, worker };
 }
 
 /**

@@ -96,3 +96,19 @@ export type NotificationModel = Model<NotificationDoc>;
 export function notificationModel(conn: Connection): NotificationModel {
   return conn.model<NotificationDoc>('Notification', notificationSchema, 'notifications');
 }
+
+/** The notification fields an attempt reads: one indexed read. */
+export const ATTEMPT_PROJECTION = {
+  request: 1,
+  webhookId: 1,
+  eventId: 1,
+  eventType: 1,
+  status: 1,
+  attemptCount: 1,
+  'attempts.idempotencyKey': 1,
+} as const;
+
+export type LoadedNotification = Pick<NotificationDoc, 'request' | 'webhookId' | 'eventId' | 'eventType' | 'status' | 'attemptCount'> & {
+  _id: string;
+  attempts?: Array<{ idempotencyKey: string }>;
+};

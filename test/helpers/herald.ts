@@ -15,6 +15,7 @@ import { createSecretBox, generateEncryptionKey, parseEncryptionKey } from '../.
 import { startWorker, type RunningWorker } from '../../src/worker';
 import { startReceiver, type Receiver, type Responder } from './receiver';
 import { createConfigCache } from '../../src/config-cache';
+import { createNotificationHandoff } from '../../src/delivery/handoff';
 import { USER_AGENT } from '../../src/runtime';
 import { newestDeclaredVersion } from '../../src/models/event-type-version';
 
@@ -68,6 +69,8 @@ export async function startTestHerald(opts: { env?: Record<string, string>; work
     apiKeys: config.apiKeys,
     urlSigningKey: randomBytes(32),
     configCache: createConfigCache(db.models),
+    // As under npm start (startApiAndWorker in src/worker.ts): the API and the worker share this process.
+    handoff: createNotificationHandoff(),
     userAgent: USER_AGENT,
     defaultApiVersion: () => newestDeclaredVersion(db.models.EventTypeVersion),
   };
@@ -107,6 +110,7 @@ export async function startTestHerald(opts: { env?: Record<string, string>; work
         logger,
         metrics,
         workflowBundlePath: process.env.HERALD_TEST_BUNDLE,
+        handoff: deps.handoff,
       });
       return herald.worker;
     },
