@@ -137,6 +137,49 @@ const SCENARIOS: Scenario[] = [
       return handle;
     },
   },
+  // The first-attempt path (workflows/notification.ts, patch `first-attempt`): what every execution
+  // started since issue 8 runs. Each stays open for the resend window, so each history ends mid-run.
+  {
+    name: 'open-sent-first-attempt',
+    what: 'first-attempt path: the firstAttempt local activity answered 200: sent, open for the resend window',
+    async run(ctx) {
+      const { handle } = await notify(ctx, '/open-first', {}, () => 200);
+      await settled(handle, (s) => s.status === 'sent' && s.attempts === 1);
+      return handle;
+    },
+  },
+  {
+    name: 'open-retried-then-sent',
+    what: 'first-attempt path: first attempt 500, a timer, the deliver activity 500 then 200: sent, open',
+    async run(ctx) {
+      const { handle } = await notify(ctx, '/open-flaky', { retry: { maxAttempts: 5, ...SHORT } }, (n) => (n < 2 ? 500 : 200));
+      await settled(handle, (s) => s.status === 'sent' && s.attempts === 3);
+      return handle;
+    },
+  },
+  {
+    name: 'open-sent-then-resent',
+    what: 'first-attempt path: sent at once, then a resend signal answered 200 (a second, manual attempt): open',
+    async run(ctx) {
+      const { handle } = await notify(ctx, '/open-resent', {}, () => 200);
+      await settled(handle, (s) => s.status === 'sent' && s.attempts === 1);
+      await handle.signal('resend', { reason: 'recorded fixture' });
+      await settled(handle, (s) => s.manualResends === 1 && s.attempts === 2 && s.status === 'sent');
+      return handle;
+    },
+  },
+  {
+    name: 'open-stopped-in-backoff',
+    what: 'first-attempt path: first attempt 503, waiting an hour; the webhook disabled: stop signal, recordStop, cancelled, open',
+    async run(ctx) {
+      const { handle } = await notify(ctx, '/open-stopped', { retry: LONG_BACKOFF }, () => 503);
+      await settled(handle, (s) => s.status === 'retrying' && s.attempts === 1);
+      const webhookId = (await ctx.h.models.Notification.findOne({ workflowId: handle.workflowId }).lean())!.webhookId;
+      expectStatus(await ctx.h.api('PATCH', `/v1/webhooks/${webhookId}`, { enabled: false }), 200);
+      await settled(handle, (s) => s.status === 'cancelled');
+      return handle;
+    },
+  },
   {
     name: 'bulk-resend',
     what: 'POST /v1/notifications/resend of three failed notifications: the bulk-resend workflow, completed',
