@@ -36,6 +36,14 @@ function start(file: string, env: NodeJS.ProcessEnv): HeraldProcess & { stdout: 
   };
 }
 
+/** SIGKILLs those of these processes that still run and waits until each has exited; one never started (undefined) is passed over. */
+export async function killProcesses(processes: Array<HeraldProcess | undefined>): Promise<void> {
+  for (const p of processes) {
+    if (p && p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+    await p?.exited();
+  }
+}
+
 /**
  * Rejects when the process exits before `ready` settles, or after `timeoutMs`, with its output;
  * a process that did not get ready is killed (no orphan).

@@ -23,7 +23,8 @@ import { startEmbeddedStack, type EmbeddedStack } from '../../src/embedded/stack
 import { freePort } from '../../src/embedded/child-process';
 import { connectDatabase, type Database } from '../../src/db';
 import { startReceiver, type ReceivedRequest, type Receiver } from '../helpers/receiver';
-import { heraldProcessEnv, spawnApiProcess, spawnWorkerProcess, type HeraldProcess } from '../helpers/herald-process';
+import { heraldProcessEnv, killProcesses, spawnApiProcess, spawnWorkerProcess, type HeraldProcess } from '../helpers/herald-process';
+import { apiClient, type ApiClient } from '../helpers/api-client';
 import { eventually } from '../helpers/herald';
 import { testTemporalEngine } from '../helpers/engine';
 
@@ -45,6 +46,7 @@ let receiver: Receiver;
 let env: NodeJS.ProcessEnv & { PORT: string };
 let api: HeraldProcess & { url: string };
 let worker: HeraldProcess;
+let client: ApiClient;
 /** Requests the receiver is answering right now. */
 let open = 0;
 
@@ -64,10 +66,11 @@ beforeAll(async () => {
     return { status: 200, body: 'ok' };
   });
   env = heraldProcessEnv({ port: apiPort, temporalAddress: stack.temporalAddress!, mongodbUri: `${stack.mongoUriBase}/herald_zero_loss`, taskQueue: 'herald-zero-loss', apiKey: API_KEY, dataDir });
+  client = apiClient(`http://127.0.0.1:${env.PORT}`, API_KEY);
   [api, worker] = await Promise.all([spawnApiProcess(env), spawnWorkerProcess(env)]);
   db = await connectDatabase(env.MONGODB_URI!);
   for (const name of ['a', 'b']) {
-    const res = await request('POST', '/v1/webhooks', {
+    const res = await client.request('POST', '/v1/webhooks', {
       name: `zero-loss ${name}`,
       eventTypes: ['zero.loss'],
       url: `${receiver.url}/${name}`,
@@ -80,31 +83,12 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  for (const p of [api, worker]) {
-    if (p && p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
-    await p?.exited();
-  }
+  await killProcesses([api, worker]);
   await db?.close();
   await receiver?.close();
   await stack?.stop();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
-
-/** One request to the API; null when it got no answer at all (refused, reset, timed out). */
-async function request(method: string, route: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any } | null> {
-  try {
-    const res = await fetch(`http://127.0.0.1:${env.PORT}${route}`, {
-      method,
-      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json', ...headers },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(30_000),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : null };
-  } catch {
-    return null;
-  }
-}
 
 interface EventAnswer {
   id: string;
@@ -122,18 +106,7 @@ interface PostedEvent {
 
 /** Posts until a 2xx; no answer or a 5xx is retried with the same Idempotency-Key. */
 async function postUntilAccepted(e: PostedEvent): Promise<void> {
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    const res = await request('POST', '/v1/events', e.body, { 'idempotency-key': e.key });
-    if (res && res.status >= 200 && res.status < 300) {
-      e.answer = res.body;
-      return;
-    }
-    if (res && res.status < 500) throw new Error(`event ${e.key}: ${res.status} ${JSON.stringify(res.body)}`);
-    e.failures++;
-    if (Date.now() > deadline) throw new Error(`event ${e.key} was never accepted; last answer ${JSON.stringify(res)}`);
-    await delay(200); // the client's own back-off before it tries again
-  }
+  e.answer = await client.postUntilAccepted(e.key, e.body, { timeoutMs: 90_000, onFailure: () => e.failures++ });
 }
 
 interface Kill {
@@ -225,7 +198,7 @@ async function burstWithKill(target: Killable) {
   // notifications, the ones the first answer listed (it lists none if its fan-out was cut off).
   const repeats = new Map<string, EventAnswer>();
   await inLanes(events, async (e) => {
-    const res = await request('POST', '/v1/events', e.body, { 'idempotency-key': e.key });
+    const res = await client.request('POST', '/v1/events', e.body, { 'idempotency-key': e.key });
     expect(res?.status).toBe(200);
     repeats.set(e.key, res!.body);
   });

@@ -20,7 +20,8 @@ import { freePort } from '../../src/embedded/child-process';
 import { SERVER_SEARCH_ATTRIBUTES } from '../../src/embedded/temporal-real-server';
 import { connectDatabase, type Database } from '../../src/db';
 import { startReceiver, type Receiver } from '../helpers/receiver';
-import { heraldProcessEnv, spawnApiProcess, spawnWorkerProcess, type HeraldProcess } from '../helpers/herald-process';
+import { heraldProcessEnv, killProcesses, spawnApiProcess, spawnWorkerProcess, type HeraldProcess } from '../helpers/herald-process';
+import { apiClient, type ApiClient } from '../helpers/api-client';
 import { eventually } from '../helpers/herald';
 
 const API_KEY = 'production-engine-key-0123456789';
@@ -38,6 +39,7 @@ let receiver: Receiver;
 let env: NodeJS.ProcessEnv & { PORT: string };
 let api: HeraldProcess & { url: string };
 let workers: HeraldProcess[] = [];
+let client: ApiClient;
 let open = 0;
 
 describe('the production shape: Temporal server on PostgreSQL, FerretDB, the API and two workers', () => {
@@ -64,10 +66,11 @@ describe('the production shape: Temporal server on PostgreSQL, FerretDB, the API
       return { status: 200, body: 'ok' };
     });
     env = heraldProcessEnv({ port: apiPort, temporalAddress: stack.temporalAddress!, mongodbUri: `${stack.mongoUriBase}/herald_production`, taskQueue: 'herald-production', apiKey: API_KEY, dataDir });
+    client = apiClient(`http://127.0.0.1:${env.PORT}`, API_KEY);
     [api, ...workers] = await Promise.all([spawnApiProcess(env, 120_000), spawnWorkerProcess(env, 120_000), spawnWorkerProcess(env, 120_000)]);
     db = await connectDatabase(env.MONGODB_URI!);
     for (const name of ['a', 'b']) {
-      const res = await request('POST', '/v1/webhooks', {
+      const res = await client.request('POST', '/v1/webhooks', {
         name: `production ${name}`,
         eventTypes: ['production.burst'],
         url: `${receiver.url}/${name}`,
@@ -79,10 +82,7 @@ describe('the production shape: Temporal server on PostgreSQL, FerretDB, the API
   }, 900_000);
 
   afterAll(async () => {
-    for (const p of [api, ...workers]) {
-      if (p && p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
-      await p?.exited();
-    }
+    await killProcesses([api, ...workers]);
     await db?.close();
     await receiver?.close();
     await stack?.stop();
@@ -171,29 +171,7 @@ describe('the production shape: Temporal server on PostgreSQL, FerretDB, the API
   }, 600_000);
 });
 
-async function request(method: string, route: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any } | null> {
-  try {
-    const res = await fetch(`http://127.0.0.1:${env.PORT}${route}`, {
-      method,
-      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json', ...headers },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(30_000),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : null };
-  } catch {
-    return null;
-  }
-}
-
 /** Posts until a 2xx (no answer or a 5xx promised nothing: the same Idempotency-Key again). */
 async function postUntilAccepted(key: string, body: unknown): Promise<string> {
-  const deadline = Date.now() + 180_000;
-  for (;;) {
-    const res = await request('POST', '/v1/events', body, { 'idempotency-key': key });
-    if (res && res.status >= 200 && res.status < 300) return String(res.body.id);
-    if (res && res.status < 500) throw new Error(`event ${key}: ${res.status} ${JSON.stringify(res.body)}`);
-    if (Date.now() > deadline) throw new Error(`event ${key} was never accepted; last answer ${JSON.stringify(res)}`);
-    await delay(200);
-  }
+  return String((await client.postUntilAccepted(key, body, { timeoutMs: 180_000 })).id);
 }
