@@ -54,3 +54,24 @@ export const see = {
   checked: (loc: Locator, checked: boolean, timeoutMs = 10_000) => until(`${loc} checked=${checked}`, () => loc.isChecked(), (v) => v === checked, timeoutMs),
   url: (page: Page, re: RegExp, timeoutMs = 10_000) => until(`the URL to match ${re}`, async () => page.url(), (v) => re.test(String(v)), timeoutMs),
 };
+
+/** A new page on the console at `baseUrl`, signed in with `key`: resolves once the Overview shows. */
+export async function signInToConsole(browser: Browser, baseUrl: string, key: string): Promise<Page> {
+  const page = await browser.newPage();
+  await page.goto(`${baseUrl}/console`);
+  await page.getByLabel('API key').fill(key);
+  await page.keyboard.press('Enter');
+  await see.visible(page.getByRole('heading', { name: 'Overview' }));
+  return page;
+}
+
+/**
+ * Follows the nav link `screen` (e.g. 'Webhooks') to its list and returns the texts of the list's
+ * rows, once its heading and the table (or the muted paragraph of an empty list) show.
+ */
+export async function consoleListRows(page: Page, screen: string): Promise<string[]> {
+  await page.getByRole('link', { name: screen, exact: true }).click();
+  await see.visible(page.getByRole('heading', { name: screen }));
+  await see.visible(page.locator('main table.list tbody tr, main p.muted').first());
+  return page.locator('main table.list tbody tr').allTextContents();
+}

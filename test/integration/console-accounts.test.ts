@@ -5,7 +5,7 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { TEST_API_KEY, useHeraldAndReceiver } from '../helpers/herald';
-import { launchBrowser, see } from '../helpers/browser';
+import { consoleListRows, launchBrowser, see, signInToConsole } from '../helpers/browser';
 
 const { h, receiver } = useHeraldAndReceiver();
 let browser: Browser;
@@ -27,27 +27,12 @@ afterAll(async () => {
   await browser?.close();
 });
 
-async function signIn(key: string) {
-  page = await browser.newPage();
-  await page.goto(`${h.url}/console`);
-  await page.getByLabel('API key').fill(key);
-  await page.keyboard.press('Enter');
-  await see.visible(page.getByRole('heading', { name: 'Overview' }));
-}
-
-async function webhookNames(): Promise<string[]> {
-  await page.getByRole('link', { name: 'Webhooks', exact: true }).click();
-  await see.visible(page.getByRole('heading', { name: 'Webhooks' }));
-  await see.visible(page.locator('main table.list tbody tr, main p.muted').first());
-  return page.locator('main table.list tbody tr').allTextContents();
-}
-
 test("an account key sees its account's name and webhooks, never another account's", async () => {
   const [alpha, beta] = tenants;
-  await signIn(alpha.key);
+  page = await signInToConsole(browser, h.url, alpha.key);
   await see.text(page.locator('#account .account'), alpha.name);
   expect(await page.locator('#account select').count()).toBe(0);
-  const rows = await webhookNames();
+  const rows = await consoleListRows(page, 'Webhooks');
   expect(rows.join('\n')).toContain('Alpha Bank hook');
   expect(rows.join('\n')).not.toContain('Beta Bank hook');
   // Even a deep link to the other account's webhook shows nothing of it.
@@ -60,18 +45,18 @@ test("an account key sees its account's name and webhooks, never another account
 
 test('an admin key picks the account: each one shows only its own webhooks', async () => {
   const [alpha, beta] = tenants;
-  await signIn(TEST_API_KEY);
+  page = await signInToConsole(browser, h.url, TEST_API_KEY);
   const picker = page.getByLabel('Account');
   await see.visible(picker);
   expect(await picker.locator('option').allTextContents()).toEqual(expect.arrayContaining(['Alpha Bank', 'Beta Bank']));
   await picker.selectOption(beta.id);
   await see.visible(page.getByRole('heading', { name: 'Overview' }));
-  let rows = (await webhookNames()).join('\n');
+  let rows = (await consoleListRows(page, 'Webhooks')).join('\n');
   expect(rows).toContain('Beta Bank hook');
   expect(rows).not.toContain('Alpha Bank hook');
   await page.getByLabel('Account').selectOption(alpha.id);
   await see.visible(page.getByRole('heading', { name: 'Overview' }));
-  rows = (await webhookNames()).join('\n');
+  rows = (await consoleListRows(page, 'Webhooks')).join('\n');
   expect(rows).toContain('Alpha Bank hook');
   expect(rows).not.toContain('Beta Bank hook');
   expect(await page.evaluate('sessionStorage.getItem("herald.account")')).toBe(alpha.id);

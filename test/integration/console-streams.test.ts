@@ -7,7 +7,7 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { TEST_API_KEY, useHeraldAndReceiver } from '../helpers/herald';
-import { launchBrowser, see } from '../helpers/browser';
+import { consoleListRows, launchBrowser, see, signInToConsole } from '../helpers/browser';
 import { openStream, commit, type TestStream } from '../helpers/stream-client';
 
 const { h } = useHeraldAndReceiver({ worker: false });
@@ -42,21 +42,6 @@ afterAll(async () => {
   await browser?.close();
 });
 
-async function signIn(key: string) {
-  page = await browser.newPage();
-  await page.goto(`${h.url}/console`);
-  await page.getByLabel('API key').fill(key);
-  await page.keyboard.press('Enter');
-  await see.visible(page.getByRole('heading', { name: 'Overview' }));
-}
-
-async function streamsRows(): Promise<string[]> {
-  await page.getByRole('link', { name: 'Streams', exact: true }).click();
-  await see.visible(page.getByRole('heading', { name: 'Streams' }));
-  await see.visible(page.locator('main table.list tbody tr, main p.muted').first());
-  return page.locator('main table.list tbody tr').allTextContents();
-}
-
 /** The partition table's cells, row by row. */
 const partitionCells = () => page.locator('main table[aria-label="Lag per partition"] tbody tr').evaluateAll((rows) => rows.map((r) => [...r.children].map((c) => c.textContent?.trim())));
 
@@ -64,9 +49,9 @@ test('an account key sees its subscriptions with streams open and lag, and each 
   const { alpha, beta } = tenants;
   stream = await openStream(h.url, alpha.key, alpha.sub, 'batch_limit=100&batch_flush_timeout=0.1');
   await stream.untilEvents(12);
-  await signIn(alpha.key);
+  page = await signInToConsole(browser, h.url, alpha.key);
 
-  const rows = await streamsRows();
+  const rows = await consoleListRows(page, 'Streams');
   expect(rows).toHaveLength(1);
   expect(rows[0]).toContain('alpha-ledger');
   expect(rows[0]).toContain('alpha.booked');
@@ -98,13 +83,13 @@ test('an account key sees its subscriptions with streams open and lag, and each 
 
 test('an admin key picks the account; a long list pages with Load more', async () => {
   const { alpha, beta } = tenants;
-  await signIn(TEST_API_KEY);
+  page = await signInToConsole(browser, h.url, TEST_API_KEY);
   // Switch accounts from another screen than the overview, so that the overview's heading says the switch is done
   // (switching on the overview re-renders it, and a late render can land over the next screen).
-  await streamsRows();
+  await consoleListRows(page, 'Streams');
   await page.getByLabel('Account').selectOption(beta.id);
   await see.visible(page.getByRole('heading', { name: 'Overview' }));
-  let rows = await streamsRows();
+  let rows = await consoleListRows(page, 'Streams');
   expect(rows).toHaveLength(50);
   expect(rows.join('\n')).not.toContain('beta-warehouse');
   expect(rows.join('\n')).not.toContain('alpha-ledger');
@@ -117,7 +102,7 @@ test('an admin key picks the account; a long list pages with Load more', async (
 
   await page.getByLabel('Account').selectOption(alpha.id);
   await see.visible(page.getByRole('heading', { name: 'Overview' }));
-  rows = await streamsRows();
+  rows = await consoleListRows(page, 'Streams');
   expect(rows).toHaveLength(1);
   expect(rows[0]).toContain('alpha-ledger');
   await page.close();
