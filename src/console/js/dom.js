@@ -89,6 +89,35 @@ export function headersTable(headers, caption) {
     h('tbody', {}, rows.map(([k, v]) => h('tr', {}, h('th', { scope: 'row' }, k), h('td', {}, h('code', {}, String(v)))))));
 }
 
+/**
+ * A list table paged with "Load more": fetchPage(cursor) resolves to an API page ({ data, nextCursor },
+ * cursor null for the first), row(item) makes one <tr>; `empty` is the muted text when the list has
+ * no rows at all, and an error shows below the table. Returns the elements to render (the table,
+ * the message box, the button) and load(), which appends the next page (await it for the first).
+ */
+export function pagedTable({ label, columns, fetchPage, row, empty }) {
+  const tbody = h('tbody');
+  const more = h('button', { type: 'button', class: 'secondary', hidden: true }, 'Load more');
+  const out = h('div');
+  let cursor = null;
+  const load = async () => {
+    try {
+      const page = await fetchPage(cursor);
+      tbody.append(...page.data.map((item) => row(item)));
+      cursor = page.nextCursor;
+      more.hidden = !cursor;
+      if (!tbody.children.length) out.replaceChildren(h('p', { class: 'muted' }, empty));
+    } catch (err) {
+      out.replaceChildren(errorBox(err));
+    }
+  };
+  more.addEventListener('click', load);
+  const table = h('table', { class: 'list', 'aria-label': label },
+    h('thead', {}, h('tr', {}, columns.map((t) => h('th', { scope: 'col' }, t)))),
+    tbody);
+  return { elements: [table, out, more], load };
+}
+
 /** Polls fn every intervalMs until it returns true or the view changed (the hash moved on). */
 export function pollWhile(fn, intervalMs = 1000) {
   const hash = location.hash;

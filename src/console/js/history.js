@@ -1,7 +1,7 @@
 // The communication history: filters, bulk resend with progress, and one notification's page
 // with the exact request, every attempt and its response, Resend, and its Temporal workflow.
 import { api, query } from './api.js';
-import { h, field, select, render, flash, errorBox, formatDate, statusBadge, headersTable, prettyBody, pollWhile } from './dom.js';
+import { h, field, select, render, flash, errorBox, formatDate, statusBadge, headersTable, prettyBody, pollWhile, pagedTable } from './dom.js';
 
 const FILTERS = ['status', 'webhookId', 'eventType', 'entityId', 'since', 'until'];
 const STATUSES = ['pending', 'retrying', 'sent', 'failed', 'cancelled'];
@@ -41,40 +41,27 @@ export async function historyView(q) {
     })}`;
   });
 
-  const tbody = h('tbody');
-  const more = h('button', { type: 'button', class: 'secondary', hidden: true }, 'Load more');
-  const out = h('div');
-  let cursor = null;
-  const load = async () => {
-    try {
-      const page = await api('GET', `/v1/notifications${query({ ...filters, cursor, limit: 50 })}`);
-      tbody.append(...page.data.map((n) => h('tr', {},
-        h('td', {}, h('a', { href: `#/notifications/${encodeURIComponent(n.id)}` }, formatDate(n.createdAt))),
-        h('td', {}, statusBadge(n.status)),
-        h('td', {}, n.eventType),
-        h('td', {}, n.webhookName ?? names.get(n.webhookId) ?? n.webhookId),
-        h('td', {}, n.request ? h('code', {}, `${n.request.method} ${n.request.url}`) : '—'),
-        h('td', { class: 'num' }, n.attemptCount))));
-      cursor = page.nextCursor;
-      more.hidden = !cursor;
-      if (!tbody.children.length) out.replaceChildren(h('p', { class: 'muted' }, 'No notifications match.'));
-    } catch (err) {
-      out.replaceChildren(errorBox(err));
-    }
-  };
-  more.addEventListener('click', load);
+  const list = pagedTable({
+    label: 'Notifications, newest first',
+    columns: ['Created', 'Status', 'Event type', 'Webhook', 'Request', 'Attempts'],
+    fetchPage: (cursor) => api('GET', `/v1/notifications${query({ ...filters, cursor, limit: 50 })}`),
+    row: (n) => h('tr', {},
+      h('td', {}, h('a', { href: `#/notifications/${encodeURIComponent(n.id)}` }, formatDate(n.createdAt))),
+      h('td', {}, statusBadge(n.status)),
+      h('td', {}, n.eventType),
+      h('td', {}, n.webhookName ?? names.get(n.webhookId) ?? n.webhookId),
+      h('td', {}, n.request ? h('code', {}, `${n.request.method} ${n.request.url}`) : '—'),
+      h('td', { class: 'num' }, n.attemptCount)),
+    empty: 'No notifications match.',
+  });
 
   render(
     h('h1', {}, 'Communication history'),
     form,
     bulkResendPanel(filters),
-    h('table', { class: 'list', 'aria-label': 'Notifications, newest first' },
-      h('thead', {}, h('tr', {}, ['Created', 'Status', 'Event type', 'Webhook', 'Request', 'Attempts'].map((t) => h('th', { scope: 'col' }, t)))),
-      tbody),
-    out,
-    more,
+    list.elements,
   );
-  await load();
+  await list.load();
 }
 
 /** Resend everything the current filters match, as a job; its progress is polled. */

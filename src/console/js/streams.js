@@ -3,46 +3,33 @@
 // while the page is shown and the tab visible (each refresh reads the log's ends: not every second).
 // Read-only: consumers create subscriptions and commit through the API.
 import { api, query } from './api.js';
-import { h, render, errorBox, formatDate, pollWhile } from './dom.js';
+import { h, render, errorBox, formatDate, pollWhile, pagedTable } from './dom.js';
 
 const REFRESH_MS = 5000;
 const types = (eventTypes) => h('span', { class: 'chips' }, eventTypes.map((t) => h('code', { class: 'chip' }, t)));
 
 export async function streamsView() {
-  const tbody = h('tbody');
-  const more = h('button', { type: 'button', class: 'secondary', hidden: true }, 'Load more');
-  const out = h('div');
-  let cursor = null;
-  const load = async () => {
-    try {
-      const page = await api('GET', `/v1/subscriptions${query({ cursor, limit: 50 })}`);
-      tbody.append(...page.data.map((s) => h('tr', {},
-        h('th', { scope: 'row' }, h('a', { href: `#/streams/${encodeURIComponent(s.id)}` }, s.owningApplication)),
-        h('td', {}, types(s.eventTypes)),
-        h('td', {}, s.consumerGroup),
-        h('td', { class: 'num' }, s.openStreams),
-        h('td', { class: `num ${s.lag > 0 ? 'warn' : ''}` }, s.lag),
-        h('td', {}, formatDate(s.createdAt)))));
-      cursor = page.nextCursor;
-      more.hidden = !cursor;
-      if (!tbody.children.length) out.replaceChildren(h('p', { class: 'muted' }, 'No stream subscriptions yet: a consumer creates one with POST /v1/subscriptions.'));
-    } catch (err) {
-      out.replaceChildren(errorBox(err));
-    }
-  };
-  more.addEventListener('click', load);
+  const list = pagedTable({
+    label: 'Stream subscriptions, newest first',
+    columns: ['Owning application', 'Event types', 'Consumer group', 'Streams open', 'Lag', 'Created'],
+    fetchPage: (cursor) => api('GET', `/v1/subscriptions${query({ cursor, limit: 50 })}`),
+    row: (s) => h('tr', {},
+      h('th', { scope: 'row' }, h('a', { href: `#/streams/${encodeURIComponent(s.id)}` }, s.owningApplication)),
+      h('td', {}, types(s.eventTypes)),
+      h('td', {}, s.consumerGroup),
+      h('td', { class: 'num' }, s.openStreams),
+      h('td', { class: `num ${s.lag > 0 ? 'warn' : ''}` }, s.lag),
+      h('td', {}, formatDate(s.createdAt))),
+    empty: 'No stream subscriptions yet: a consumer creates one with POST /v1/subscriptions.',
+  });
 
   render(
     h('h1', {}, 'Streams'),
     h('p', {}, 'Subscriptions of the Streaming API: consumers pull the account\'s events in batches and commit cursors. ',
       'Lag is the number of events in the log past the committed cursors (events of every type: committing keep-alives passes those a subscription does not want).'),
-    h('table', { class: 'list', 'aria-label': 'Stream subscriptions, newest first' },
-      h('thead', {}, h('tr', {}, ['Owning application', 'Event types', 'Consumer group', 'Streams open', 'Lag', 'Created'].map((t) => h('th', { scope: 'col' }, t)))),
-      tbody),
-    out,
-    more,
+    list.elements,
   );
-  await load();
+  await list.load();
 }
 
 function partitionRows(partitions) {
