@@ -71,7 +71,8 @@ export async function signInToConsole(browser: Browser, baseUrl: string, key: st
  */
 export async function consoleListRows(page: Page, screen: string): Promise<string[]> {
   await page.getByRole('link', { name: screen, exact: true }).click();
-  await see.visible(page.getByRole('heading', { name: screen }));
+  // The screen's own title (h1, exact): the overview still shown has an h2 "Webhooks at a glance".
+  await see.visible(page.getByRole('heading', { name: screen, exact: true, level: 1 }));
   await see.visible(page.locator('main table.list tbody tr, main p.muted').first());
   return page.locator('main table.list tbody tr').allTextContents();
 }

@@ -4,7 +4,7 @@
  * an account picker and sees each account's webhooks only while that account is picked.
  */
 import type { Browser, Page } from 'playwright-core';
-import { TEST_API_KEY, useHeraldAndReceiver } from '../helpers/herald';
+import { eventually, TEST_API_KEY, useHeraldAndReceiver } from '../helpers/herald';
 import { consoleListRows, launchBrowser, see, signInToConsole } from '../helpers/browser';
 
 const { h, receiver } = useHeraldAndReceiver();
@@ -60,5 +60,34 @@ test('an admin key picks the account: each one shows only its own webhooks', asy
   expect(rows).toContain('Alpha Bank hook');
   expect(rows).not.toContain('Beta Bank hook');
   expect(await page.evaluate('sessionStorage.getItem("herald.account")')).toBe(alpha.id);
+  await page.close();
+});
+
+test('a screen left before its answers came never renders over the next one', async () => {
+  const [alpha] = tenants;
+  page = await signInToConsole(browser, h.url, TEST_API_KEY);
+  // Hold the overview's statistics (asked with `since`; the Webhooks screen asks without): switching
+  // accounts starts an overview whose answer comes late.
+  const overviewStats = (url: URL) => url.pathname.endsWith('/v1/stats/webhooks') && url.searchParams.has('since');
+  const held: Array<() => Promise<void>> = [];
+  await page.route(overviewStats, (r) => {
+    held.push(() => r.continue());
+  });
+  await page.getByLabel('Account').selectOption(alpha.id);
+  await eventually(async () => held.length > 0, 10_000, "the new overview asking for its statistics");
+  const rows = (await consoleListRows(page, 'Webhooks')).join('\n');
+  expect(rows).toContain('Alpha Bank hook');
+
+  // Now the overview's answer arrives, after the Webhooks screen rendered.
+  const answered = page.waitForResponse((res) => overviewStats(new URL(res.url())));
+  for (const release of held) await release();
+  await answered;
+  await page.unroute(overviewStats);
+  // What must not happen has no event to await: give the page's event loop the turns in which the
+  // overview would render (without the guard it does, within a few milliseconds).
+  await page.evaluate(() => new Promise((r) => setTimeout(r, 200)));
+  expect(await page.getByRole('heading', { name: 'Overview' }).count()).toBe(0);
+  await see.visible(page.getByRole('heading', { name: 'Webhooks' }));
+  expect((await page.locator('main table.list tbody tr').allTextContents()).join('\n')).toContain('Alpha Bank hook');
   await page.close();
 });
