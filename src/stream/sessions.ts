@@ -15,11 +15,13 @@ export function tooManyStreams(): HeraldError {
   return new HeraldError(409, ErrorCodes.conflict, `This subscription already has ${STREAM_PARTITIONS} streams, one per partition: no partition is left for another`);
 }
 
+/** The sessions that are live: not closed, lease not expired. The one rule, for one subscription or several. */
+export function liveSessionFilter(subscriptionId: string | { $in: string[] }, leaseMs: number, now = Date.now()) {
+  return { subscriptionId, closedAt: null, heartbeatAt: { $gt: new Date(now - leaseMs) } };
+}
+
 export async function liveStreams(models: SessionModels, subscriptionId: string, leaseMs: number, now = Date.now()): Promise<LiveStream[]> {
-  const docs = await models.StreamSession.find(
-    { subscriptionId, closedAt: null, heartbeatAt: { $gt: new Date(now - leaseMs) } },
-    { joinedAt: 1 },
-  ).lean();
+  const docs = await models.StreamSession.find(liveSessionFilter(subscriptionId, leaseMs, now), { joinedAt: 1 }).lean();
   return docs.map((d) => ({ id: d._id, joinedAt: d.joinedAt }));
 }
 

@@ -8,6 +8,7 @@
 import type { Models } from '../models';
 import { partitionsOf, type LiveStream } from './assignment';
 import { logEndFrom } from './log';
+import { liveSessionFilter } from './sessions';
 import { STREAM_PARTITIONS } from './partition';
 
 export interface PartitionStats {
@@ -34,8 +35,7 @@ export async function subscriptionStats(models: StatsModels, subscriptionIds: re
   const ids = [...subscriptionIds];
   const [cursors, sessions] = await Promise.all([
     models.StreamCursor.find({ subscriptionId: { $in: ids } }, { subscriptionId: 1, partition: 1, offset: 1 }).lean(),
-    // The same rule as src/stream/sessions.ts liveStreams: not closed, lease not expired.
-    models.StreamSession.find({ subscriptionId: { $in: ids }, closedAt: null, heartbeatAt: { $gt: new Date(now - leaseMs) } }, { subscriptionId: 1, joinedAt: 1 }).lean(),
+    models.StreamSession.find(liveSessionFilter({ $in: ids }, leaseMs, now), { subscriptionId: 1, joinedAt: 1 }).lean(),
   ]);
   const committed = new Map(cursors.map((c) => [`${c.subscriptionId}:${c.partition}`, c.offset]));
   const ends = await Promise.all(
