@@ -24,17 +24,17 @@ export class ApiError extends Error {
 // Relative to /console/, so a Herald behind a path prefix still works.
 const base = new URL('../', document.baseURI);
 
-// Every route starts a new page. An answer to a call made for an earlier page is dropped (its promise
-// never settles), so a slow answer for the screen just left, or for the account just switched from,
-// can never render over the screen now shown: the view that asked simply stops there.
-let page = 0;
-export const newPage = () => {
-  page++;
+// Every route starts a new screen. An answer to a call made for an earlier screen is dropped (its
+// promise never settles), so a slow answer for the screen just left, or for the account just switched
+// from, can never render over the screen now shown: the view that asked simply stops there.
+let screen = 0;
+export const newScreen = () => {
+  screen++;
 };
 
 /** `opts.signingIn`: a 401 is the answer to show, not a reason to go back to the sign-in screen. */
 export async function api(method, path, body, opts = {}) {
-  const askedOn = page;
+  const askedOn = screen;
   const res = await fetch(new URL(path.replace(/^\//, ''), base), {
     method,
     headers: {
@@ -59,7 +59,7 @@ export async function api(method, path, body, opts = {}) {
     clearApiKey();
     location.hash = '#/sign-in';
   }
-  if (askedOn !== page) return new Promise(() => {});
+  if (askedOn !== screen) return new Promise(() => {});
   if (!res.ok) throw new ApiError(res.status, data);
   return data;
 }

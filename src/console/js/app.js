@@ -1,5 +1,5 @@
 // The console's entry: sign-in, the hash router, and the shared page frame.
-import { api, apiKey, setApiKey, clearApiKey, pickedAccount, pickAccount, newPage } from './api.js';
+import { api, apiKey, setApiKey, clearApiKey, pickedAccount, pickAccount, newScreen } from './api.js';
 import { h, field, render, clearFlash, errorBox } from './dom.js';
 import { overviewView } from './overview.js';
 import { webhooksView, webhookFormView } from './webhooks.js';
@@ -83,7 +83,7 @@ async function showAccount() {
 }
 
 async function route() {
-  newPage();
+  newScreen();
   const [path, search] = (location.hash.slice(1) || '/').split('?');
   const signedIn = Boolean(apiKey());
   document.getElementById('nav').hidden = !signedIn;
