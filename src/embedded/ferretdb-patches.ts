@@ -4,19 +4,19 @@
  * fails the build loudly instead of building something unpatched.
  *
  * Why they are safe: every FerretDB command filters the documents a backend query returns again
- * with the whole filter (FilterIterator, FilterDocument), so a backend's WHERE clause only has to
- * return a superset of the matching documents. The patches only narrow the SQL by `_id`, which
- * the filter requires anyway.
+ * with the whole filter (FilterIterator, FilterDocument), sorts and limits again, so a backend's
+ * SQL only has to return a superset of the matching documents in order; a LIMIT goes down only
+ * when the SQL is the whole filter and sort (ferretdb-patches/herald_plan.go says what it assumes).
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
 /** Part of the tools cache tag: a build with an older set of patches is not reused. */
-export const FERRETDB_PATCH_LEVEL = 2;
+export const FERRETDB_PATCH_LEVEL = 3;
 
 export async function patchFerretDb(src: string): Promise<void> {
   await patchIdColumn(src);
-  await patchIdPushdown(src);
+  await patchPlanner(src);
 }
 
 async function replaceOnce(file: string, before: string, after: string): Promise<void> {
@@ -38,16 +38,44 @@ async function patchIdColumn(src: string): Promise<void> {
 
 /**
  * Upstream pushes a filter down to SQLite only when it is `{ _id: <string or ObjectId> }` and
- * nothing else, so every other query reads and decodes the whole table. Two shapes Herald uses on
- * its hot paths are pushed down too (as index searches on `_id`):
- * - `{ _id: X, ...more }`: an account-scoped lookup by id (`{ _id, accountId }`);
- * - `{ _id: { $in: [X, Y, ...] } , ...more }` (strings or ObjectIds, at most 1,000): the stream
- *   log read, which asks for the next offsets of its partitions by their `_id`s.
+ * nothing else, never a sort (but `$natural`), and a limit only without filter and sort: every
+ * list reads, decodes and sorts the whole collection. The planner (ferretdb-patches/herald_plan.go)
+ * turns the indexed parts of any filter into WHERE conditions on the indexes' own expressions,
+ * the sort into ORDER BY, and the limit into LIMIT when that is exact. The handler hands the
+ * backend the find's sort and limit in two new fields (upstream's `Sort`/`Limit` keep their
+ * meaning for the other backends).
  */
-async function patchIdPushdown(src: string): Promise<void> {
-  const dir = path.join(src, 'internal', 'backends', 'sqlite');
-  const file = path.join(dir, 'collection.go');
-  const upstream = (assign: string) => `	if params.Filter.Len() == 1 {
+async function patchPlanner(src: string): Promise<void> {
+  const internal = path.join(src, 'internal');
+  const sqlite = path.join(internal, 'backends', 'sqlite');
+
+  // The find's sort and limit, for the planner; upstream's fields keep their narrower meaning.
+  const herald = `
+	// Herald: the command's sort (not $natural) and limit, for the SQLite backend's planner.
+	HeraldSort  *types.Document
+	HeraldLimit int64
+`;
+  const params = path.join(internal, 'backends', 'collection.go');
+  await replaceOnce(params, 'type QueryParams struct {\n\tFilter *types.Document\n\tSort   *types.Document\n\tLimit  int64\n', `type QueryParams struct {\n\tFilter *types.Document\n\tSort   *types.Document\n\tLimit  int64\n${herald}`);
+  await replaceOnce(params, 'type ExplainParams struct {\n\tFilter *types.Document\n\tSort   *types.Document\n\tLimit  int64\n', `type ExplainParams struct {\n\tFilter *types.Document\n\tSort   *types.Document\n\tLimit  int64\n${herald}`);
+
+  // The handler: find and explain pass their sort and limit when no skip applies. The limit only
+  // when no dotted key was taken out of the pushed-down filter (it must be the whole filter).
+  const limitComment = '\t// Limit pushdown is not applied if:\n';
+  const handOver = `	if !h.DisablePushdown && params.Skip == 0 && qp.Sort == nil {
+		qp.HeraldSort = params.Sort
+		if qp.Filter.Len() == params.Filter.Len() {
+			qp.HeraldLimit = params.Limit
+		}
+	}
+
+${limitComment}`;
+  await replaceOnce(path.join(internal, 'handler', 'msg_find.go'), limitComment, handOver);
+  await replaceOnce(path.join(internal, 'handler', 'msg_explain.go'), limitComment, handOver);
+
+  // The backend: Query and Explain plan with it.
+  const collection = path.join(sqlite, 'collection.go');
+  const upstreamWhere = (assign: string) => `	if params.Filter.Len() == 1 {
 		v, _ := params.Filter.Get("_id")
 		switch v.(type) {
 		case string, types.ObjectID:
@@ -56,84 +84,55 @@ ${assign}			whereClause = fmt.Sprintf(\` WHERE %s = ?\`, metadata.IDColumn)
 		}
 	}
 `;
-  await replaceOnce(file, upstream(''), '	whereClause, args = heraldIDWhere(params.Filter)\n');
-  await replaceOnce(file, upstream('			filterPushdown = true\n'), '	whereClause, args = heraldIDWhere(params.Filter)\n	filterPushdown = whereClause != ""\n');
-  await fs.writeFile(path.join(dir, 'herald_pushdown.go'), ID_WHERE_GO);
+  await replaceOnce(
+    collection,
+    upstreamWhere('') + '\n\tq += whereClause\n\tq += prepareOrderByClause(params.Sort)\n\n\tif params.Limit != 0 {\n\t\tq += ` LIMIT ?`\n\t\targs = append(args, params.Limit)\n\t}\n',
+    `	plan := heraldPlanFor(meta, params.Filter, params.HeraldSort, params.HeraldLimit)
+	whereClause, args = plan.where, plan.args
+
+	q += whereClause
+	orderBy := prepareOrderByClause(params.Sort)
+	if orderBy == "" {
+		orderBy = plan.orderBy
+	}
+	q += orderBy
+
+	if params.Limit != 0 {
+		q += \` LIMIT ?\`
+		args = append(args, params.Limit)
+	} else if plan.limit != 0 {
+		q += \` LIMIT ?\`
+		args = append(args, plan.limit)
+	}
+`,
+  );
+  await replaceOnce(
+    collection,
+    upstreamWhere('			filterPushdown = true\n') + '\n\torderByClause := prepareOrderByClause(params.Sort)\n\tsortPushdown := orderByClause != ""\n\n\tq := `EXPLAIN QUERY PLAN ` + selectClause + whereClause + orderByClause\n\n\tvar limitPushdown bool\n\n\tif params.Limit != 0 {\n\t\tq += ` LIMIT ?`\n\t\targs = append(args, params.Limit)\n\t\tlimitPushdown = true\n\t}\n',
+    `	plan := heraldPlanFor(meta, params.Filter, params.HeraldSort, params.HeraldLimit)
+	whereClause, args = plan.where, plan.args
+	filterPushdown = whereClause != ""
+
+	orderByClause := prepareOrderByClause(params.Sort)
+	if orderByClause == "" {
+		orderByClause = plan.orderBy
+	}
+	sortPushdown := orderByClause != ""
+
+	q := \`EXPLAIN QUERY PLAN \` + selectClause + whereClause + orderByClause
+
+	var limitPushdown bool
+
+	if params.Limit != 0 {
+		q += \` LIMIT ?\`
+		args = append(args, params.Limit)
+		limitPushdown = true
+	} else if plan.limit != 0 {
+		q += \` LIMIT ?\`
+		args = append(args, plan.limit)
+		limitPushdown = true
+	}
+`,
+  );
+  await fs.copyFile(path.join(__dirname, 'ferretdb-patches', 'herald_plan.go'), path.join(sqlite, 'herald_plan.go'));
 }
-
-const ID_WHERE_GO = `// Herald's patch (src/embedded/ferretdb-patches.ts in Herald): _id pushdown for more filter shapes.
-
-package sqlite
-
-import (
-	"fmt"
-	"strings"
-
-	"github.com/FerretDB/FerretDB/internal/backends/sqlite/metadata"
-	"github.com/FerretDB/FerretDB/internal/handler/sjson"
-	"github.com/FerretDB/FerretDB/internal/types"
-)
-
-// heraldMaxIn bounds the SQL parameters of one $in pushdown.
-const heraldMaxIn = 1000
-
-// heraldIDArg returns the SQL argument matching an _id value in the _id index, if the value is
-// a type the index holds as itself (string or ObjectID).
-func heraldIDArg(v any) (any, bool) {
-	switch v.(type) {
-	case string, types.ObjectID:
-		b, err := sjson.MarshalSingleValue(v)
-		if err != nil {
-			return nil, false
-		}
-		return string(b), true
-	}
-	return nil, false
-}
-
-// heraldIDWhere returns a WHERE clause on the _id index that every document matching filter
-// satisfies (the caller filters again with the whole filter), or "" if there is none.
-func heraldIDWhere(filter *types.Document) (string, []any) {
-	if filter == nil {
-		return "", nil
-	}
-	v, err := filter.Get("_id")
-	if err != nil {
-		return "", nil
-	}
-	if arg, ok := heraldIDArg(v); ok {
-		return fmt.Sprintf(\` WHERE %s = ?\`, metadata.IDColumn), []any{arg}
-	}
-	ops, ok := v.(*types.Document)
-	if !ok || ops.Len() != 1 {
-		return "", nil
-	}
-	if eq, err := ops.Get("$eq"); err == nil {
-		if arg, ok := heraldIDArg(eq); ok {
-			return fmt.Sprintf(\` WHERE %s = ?\`, metadata.IDColumn), []any{arg}
-		}
-		return "", nil
-	}
-	in, err := ops.Get("$in")
-	if err != nil {
-		return "", nil
-	}
-	arr, ok := in.(*types.Array)
-	if !ok || arr.Len() == 0 || arr.Len() > heraldMaxIn {
-		return "", nil
-	}
-	args := make([]any, 0, arr.Len())
-	for i := 0; i < arr.Len(); i++ {
-		el, err := arr.Get(i)
-		if err != nil {
-			return "", nil
-		}
-		arg, ok := heraldIDArg(el)
-		if !ok {
-			return "", nil
-		}
-		args = append(args, arg)
-	}
-	return fmt.Sprintf(\` WHERE %s IN (?%s)\`, metadata.IDColumn, strings.Repeat(", ?", len(args)-1)), args
-}
-`;
