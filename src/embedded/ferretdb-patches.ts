@@ -90,7 +90,7 @@ ${assign}			whereClause = fmt.Sprintf(\` WHERE %s = ?\`, metadata.IDColumn)
     `	plan := heraldPlanFor(meta, params.Filter, params.HeraldSort, params.HeraldLimit)
 	whereClause, args = plan.where, plan.args
 
-	q += whereClause
+	q += plan.indexedBy + whereClause
 	orderBy := prepareOrderByClause(params.Sort)
 	if orderBy == "" {
 		orderBy = plan.orderBy
@@ -119,7 +119,7 @@ ${assign}			whereClause = fmt.Sprintf(\` WHERE %s = ?\`, metadata.IDColumn)
 	}
 	sortPushdown := orderByClause != ""
 
-	q := \`EXPLAIN QUERY PLAN \` + selectClause + whereClause + orderByClause
+	q := \`EXPLAIN QUERY PLAN \` + selectClause + plan.indexedBy + whereClause + orderByClause
 
 	var limitPushdown bool
 

@@ -6,7 +6,7 @@
  * (src/accounts/scope.ts), never every account's. Compound indexes of tenant schemas start with `accountId`.
  */
 import type { Schema, Query, Aggregate } from 'mongoose';
-import { AccountScopeError, currentScope, DEFAULT_ACCOUNT } from '../accounts/scope';
+import { AccountScopeError, currentScope } from '../accounts/scope';
 
 const QUERY_OPS = [
   'find', 'findOne', 'countDocuments', 'distinct',
@@ -72,12 +72,13 @@ export function accountScoped(schema: Schema): void {
 }
 
 /**
- * The filter on `accountId`. The account `default` also owns documents written without one (by a
- * Herald from before accounts, or by hand): src/accounts/adopt.ts stamps them at start, and until
- * then, or if an older process still writes, they stay visible where they always were.
+ * The filter on `accountId`: the account itself, an equality, so every tenant index (led by
+ * `accountId`) serves it on the embedded store too. Documents written without an account (by a
+ * Herald from before accounts, or by hand) belong to `default`: src/accounts/adopt.ts stamps them
+ * before a process serves anything.
  */
 function accountFilter(accountId: string): unknown {
-  return accountId === DEFAULT_ACCOUNT ? { $in: [DEFAULT_ACCOUNT, null] } : accountId;
+  return accountId;
 }
 
 function stamp(doc: Record<string, unknown>, accountId: string | null): void {

@@ -38,14 +38,22 @@ import (
 const heraldMaxIn = 1000
 
 type heraldPlan struct {
-	where   string
-	args    []any
-	orderBy string
+	// indexedBy is an INDEXED BY clause naming the index the planner chose, or "".
+	indexedBy string
+	where     string
+	args      []any
+	orderBy   string
 	// limit is the LIMIT to push down (0: none).
 	limit int64
 	// exact: the WHERE clause is the whole filter.
 	exact bool
 }
+
+// How a field is constrained, for choosing an index.
+const (
+	heraldEq    = 1 // equal to one value (or null)
+	heraldRange = 2 // a range
+)
 
 // heraldColumn is the SQL expression of a field, written exactly as indexes are created
 // (metadata.Registry.indexesCreate), so SQLite matches it to the index.
@@ -109,17 +117,17 @@ func heraldRangeArg(v any) (string, bool) {
 var heraldRangeOps = map[string]string{"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}
 
 // heraldCondition translates one field's condition; exact tells whether it is all of it.
-func heraldCondition(col string, v any) (conds []string, args []any, exact bool) {
+func heraldCondition(col string, v any) (conds []string, args []any, kind int, exact bool) {
 	if _, ok := v.(types.NullType); ok {
 		// Equal to null: the field is null or missing.
-		return []string{fmt.Sprintf(`(%s IS NULL OR %s = 'null')`, col, col)}, nil, true
+		return []string{fmt.Sprintf(`(%s IS NULL OR %s = 'null')`, col, col)}, nil, heraldEq, true
 	}
 	if arg, ok := heraldEqArg(v); ok {
-		return []string{col + ` = ?`}, []any{arg}, true
+		return []string{col + ` = ?`}, []any{arg}, heraldEq, true
 	}
 	ops, ok := v.(*types.Document)
 	if !ok || ops.Len() == 0 {
-		return nil, nil, false
+		return nil, nil, 0, false
 	}
 	exact = true
 	for _, op := range ops.Keys() {
@@ -127,7 +135,7 @@ func heraldCondition(col string, v any) (conds []string, args []any, exact bool)
 		switch op {
 		case "$eq":
 			if arg, ok := heraldEqArg(operand); ok {
-				conds, args = append(conds, col+` = ?`), append(args, arg)
+				conds, args, kind = append(conds, col+` = ?`), append(args, arg), kind|heraldEq
 				continue
 			}
 		case "$in":
@@ -145,22 +153,25 @@ func heraldCondition(col string, v any) (conds []string, args []any, exact bool)
 				if in != nil {
 					conds = append(conds, fmt.Sprintf(`%s IN (?%s)`, col, strings.Repeat(", ?", len(in)-1)))
 					args = append(args, in...)
+					if len(in) == 1 {
+						kind |= heraldEq
+					}
 					continue
 				}
 			}
 		case "$gt", "$gte", "$lt", "$lte":
 			if arg, ok := heraldRangeArg(operand); ok {
-				conds, args = append(conds, fmt.Sprintf(`%s %s ?`, col, heraldRangeOps[op])), append(args, arg)
+				conds, args, kind = append(conds, fmt.Sprintf(`%s %s ?`, col, heraldRangeOps[op])), append(args, arg), kind|heraldRange
 				continue
 			}
 		}
 		exact = false
 	}
-	return conds, args, exact
+	return conds, args, kind, exact
 }
 
-// heraldFilter translates a filter document into AND-ed conditions.
-func heraldFilter(filter *types.Document, indexed map[string]bool) (conds []string, args []any, exact bool) {
+// heraldFilter translates a filter document into AND-ed conditions; kinds gets how each field is constrained.
+func heraldFilter(filter *types.Document, indexed map[string]bool, kinds map[string]int) (conds []string, args []any, exact bool) {
 	exact = true
 	for _, key := range filter.Keys() {
 		v, _ := filter.Get(key)
@@ -177,7 +188,7 @@ func heraldFilter(filter *types.Document, indexed map[string]bool) (conds []stri
 					exact = false
 					continue
 				}
-				c, a, e := heraldFilter(sub, indexed)
+				c, a, e := heraldFilter(sub, indexed, kinds)
 				conds, args, exact = append(conds, c...), append(args, a...), exact && e
 			}
 			continue
@@ -186,8 +197,9 @@ func heraldFilter(filter *types.Document, indexed map[string]bool) (conds []stri
 			exact = false
 			continue
 		}
-		c, a, e := heraldCondition(heraldColumn(key), v)
+		c, a, k, e := heraldCondition(heraldColumn(key), v)
 		conds, args, exact = append(conds, c...), append(args, a...), exact && e
+		kinds[key] |= k
 	}
 	return conds, args, exact
 }
@@ -219,15 +231,77 @@ func heraldOrderBy(sort *types.Document, indexed map[string]bool) string {
 func heraldPlanFor(meta *metadata.Collection, filter, sort *types.Document, limit int64) heraldPlan {
 	indexed := heraldIndexed(meta)
 	var p heraldPlan
-	conds, args, exact := heraldFilter(filter, indexed)
+	kinds := map[string]int{}
+	conds, args, exact := heraldFilter(filter, indexed, kinds)
 	if len(conds) > 0 {
 		p.where = " WHERE " + strings.Join(conds, " AND ")
 		p.args = args
 	}
 	p.exact = exact
 	p.orderBy = heraldOrderBy(sort, indexed)
+	if p.where != "" || p.orderBy != "" {
+		p.indexedBy = heraldChooseIndex(meta, kinds, sort)
+	}
 	if limit > 0 && exact && (sort.Len() == 0 || p.orderBy != "") {
 		p.limit = limit
 	}
 	return p
+}
+
+// heraldChooseIndex names the index that serves the query best, as an INDEXED BY clause, or ""
+// to leave the choice to SQLite. SQLite has no statistics of FerretDB's tables, and without them
+// it takes a two-sided range on `_id` (a cursor page within since/until) over an equality on
+// `accountId` and `status` followed by `_id`: the wrong index at a million documents. The best
+// index has the longest run of equality-matched leading keys, then a range or the sort on the next
+// key; `_id` equality always wins. INDEXED BY is given only when the index is certainly usable
+// (its first key is constrained), so SQLite never refuses the query.
+func heraldChooseIndex(meta *metadata.Collection, kinds map[string]int, sort *types.Document) string {
+	if meta == nil || kinds["_id"]&heraldEq != 0 {
+		return ""
+	}
+	best, bestScore, bestLen := "", 0, 0
+	for _, index := range meta.Settings.Indexes {
+		eq := 0
+		for eq < len(index.Key) && kinds[index.Key[eq].Field]&heraldEq != 0 {
+			eq++
+		}
+		score := eq * 4
+		if eq < len(index.Key) {
+			if kinds[index.Key[eq].Field]&heraldRange != 0 {
+				score += 2
+			}
+			if heraldSortFollows(index.Key[eq:], sort) {
+				score++
+			}
+		}
+		if eq == 0 && score < 2 {
+			continue
+		}
+		if score > bestScore || (score == bestScore && len(index.Key) < bestLen) {
+			best, bestScore, bestLen = index.Name, score, len(index.Key)
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(` INDEXED BY %q`, meta.TableName+"_"+best)
+}
+
+// heraldSortFollows: the sort is the index's next keys, all in its direction or all reversed.
+func heraldSortFollows(keys []metadata.IndexKeyPair, sort *types.Document) bool {
+	if sort.Len() == 0 || sort.Len() > len(keys) {
+		return false
+	}
+	flipped := 0
+	for i, key := range sort.Keys() {
+		if keys[i].Field != key {
+			return false
+		}
+		v, _ := sort.Get(key)
+		desc := v == int64(-1) || v == int32(-1) || v == float64(-1)
+		if desc != keys[i].Descending {
+			flipped++
+		}
+	}
+	return flipped == 0 || flipped == sort.Len()
 }
