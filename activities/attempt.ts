@@ -20,6 +20,7 @@ import { enterGate } from '../src/flow-control/gate';
 import { healthSignal } from '../src/flow-control/circuit';
 import type { LoadedNotification } from '../src/models/notification';
 import { emitNotificationFailed } from './operational-events';
+import { rollupsOf } from '../src/stats/rollups';
 import { clearPendingNotificationFailed, emitsNotificationFailed, notePendingNotificationFailed, notificationFailedKey } from '../src/notification-failed';
 
 export interface AttemptInput {
@@ -47,7 +48,7 @@ export function stopReason(config: ConfigView, webhook: CachedWebhook | undefine
 }
 
 export async function recordStop(deps: Pick<ActivityDeps, 'models' | 'metrics'>, notificationId: string, reason: StopReason): Promise<DeliveryStatus> {
-  const current = await deps.models.Notification.findById(notificationId, { status: 1 }).lean();
+  const current = await deps.models.Notification.findById(notificationId, { status: 1, webhookId: 1 }).lean();
   if (!current) return 'cancelled';
   const status = statusAfterStop(current.status as DeliveryStatus);
   if (status !== current.status) {
@@ -56,6 +57,7 @@ export async function recordStop(deps: Pick<ActivityDeps, 'models' | 'metrics'>,
       { $set: { status, cancelReason: reason, cancelledAt: new Date(), nextAttemptAt: null } },
     );
     deps.metrics?.recordStatusChange(current.status as string, status);
+    rollupsOf(deps.models).status(current.webhookId, notificationId, current.status as DeliveryStatus, status);
   }
   return status;
 }
@@ -110,6 +112,10 @@ export async function makeAttempt(
     nextAttemptAt: keepsRound ? undefined : nextAttemptAt,
   });
   deps.metrics?.recordStatusChange(recorded.previousStatus, recorded.status);
+  // Stats and charts (src/stats/rollups.ts): counted in memory, written by the periodic flush.
+  const rollups = rollupsOf(models);
+  rollups.attempt(notification.webhookId, result);
+  rollups.status(notification.webhookId, input.notificationId, recorded.previousStatus, recorded.status);
   const signal = healthSignal(result);
   if (signal) await deps.health.record(webhook, signal, { now: result.finishedAt });
   // The automatic round ended failed: tell the operators subscribed to herald.notification.failed

@@ -17,6 +17,7 @@ import { RETRY_DEFAULTS } from '../src/models/webhook';
 import { destinationHost } from '../src/temporal';
 import type { CachedWebhook } from '../src/config-cache';
 import type { LoadedNotification } from '../src/models/notification';
+import { rollupsOf } from '../src/stats/rollups';
 
 export function createPrepareActivity(deps: Pick<ActivityDeps, 'models' | 'userAgent' | 'configCache' | 'resendWindowSeconds'>) {
   return async function prepare(notificationId: string): Promise<PrepareResult> {
@@ -50,6 +51,7 @@ export async function ensureSnapshot(
     // A template that cannot render now will not render on retry either: final at once.
     const reason = `render failed: ${(err as Error).message}`;
     await models.Notification.updateOne({ _id: notification._id }, { $set: { status: 'failed', failedAt: new Date(), warnings: [reason] } });
+    rollupsOf(models).status(notification.webhookId, notification._id, (notification.status ?? 'pending') as DeliveryStatus, 'failed');
     throw ApplicationFailure.nonRetryable(reason, 'RenderFailure');
   }
   await models.Notification.updateOne(

@@ -6,6 +6,7 @@
 import mongoose, { type Connection } from 'mongoose';
 import { createModels, type Models } from './models';
 import { adoptPreAccountData } from './accounts/adopt';
+import { existingRollups } from './stats/rollups';
 
 export interface Database {
   connection: Connection;
@@ -49,6 +50,10 @@ export async function connectDatabase(uri: string, opts: { dbName?: string } = {
         return false;
       }
     },
-    close: () => connection.close(),
+    async close() {
+      // This process's unwritten stats counts first (src/stats/rollups.ts): a clean stop loses none.
+      await existingRollups(models)?.close().catch(() => {});
+      await connection.close();
+    },
   };
 }

@@ -22,6 +22,7 @@ import { WORKFLOW_BUNDLE_PATH } from './paths';
 import { createConfigCache, type ConfigCache } from './config-cache';
 import { createNotificationHandoff, type NotificationHandoff } from './delivery/handoff';
 import { ensurePurgeSchedule } from './purge-schedule';
+import { existingRollups } from './stats/rollups';
 
 export interface WorkerDeps {
   config: Readonly<Config>;
@@ -124,6 +125,8 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     deps.logger.warn({ err }, 'could not create or update the herald-purge schedule; retention is not enforced until a worker can'),
   );
   const done = worker.run().finally(async () => {
+    // The stats counts of the attempts this worker made (src/stats/rollups.ts), written before it stops.
+    await existingRollups(deps.models)?.close().catch((err: unknown) => deps.logger.warn({ err }, 'could not write the last delivery rollups'));
     await dispatcher.close().catch(() => {});
     await connection.close().catch(() => {});
   });

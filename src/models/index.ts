@@ -16,6 +16,7 @@ import { streamSubscriptionModel } from './stream-subscription';
 import { streamCursorModel } from './stream-cursor';
 import { streamSessionModel } from './stream-session';
 import { streamOffsetClaimModel, streamLogFloorModel } from './stream-log';
+import { deliveryRollupModel } from './delivery-rollup';
 
 /**
  * Every model bound to one connection; add a model here and it gets its indexes at connect. Every
@@ -41,6 +42,7 @@ export function createModels(conn: Connection) {
     StreamSession: streamSessionModel(conn),
     StreamOffsetClaim: streamOffsetClaimModel(conn),
     StreamLogFloor: streamLogFloorModel(conn),
+    DeliveryRollup: deliveryRollupModel(conn),
   };
 }
 

@@ -15,7 +15,7 @@ import { bulkResendSchema, notificationFilterSchema, resendOneSchema } from '../
 import { createSourceSchema, patchSourceSchema } from '../routes/sources';
 import { variableListQuery, variableSchema } from '../routes/variables';
 import { eventTypesQuery } from '../routes/event-types';
-import { webhookStatsQuery } from '../routes/stats';
+import { deliveryStatsQuery, webhookStatsQuery } from '../routes/stats';
 import { pageQuery } from '../http/pagination';
 import { createAccountSchema, createKeySchema, patchAccountSchema } from '../routes/accounts';
 import * as r from './responses';
@@ -212,7 +212,7 @@ export const OPERATIONS: Operation[] = [
   { method: 'delete', path: '/v1/webhooks/{id}/subscriptions/{entityId}', tag: 'Webhooks', summary: 'Remove a switch (back to the default)', responses: { 204: { description: 'removed' }, 404: notFound } },
   {
     method: 'get', path: '/v1/stats/webhooks', tag: 'Webhooks', summary: 'Per-webhook notifications by status, success rate and attempt latency', query: webhookStatsQuery,
-    description: 'Over notifications created since `since` (default: the last 24 hours).',
+    description: 'Over notifications created since `since` (default: the last 24 hours), read from the delivery rollups (not the history). Counts are per minute; hours two hours old or more count whole when half of them is in the window. Attempts and latency are of attempts finished in the window.',
     responses: {
       200: {
         description: 'ok',
@@ -222,6 +222,26 @@ export const OPERATIONS: Operation[] = [
         },
       },
       400: invalid,
+    },
+  },
+  {
+    method: 'get', path: '/v1/stats/deliveries', tag: 'Webhooks', summary: 'Deliveries by outcome and latency p50/p95 over time (the console charts)', query: deliveryStatsQuery,
+    description: 'The account or one webhook: `window=hour` is the last 60 minutes per minute, `window=day` the last 24 hours per hour (buckets aligned to the minute or hour, the last one still filling). Latency percentiles come from a fixed-bucket histogram (interpolated within a bucket); blocked and configuration failures count as attempts but have no latency.',
+    responses: {
+      200: {
+        description: 'ok',
+        body: {
+          name: 'DeliveryStats', schema: r.deliveryStatsResponse,
+          example: {
+            window: 'hour', webhookId: webhookExample.id, from: '2026-11-30T09:01:00.000Z', to: '2026-11-30T10:01:00.000Z', stepSeconds: 60,
+            outcomes: ['success', 'http_status', 'timeout', 'connection', 'tls', 'blocked', 'configuration'],
+            total: { attempts: 3, outcomes: { success: 2, http_status: 1, timeout: 0, connection: 0, tls: 0, blocked: 0, configuration: 0 }, p50Ms: 84, p95Ms: 210 },
+            series: [{ at: '2026-11-30T09:01:00.000Z', attempts: 3, outcomes: { success: 2, http_status: 1, timeout: 0, connection: 0, tls: 0, blocked: 0, configuration: 0 }, p50Ms: 84, p95Ms: 210 }],
+          },
+        },
+      },
+      400: invalid,
+      404: notFound,
     },
   },
 

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { NOTIFICATION_STATUSES, ATTEMPT_ERROR_KINDS } from '../models/notification';
 import { CIRCUIT_STATES } from '../models/webhook-health';
 import { HOLD_REASONS } from '../../workflows/status';
+import { OUTCOMES } from '../stats/tally';
 
 const dateTime = z.iso.datetime({ offset: true });
 const nullableDateTime = dateTime.nullable();
@@ -259,6 +260,26 @@ export const webhookStatsResponse = z
         maxLatencyMs: z.number().nullable(),
       }),
     ),
+  })
+  ;
+
+const deliveryPoint = {
+  attempts: z.number().int(),
+  outcomes: z.object(Object.fromEntries(OUTCOMES.map((o) => [o, z.number().int()]))).meta({ description: 'attempts by outcome: success, or the failure kind' }),
+  p50Ms: z.number().nullable().meta({ description: 'latency median (ms) of attempts that reached the network; null without any' }),
+  p95Ms: z.number().nullable(),
+};
+
+export const deliveryStatsResponse = z
+  .object({
+    window: z.enum(['hour', 'day']),
+    webhookId: z.string().nullable(),
+    from: dateTime,
+    to: dateTime,
+    stepSeconds: z.number().int().meta({ description: '60 (window=hour) or 3600 (window=day)' }),
+    outcomes: z.array(z.enum(OUTCOMES)),
+    total: z.object(deliveryPoint),
+    series: z.array(z.object({ at: dateTime.meta({ description: "the bucket's start" }), ...deliveryPoint })),
   })
   ;
 

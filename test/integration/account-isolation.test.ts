@@ -124,6 +124,13 @@ const cases: Record<string, () => Promise<void>> = {
     expect((await asA('GET', `/v1/webhooks/${res.body.id}`)).status).toBe(404);
   },
   'get /v1/stats/webhooks': withoutA(() => asB('GET', '/v1/stats/webhooks')),
+  'get /v1/stats/deliveries': async () => {
+    // A's deliveries are in A's series only; A's webhook is unknown to B.
+    expect((await asA('GET', '/v1/stats/deliveries')).body.total.attempts).toBeGreaterThan(0);
+    await withoutA(() => asB('GET', '/v1/stats/deliveries'))();
+    expect((await asB('GET', '/v1/stats/deliveries')).body.total.attempts).toBe(0);
+    await notFound(() => asB('GET', `/v1/stats/deliveries?webhookId=${a.webhook}`))();
+  },
 
   'get /v1/settings': async () => {
     expect((await asB('GET', '/v1/settings')).body.webhookCommunications).toBe('enabled');
