@@ -43,6 +43,7 @@ import { startHeraldProcesses } from './bench/processes';
 import { runFairness } from './bench/fairness';
 import { dataAt, declareVersions, versionOf } from './bench/versions';
 import { runStreamBench } from './bench/stream';
+import { parseSizes, runHistoryBench } from './bench/history-size';
 
 const OPTIONS = {
   ...ENGINE_OPTIONS,
@@ -68,6 +69,15 @@ const OPTIONS = {
   /** The Streaming API bench instead (scripts/bench/stream.ts): ingest cost, reads, latency. */
   stream: { type: 'boolean', default: false },
   'stream-rate': { type: 'string', default: '100' },
+  /** The history bench instead (scripts/bench/history-size.ts): sizes, e.g. 10000,100000,1000000. */
+  history: { type: 'string' },
+  'history-reps': { type: 'string', default: '20' },
+  'history-budget-s': { type: 'string', default: '20' },
+  'request-timeout-s': { type: 'string', default: '30' },
+  'idle-s': { type: 'string', default: '10' },
+  'latency-events': { type: 'string', default: '30' },
+  purge: { type: 'boolean', default: false },
+  'purge-count': { type: 'string' },
 } as const;
 
 const MiB = 2 ** 20;
@@ -80,6 +90,19 @@ async function main(): Promise<void> {
     if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a non-negative number, got ${String(values[name])}`);
     return n;
   };
+  if (values.history) {
+    return runHistoryBench({
+      sizes: parseSizes(values.history),
+      reps: Math.max(1, num('history-reps')),
+      pathBudgetMs: num('history-budget-s') * 1000,
+      requestTimeoutMs: num('request-timeout-s') * 1000,
+      idleSeconds: Math.max(1, num('idle-s')),
+      latencyEvents: Math.max(1, num('latency-events')),
+      purge: values.purge,
+      purgeCount: values['purge-count'] ? num('purge-count') : null,
+      json: values.json,
+    });
+  }
   if (values.stream) return runStreamBench({ events: num('events'), concurrency: Math.max(1, num('concurrency')), rate: num('stream-rate'), seconds: num('paced-seconds') });
   const events = num('events');
   const webhooks = Math.max(1, num('webhooks'));
