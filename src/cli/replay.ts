@@ -9,7 +9,7 @@ import { SingleBar, Presets } from 'cli-progress';
 import { createLogger } from '../logger';
 import { notFound } from '../errors';
 import { parseSince } from '../models/notification-filter';
-import { eventQuery, isEmptyEventFilter, type EventFilter } from '../models/event-filter';
+import { countEvents, isEmptyEventFilter, type EventFilter } from '../models/event-filter';
 import { replayMany } from '../replay';
 import { createConfigCache } from '../config-cache';
 import { USER_AGENT } from '../runtime';
@@ -54,7 +54,7 @@ export function registerReplayCommand(program: Command): void {
             throw new Error('settings.webhookCommunications is "none": a replay would create no notification; switch it to "enabled" first');
           }
           const { matched: _matched, ...rest } = filter;
-          const total = await db.models.Event.countDocuments(eventQuery({ ...rest, until: rest.until && rest.until < now ? rest.until : now }));
+          const total = await countEvents(db.models, { ...rest, until: rest.until && rest.until < now ? rest.until : now });
           if (opts.event && total === 0) throw notFound(`Event ${opts.event}`);
           const bar = new SingleBar({ format: 'replaying [{bar}] {value}/{total} events {percentage}% | {created} created', hideCursor: true }, Presets.shades_classic);
           bar.start(total, 0, { created: 0 });

@@ -49,7 +49,12 @@ export function accountScoped(schema: Schema): void {
 
   schema.pre('aggregate', function (this: Aggregate<unknown>) {
     const accountId = scopedAccount();
-    if (accountId !== null) this.pipeline().unshift({ $match: { accountId: accountFilter(accountId) } });
+    if (accountId === null) return;
+    // Into the first $match when there is one: the embedded store pushes only the first stage down
+    // to its indexes, so a separate leading `$match: {accountId}` would read the whole account.
+    const [first] = this.pipeline() as Array<{ $match?: Record<string, unknown> }>;
+    if (first?.$match && !('accountId' in first.$match)) first.$match = { accountId: accountFilter(accountId), ...first.$match };
+    else this.pipeline().unshift({ $match: { accountId: accountFilter(accountId) } });
   });
 
   schema.pre('insertMany', function (this: unknown, next: (err?: Error) => void, docs: unknown) {

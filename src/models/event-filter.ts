@@ -12,6 +12,7 @@
  */
 import type { Models } from './index';
 import type { EventDoc } from './event';
+import { validationError } from '../errors';
 
 export interface EventFilter {
   eventId?: string;
@@ -45,6 +46,18 @@ export function eventQuery(f: Omit<EventFilter, 'matched'>): Record<string, unkn
   return q;
 }
 
+/**
+ * How many events a filter covers (`matched` aside), as the replay reports it: from the entity
+ * links for an entity (events' entityIds have no index), from the events otherwise. Linear in the
+ * matches (the embedded store counts by reading them): the replay's answer, not a list's.
+ */
+export async function countEvents(models: Pick<Models, 'Event' | 'EntityLink'>, f: Omit<EventFilter, 'matched'>): Promise<number> {
+  checkEventFilter(f);
+  if (f.entityId === undefined || f.eventId !== undefined) return models.Event.countDocuments(eventQuery(f));
+  const at = { ...(f.since ? { $gte: f.since } : {}), ...(f.until ? { $lte: f.until } : {}) };
+  return models.EntityLink.countDocuments({ entityId: f.entityId, kind: 'evt', ...(Object.keys(at).length ? { at } : {}) });
+}
+
 export function isEmptyEventFilter(f: EventFilter): boolean {
   return Object.values(f).every((v) => v === undefined);
 }
@@ -75,14 +88,61 @@ export function afterPosition(p: EventPosition, order: EventOrder): Record<strin
   return { $or: [{ createdAt: { [op]: at } }, { createdAt: at, _id: { [op]: p.id } }] };
 }
 
-/** How many notifications each event created (events with none are absent). */
+/** How many notifications each event created (events with none are absent): read from the (accountId, eventId) index. */
 export async function notificationCounts(models: Pick<Models, 'Notification'>, eventIds: string[]): Promise<Map<string, number>> {
-  if (eventIds.length === 0) return new Map();
-  const rows = await models.Notification.aggregate<{ _id: string; n: number }>([
-    { $match: { eventId: { $in: eventIds } } },
-    { $group: { _id: '$eventId', n: { $sum: 1 } } },
-  ]);
-  return new Map(rows.map((r) => [r._id, r.n]));
+  const counts = new Map<string, number>();
+  if (eventIds.length === 0) return counts;
+  const rows = await models.Notification.find({ eventId: { $in: eventIds } }, { eventId: 1 }).lean();
+  for (const r of rows) counts.set(r.eventId, (counts.get(r.eventId) ?? 0) + 1);
+  return counts;
+}
+
+/**
+ * The filters that combine, each list served by one index (src/models/query-shapes.ts): by time,
+ * by `type`, by `entityId` (the entity links), with since/until, cursor and `matched` on any of
+ * them; `eventId` is one event. Anything else is a 400 naming the parameters.
+ */
+export function checkEventFilter(f: EventFilter): void {
+  if (f.eventId === undefined && f.type !== undefined && f.entityId !== undefined) {
+    const message = 'cannot be combined with type: each list is served by one index (type, or entityId, each with since, until, matched and cursor)';
+    throw validationError([{ path: 'entityId', message }], 'No index serves the filter type + entityId');
+  }
+}
+
+/**
+ * Up to `n` events in `order` after `after`, within the filter: two index ranges, the rest of
+ * `after`'s own millisecond (by id), then the times beyond it. The one $or a cursor of (time, id)
+ * would need is a scan on the embedded store, whose planner serves ranges of one key.
+ */
+async function eventBatch(models: Pick<Models, 'Event' | 'EntityLink'>, f: Omit<EventFilter, 'matched'>, after: EventPosition | null, order: EventOrder, n: number): Promise<StoredEvent[]> {
+  const dir: 1 | -1 = order === 'newest' ? -1 : 1;
+  const op = order === 'newest' ? '$lt' : '$gt';
+  const range: Record<string, Date> = { ...(f.since ? { $gte: f.since } : {}), ...(f.until ? { $lte: f.until } : {}) };
+  const run = async (time: unknown, id: unknown, limit: number): Promise<StoredEvent[]> => {
+    if (f.entityId === undefined) {
+      const q: Record<string, unknown> = { ...(f.type ? { type: f.type } : {}), ...(f.eventId ? { _id: f.eventId } : {}) };
+      if (time !== undefined) q.createdAt = time;
+      if (id !== undefined) q._id = f.eventId ?? id;
+      // Within one millisecond the order is the id's alone (SQLite does not drop a sort key fixed by equality).
+      const sort: Record<string, 1 | -1> = time instanceof Date ? { _id: dir } : { createdAt: dir, _id: dir };
+      return (await models.Event.find(q).sort(sort).limit(limit).lean()) as StoredEvent[];
+    }
+    const q: Record<string, unknown> = { entityId: f.entityId, kind: 'evt' };
+    if (time !== undefined) q.at = time;
+    if (id !== undefined) q.ref = id;
+    const links = await models.EntityLink.find(q, { ref: 1 }).sort(time instanceof Date ? { ref: dir } : { at: dir, ref: dir }).limit(limit).lean();
+    const ids = links.map((l) => l.ref);
+    const extra = { ...(f.type ? { type: f.type } : {}), ...(f.eventId ? { _id: f.eventId } : {}) };
+    const events = ids.length ? ((await models.Event.find({ _id: { $in: ids } }).lean()) as StoredEvent[]) : [];
+    const byId = new Map(events.filter((e) => Object.entries(extra).every(([k, v]) => (e as unknown as Record<string, unknown>)[k] === v)).map((e) => [e._id, e]));
+    return ids.map((i) => byId.get(i)).filter((e): e is StoredEvent => e !== undefined);
+  };
+  const whole = Object.keys(range).length ? range : undefined;
+  if (!after) return run(whole, undefined, n);
+  const at = new Date(after.createdAt);
+  const same = await run(at, { [op]: after.id }, n);
+  if (same.length >= n) return same;
+  return [...same, ...(await run({ ...range, [op]: at }, undefined, n - same.length))];
 }
 
 export interface EventPage {
@@ -98,14 +158,13 @@ export interface EventPage {
  * fewer than `limit` events with a non-null `next` (keep paging).
  */
 export async function findEvents(
-  models: Pick<Models, 'Event' | 'Notification'>,
+  models: Pick<Models, 'Event' | 'Notification' | 'EntityLink'>,
   filter: EventFilter,
   opts: { after?: EventPosition | null; order: EventOrder; limit: number; maxScan?: number; notAfter?: Date },
 ): Promise<EventPage> {
   const { matched, ...rest } = filter;
+  checkEventFilter(filter);
   const until = opts.notAfter && (!rest.until || rest.until > opts.notAfter) ? opts.notAfter : rest.until;
-  const base = eventQuery({ ...rest, until });
-  const sort = opts.order === 'newest' ? { createdAt: -1 as const, _id: -1 as const } : { createdAt: 1 as const, _id: 1 as const };
   const maxScan = opts.maxScan ?? 5000;
   // One more than the page, to know whether another page exists.
   const want = opts.limit + 1;
@@ -114,9 +173,7 @@ export async function findEvents(
   let position = opts.after ?? null;
   let scanned = 0;
   for (;;) {
-    const after = position ? afterPosition(position, opts.order) : null;
-    const query = after ? (Object.keys(base).length ? { $and: [base, after] } : after) : base;
-    const batch = (await models.Event.find(query).sort(sort).limit(batchSize).lean()) as StoredEvent[];
+    const batch = await eventBatch(models, { ...rest, until }, position, opts.order, batchSize);
     const counts = await notificationCounts(models, batch.map((e) => e._id));
     for (const e of batch) {
       const notificationCount = counts.get(e._id) ?? 0;

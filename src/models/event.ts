@@ -37,9 +37,9 @@ eventSchema.index({ accountId: 1, dedupeKey: 1 }, { unique: true });
 // The dispatch sweeper looks across accounts (src/dispatch-sweeper.ts): no account prefix.
 eventSchema.index({ dispatchedAt: 1, createdAt: 1 });
 // GET /v1/events and replay: by time (newest or oldest first), by type, by entity.
+// Entities: src/models/entity-link.ts (the embedded store has no multikey indexes).
 eventSchema.index({ accountId: 1, createdAt: -1, _id: -1 });
-eventSchema.index({ accountId: 1, type: 1, createdAt: -1 });
-eventSchema.index({ accountId: 1, entityIds: 1, createdAt: -1 });
+eventSchema.index({ accountId: 1, type: 1, createdAt: -1, _id: -1 });
 // Streams read the log by partition, in offset order.
 eventSchema.index({ accountId: 1, streamPartition: 1, streamOffset: 1 });
 

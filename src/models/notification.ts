@@ -76,18 +76,21 @@ export const notificationSchema = new Schema(
   { timestamps: true, minimize: false, versionKey: false },
 );
 
-// The history API filters by these, newest first (IDs sort by creation time).
+// The history's lists, newest first (ids sort by creation time, so since/until and cursors are
+// `_id` ranges): one index per filter the API serves (src/models/query-shapes.ts says which query
+// each serves). Entities are served by src/models/entity-link.ts, not a multikey index.
 notificationSchema.plugin(accountScoped);
+notificationSchema.index({ accountId: 1, _id: -1 });
 notificationSchema.index({ accountId: 1, status: 1, _id: -1 });
 notificationSchema.index({ accountId: 1, webhookId: 1, _id: -1 });
-notificationSchema.index({ accountId: 1, eventId: 1 });
-notificationSchema.index({ accountId: 1, eventType: 1, _id: -1 });
-notificationSchema.index({ accountId: 1, createdAt: -1 });
-notificationSchema.index({ accountId: 1, entityIds: 1, _id: -1 });
-notificationSchema.index({ accountId: 1, destinationHost: 1, _id: -1 });
-notificationSchema.index({ accountId: 1, _id: -1 });
 // "Failed for this webhook": the bulk resend's and the operator's most common question.
 notificationSchema.index({ accountId: 1, webhookId: 1, status: 1, _id: -1 });
+notificationSchema.index({ accountId: 1, eventId: 1, _id: -1 });
+notificationSchema.index({ accountId: 1, eventType: 1, _id: -1 });
+notificationSchema.index({ accountId: 1, destinationHost: 1, _id: -1 });
+notificationSchema.index({ accountId: 1, lastStatusCode: 1, _id: -1 });
+notificationSchema.index({ accountId: 1, lastErrorKind: 1, _id: -1 });
+notificationSchema.index({ accountId: 1, createdAt: -1 });
 
 export type NotificationDoc = InferSchemaType<typeof notificationSchema>;
 export type AttemptDoc = NotificationDoc['attempts'][number];

@@ -90,7 +90,8 @@ export const webhookSchema = new Schema(
 
 // Event fan-out looks webhooks up by event type.
 webhookSchema.plugin(accountScoped);
-webhookSchema.index({ accountId: 1, eventTypes: 1 });
+// No index on eventTypes: webhooks are matched in memory from the configuration cache (src/config-cache.ts), and the
+// embedded store indexes an array as one value.
 webhookSchema.index({ accountId: 1, _id: -1 });
 
 webhookSchema.plugin(bumpsConfigVersion);

@@ -14,7 +14,7 @@ import { parseBody, parseQuery } from '../http/validate';
 import { describeEvent, ingestEvent } from '../ingest';
 import { newId } from '../ids';
 import { eventData } from '../models/event';
-import { decodeEventCursor, encodeEventCursor, eventQuery, findEvents, isEmptyEventFilter, type EventFilter, type StoredEvent } from '../models/event-filter';
+import { countEvents, decodeEventCursor, encodeEventCursor, findEvents, isEmptyEventFilter, type EventFilter, type StoredEvent } from '../models/event-filter';
 import { replayFilterInput, startReplay } from '../replay';
 import { isReservedEventType, RESERVED_TYPE_MESSAGE } from '../matching/event-type';
 import { replayWorkflowId, type ReplayResult } from '../../workflows/shared';
@@ -128,7 +128,7 @@ async function replay(deps: AppDeps, filter: EventFilter): Promise<{ jobId: stri
   }
   const notAfter = new Date();
   const { matched: _matched, ...rest } = filter;
-  const events = await deps.models.Event.countDocuments(eventQuery({ ...rest, until: rest.until && rest.until < notAfter ? rest.until : notAfter }));
+  const events = await countEvents(deps.models, { ...rest, until: rest.until && rest.until < notAfter ? rest.until : notAfter });
   if (events === 0) return { jobId: null, events: 0 };
   const jobId = newId('job');
   try {

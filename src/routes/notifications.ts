@@ -9,7 +9,8 @@ import { z } from 'zod';
 import type { AppDeps } from '../app';
 import { HeraldError, ErrorCodes, notFound, unavailable } from '../errors';
 import { parseBody, parseQuery } from '../http/validate';
-import { afterCursor, page, pageQuery } from '../http/pagination';
+import { pageQuery } from '../http/pagination';
+import { listNotifications } from '../history/notification-list';
 import { newId } from '../ids';
 import { ATTEMPT_ERROR_KINDS, NOTIFICATION_STATUSES, type NotificationDoc } from '../models/notification';
 import { notificationQuery } from '../models/notification-filter';
@@ -50,18 +51,19 @@ export const bulkResendSchema = z
 
 export { notificationQuery };
 
+/** The list's page: its cursor carries a tag of the filter it was made for (src/history/notification-list.ts). */
+const listPageQuery = pageQuery.extend({
+  cursor: z.string().regex(/^[a-z]+_[0-9a-z]+(\.[0-9a-f]{10})?$/, 'must be a cursor returned by a previous page').optional(),
+});
+
 export function notificationsRouter(deps: AppDeps): Router {
   const router = Router();
   const { Notification } = deps.models;
 
   router.get('/', async (req, res) => {
-    const q = parseQuery(notificationFilterSchema.extend(pageQuery.shape), req.query);
-    const docs = await Notification.find(afterCursor(notificationQuery(q), q.cursor), { attempts: 0, 'request.body': 0, 'request.headers': 0 })
-      .sort({ _id: -1 })
-      .limit(q.limit + 1)
-      .lean();
-    const { items, nextCursor } = page(docs, q.limit);
-    res.json({ data: items.map((n) => notificationView(n, { summary: true })), nextCursor });
+    const q = parseQuery(notificationFilterSchema.extend(listPageQuery.shape), req.query);
+    const { items, nextCursor } = await listNotifications(deps.models, q, { attempts: 0, 'request.body': 0, 'request.headers': 0 });
+    res.json({ data: items.map((n) => notificationView(n as unknown as Parameters<typeof notificationView>[0], { summary: true })), nextCursor });
   });
 
   router.post('/resend', async (req, res) => {

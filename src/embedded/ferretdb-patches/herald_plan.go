@@ -51,8 +51,9 @@ type heraldPlan struct {
 
 // How a field is constrained, for choosing an index.
 const (
-	heraldEq    = 1 // equal to one value (or null)
+	heraldEq    = 1 // equal to one value (or null), or to one of a few ($in)
 	heraldRange = 2 // a range
+	heraldIn    = 4 // one of several values ($in)
 )
 
 // heraldColumn is the SQL expression of a field, written exactly as indexes are created
@@ -153,8 +154,9 @@ func heraldCondition(col string, v any) (conds []string, args []any, kind int, e
 				if in != nil {
 					conds = append(conds, fmt.Sprintf(`%s IN (?%s)`, col, strings.Repeat(", ?", len(in)-1)))
 					args = append(args, in...)
-					if len(in) == 1 {
-						kind |= heraldEq
+					kind |= heraldEq
+					if len(in) > 1 {
+						kind |= heraldIn
 					}
 					continue
 				}
@@ -256,6 +258,7 @@ func heraldPlanFor(meta *metadata.Collection, filter, sort *types.Document, limi
 // key; `_id` equality always wins. INDEXED BY is given only when the index is certainly usable
 // (its first key is constrained), so SQLite never refuses the query.
 func heraldChooseIndex(meta *metadata.Collection, kinds map[string]int, sort *types.Document) string {
+	// By _id (one or a list): the primary index, which SQLite takes by itself.
 	if meta == nil || kinds["_id"]&heraldEq != 0 {
 		return ""
 	}
