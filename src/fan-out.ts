@@ -27,6 +27,7 @@ import type { NotificationHandoff } from './delivery/handoff';
 import type { LoadedNotification } from './models/notification';
 import { currentAccountId } from './accounts/scope';
 import { markDispatched } from './dispatch-marks';
+import { entityLinks } from './models/entity-link';
 import { rollupsOf } from './stats/rollups';
 
 export interface FanOutDeps {
@@ -92,10 +93,13 @@ export async function createNotifications(
   view?: ConfigView,
 ): Promise<CreatedNotification[]> {
   const { webhooks: targeted, dataFor } = await matchingWebhooks(deps, event, chain, view);
-  if (targeted.length === 0) return [];
+  if (targeted.length === 0) {
+    await linkEntities(deps.models, event, []);
+    return [];
+  }
   const docs = targeted.map((w) => notificationDoc(deps, event, w, dataFor(w)));
   try {
-    await deps.models.Notification.insertMany(docs, { ordered: false });
+    await Promise.all([deps.models.Notification.insertMany(docs, { ordered: false }), linkEntities(deps.models, event, docs)]);
     // All stored as they are here (none existed): their first attempts need not read them back.
     deps.handoff?.give(currentAccountId(), docs.map(asStored));
     countCreated(deps.models, docs);
@@ -112,6 +116,22 @@ export async function createNotifications(
 function countCreated(models: Models, docs: Array<{ _id: string; webhookId: string; status: DeliveryStatus }>): void {
   const rollups = rollupsOf(models);
   for (const d of docs) rollups.status(d.webhookId, d._id, null, d.status);
+}
+
+/**
+ * The event's and its notifications' entity links (src/models/entity-link.ts), with the fan-out so
+ * the sweeper's redo completes them too; links already there are fine.
+ */
+async function linkEntities(models: Models, event: StoredEvent, notifications: Array<{ _id: string }>): Promise<void> {
+  const entityIds = event.entityIds ?? [];
+  if (entityIds.length === 0) return;
+  const at = event.createdAt ?? new Date();
+  const links = [entityLinks('evt', event._id, at, entityIds), ...notifications.map((n) => entityLinks('ntf', n._id, at, entityIds))].flat();
+  try {
+    await models.EntityLink.insertMany(links, { ordered: false });
+  } catch (err) {
+    if (!onlyDuplicateKeys(err)) throw err;
+  }
 }
 
 /**

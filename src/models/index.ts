@@ -16,6 +16,7 @@ import { streamSubscriptionModel } from './stream-subscription';
 import { streamCursorModel } from './stream-cursor';
 import { streamSessionModel } from './stream-session';
 import { streamOffsetClaimModel, streamLogFloorModel } from './stream-log';
+import { entityLinkModel } from './entity-link';
 import { deliveryRollupModel } from './delivery-rollup';
 
 /**
@@ -42,6 +43,7 @@ export function createModels(conn: Connection) {
     StreamSession: streamSessionModel(conn),
     StreamOffsetClaim: streamOffsetClaimModel(conn),
     StreamLogFloor: streamLogFloorModel(conn),
+    EntityLink: entityLinkModel(conn),
     DeliveryRollup: deliveryRollupModel(conn),
   };
 }
