@@ -12,7 +12,6 @@
  */
 import type { Models } from './index';
 import type { EventDoc } from './event';
-import { validationError } from '../errors';
 
 export interface EventFilter {
   eventId?: string;
@@ -52,7 +51,6 @@ export function eventQuery(f: Omit<EventFilter, 'matched'>): Record<string, unkn
  * matches (the embedded store counts by reading them): the replay's answer, not a list's.
  */
 export async function countEvents(models: Pick<Models, 'Event' | 'EntityLink'>, f: Omit<EventFilter, 'matched'>): Promise<number> {
-  checkEventFilter(f);
   if (f.entityId === undefined || f.eventId !== undefined) return models.Event.countDocuments(eventQuery(f));
   const at = { ...(f.since ? { $gte: f.since } : {}), ...(f.until ? { $lte: f.until } : {}) };
   return models.EntityLink.countDocuments({ entityId: f.entityId, kind: 'evt', ...(Object.keys(at).length ? { at } : {}) });
@@ -97,52 +95,55 @@ export async function notificationCounts(models: Pick<Models, 'Notification'>, e
   return counts;
 }
 
-/**
- * The filters that combine, each list served by one index (src/models/query-shapes.ts): by time,
- * by `type`, by `entityId` (the entity links), with since/until, cursor and `matched` on any of
- * them; `eventId` is one event. Anything else is a 400 naming the parameters.
- */
-export function checkEventFilter(f: EventFilter): void {
-  if (f.eventId === undefined && f.type !== undefined && f.entityId !== undefined) {
-    const message = 'cannot be combined with type: each list is served by one index (type, or entityId, each with since, until, matched and cursor)';
-    throw validationError([{ path: 'entityId', message }], 'No index serves the filter type + entityId');
-  }
+/** One batch read from an index: the events that match the whole filter, how many it read, where it stopped. */
+interface EventBatch {
+  events: StoredEvent[];
+  read: number;
+  last: EventPosition | null;
 }
 
 /**
- * Up to `n` events in `order` after `after`, within the filter: two index ranges, the rest of
- * `after`'s own millisecond (by id), then the times beyond it. The one $or a cursor of (time, id)
- * would need is a scan on the embedded store, whose planner serves ranges of one key.
+ * Up to `n` index entries in `order` after `after`, within the filter: two index ranges, the rest
+ * of `after`'s own millisecond (by id), then the times beyond it (a cursor of (time, id) would
+ * otherwise need an $or, which the embedded store's planner reads in full). By entity, the links
+ * lead and `type` is checked on the events read: that combination has no index of its own.
  */
-async function eventBatch(models: Pick<Models, 'Event' | 'EntityLink'>, f: Omit<EventFilter, 'matched'>, after: EventPosition | null, order: EventOrder, n: number): Promise<StoredEvent[]> {
+async function eventBatch(models: Pick<Models, 'Event' | 'EntityLink'>, f: Omit<EventFilter, 'matched'>, after: EventPosition | null, order: EventOrder, n: number): Promise<EventBatch> {
   const dir: 1 | -1 = order === 'newest' ? -1 : 1;
   const op = order === 'newest' ? '$lt' : '$gt';
   const range: Record<string, Date> = { ...(f.since ? { $gte: f.since } : {}), ...(f.until ? { $lte: f.until } : {}) };
-  const run = async (time: unknown, id: unknown, limit: number): Promise<StoredEvent[]> => {
+  const run = async (time: unknown, id: unknown, limit: number): Promise<EventBatch> => {
     if (f.entityId === undefined) {
       const q: Record<string, unknown> = { ...(f.type ? { type: f.type } : {}), ...(f.eventId ? { _id: f.eventId } : {}) };
       if (time !== undefined) q.createdAt = time;
       if (id !== undefined) q._id = f.eventId ?? id;
       // Within one millisecond the order is the id's alone (SQLite does not drop a sort key fixed by equality).
       const sort: Record<string, 1 | -1> = time instanceof Date ? { _id: dir } : { createdAt: dir, _id: dir };
-      return (await models.Event.find(q).sort(sort).limit(limit).lean()) as StoredEvent[];
+      const events = (await models.Event.find(q).sort(sort).limit(limit).lean()) as StoredEvent[];
+      return { events, read: events.length, last: events.length ? positionOf(events[events.length - 1]) : null };
     }
     const q: Record<string, unknown> = { entityId: f.entityId, kind: 'evt' };
     if (time !== undefined) q.at = time;
     if (id !== undefined) q.ref = id;
-    const links = await models.EntityLink.find(q, { ref: 1 }).sort(time instanceof Date ? { ref: dir } : { at: dir, ref: dir }).limit(limit).lean();
+    const links = await models.EntityLink.find(q, { ref: 1, at: 1 }).sort(time instanceof Date ? { ref: dir } : { at: dir, ref: dir }).limit(limit).lean();
     const ids = links.map((l) => l.ref);
-    const extra = { ...(f.type ? { type: f.type } : {}), ...(f.eventId ? { _id: f.eventId } : {}) };
-    const events = ids.length ? ((await models.Event.find({ _id: { $in: ids } }).lean()) as StoredEvent[]) : [];
-    const byId = new Map(events.filter((e) => Object.entries(extra).every(([k, v]) => (e as unknown as Record<string, unknown>)[k] === v)).map((e) => [e._id, e]));
-    return ids.map((i) => byId.get(i)).filter((e): e is StoredEvent => e !== undefined);
+    const found = ids.length ? ((await models.Event.find({ _id: { $in: ids } }).lean()) as StoredEvent[]) : [];
+    const keep = (e: StoredEvent) => (!f.type || e.type === f.type) && (!f.eventId || e._id === f.eventId);
+    const byId = new Map(found.filter(keep).map((e) => [e._id, e]));
+    const last = links[links.length - 1];
+    return {
+      events: ids.map((i) => byId.get(i)).filter((e): e is StoredEvent => e !== undefined),
+      read: links.length,
+      last: last ? { createdAt: last.at.toISOString(), id: last.ref } : null,
+    };
   };
   const whole = Object.keys(range).length ? range : undefined;
   if (!after) return run(whole, undefined, n);
   const at = new Date(after.createdAt);
   const same = await run(at, { [op]: after.id }, n);
-  if (same.length >= n) return same;
-  return [...same, ...(await run({ ...range, [op]: at }, undefined, n - same.length))];
+  if (same.read >= n) return same;
+  const beyond = await run({ ...range, [op]: at }, undefined, n - same.read);
+  return { events: [...same.events, ...beyond.events], read: same.read + beyond.read, last: beyond.last ?? same.last };
 }
 
 export interface EventPage {
@@ -163,28 +164,29 @@ export async function findEvents(
   opts: { after?: EventPosition | null; order: EventOrder; limit: number; maxScan?: number; notAfter?: Date },
 ): Promise<EventPage> {
   const { matched, ...rest } = filter;
-  checkEventFilter(filter);
   const until = opts.notAfter && (!rest.until || rest.until > opts.notAfter) ? opts.notAfter : rest.until;
   const maxScan = opts.maxScan ?? 5000;
   // One more than the page, to know whether another page exists.
   const want = opts.limit + 1;
-  const batchSize = matched === undefined ? want : Math.min(Math.max(want * 4, 100), 1000);
+  // Filters read past what they keep (matched, type by entity) read larger batches, at most maxScan a page.
+  const filtered = matched !== undefined || (rest.entityId !== undefined && rest.type !== undefined);
+  const batchSize = filtered ? Math.min(Math.max(want * 4, 100), 1000) : want;
   const found: EventPage['events'] = [];
   let position = opts.after ?? null;
   let scanned = 0;
   for (;;) {
     const batch = await eventBatch(models, { ...rest, until }, position, opts.order, batchSize);
-    const counts = await notificationCounts(models, batch.map((e) => e._id));
-    for (const e of batch) {
+    const counts = await notificationCounts(models, batch.events.map((e) => e._id));
+    for (const e of batch.events) {
       const notificationCount = counts.get(e._id) ?? 0;
       if (matched === undefined || matched === notificationCount > 0) {
         if (found.length === opts.limit) return { events: found, next: positionOf(found[found.length - 1]) };
         found.push({ ...e, notificationCount });
       }
-      position = positionOf(e);
-      scanned++;
     }
-    if (batch.length < batchSize) return { events: found, next: null };
+    position = batch.last ?? position;
+    scanned += batch.read;
+    if (batch.read < batchSize) return { events: found, next: null };
     if (scanned >= maxScan) return { events: found, next: position };
   }
 }

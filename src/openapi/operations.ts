@@ -12,6 +12,7 @@ import { subscriptionListQuery, subscriptionSchema } from '../routes/subscriptio
 import { settingsSchema } from '../routes/settings';
 import { eventListQuery, eventSchema, replaySchema } from '../routes/events';
 import { bulkResendSchema, notificationFilterSchema, resendOneSchema } from '../routes/notifications';
+import { MAX_SCAN } from '../history/notification-list';
 import { createSourceSchema, patchSourceSchema } from '../routes/sources';
 import { variableListQuery, variableSchema } from '../routes/variables';
 import { eventTypesQuery } from '../routes/event-types';
@@ -337,6 +338,10 @@ export const OPERATIONS: Operation[] = [
   // Notifications
   {
     method: 'get', path: '/v1/notifications', tag: 'Notifications', summary: 'The communication history (newest first)', query: notificationFilterSchema.extend(pageQuery.shape),
+    description:
+      `Each filter alone, and webhookId with status, is served by one index: full pages at any history size. since, until and cursor combine with all of them. ` +
+      `Other combinations are read from the index of their most selective filter, at most ${MAX_SCAN} notifications a page: a page may then hold fewer than limit (even none) with a nextCursor: keep paging. ` +
+      'A cursor works only with the filter it was made for (another filter: 400 on cursor).',
     responses: { 200: { description: 'a page', body: { name: 'NotificationList', schema: r.listOf(r.notificationSummary), example: { data: [{ ...summaryBase, request: { method: request.method, url: request.url } }], nextCursor: null } } }, 400: invalid },
   },
   { method: 'get', path: idPath('notifications'), tag: 'Notifications', summary: 'A notification: the exact request and every attempt', responses: { 200: { description: 'ok', body: { name: 'Notification', schema: r.notificationResponse, example: notificationExample } }, 404: notFound } },
