@@ -11,8 +11,8 @@
  *    ids (src/ids.ts: they keep sorting by creation time), times spread over 30 days, a mix of
  *    statuses (each copy takes the status fields of a real notification in that status), busy
  *    entities, and one entity with exactly 3 notifications; written straight to the collections
- *    (insertMany, unordered, 1000 a batch). A collection derived from the history is filled by one
- *    function of DERIVED below.
+ *    (insertMany, unordered, 1000 a batch). Collections derived from the history (rollups, links)
+ *    are filled for the copies too: one function each in scripts/bench/history-derived.ts.
  * 3. The store's idle CPU, accept→delivered latency (one event at a time to a fresh webhook,
  *    against the same measured on the empty store at the start), then every read path of the API
  *    and the console timed with real requests (account key and admin key): p50/p99, or the answer's
@@ -46,6 +46,7 @@ import { cpuDelta, cpuSnapshot, type TrackedProcess } from './proc';
 import { installQuietTemporalRuntime, startBenchStack } from './stack';
 import { startBenchReceiver, type BenchReceiver } from './receiver';
 import { latencies, oneAtATime, paced, type PostEvent } from './load';
+import { derivedFillers, type CopiedBatch, type DerivedFiller } from './history-derived';
 
 export interface HistoryBenchOptions {
   sizes: number[];
@@ -117,9 +118,13 @@ export async function runHistoryBench(o: HistoryBenchOptions): Promise<void> {
       let stored = seed.realNotifications;
       for (const size of o.sizes) {
         const k = `history.${size}`;
+        report.set(`${k}.loadavg_before`, os.loadavg().map((l) => l.toFixed(2)).join(' '));
         const t0 = performance.now();
+        const cpuBefore = cpuSnapshot(procs);
         const added = await copier.grow(Math.max(0, size - stored), { from: Date.now() - 30 * DAY + 3_600_000, to: Date.now() - 120_000, statuses: STATUS_MIX });
         const seconds = (performance.now() - t0) / 1000;
+        // Who the filling kept busy: the bench's process makes the copies, the store writes them.
+        for (const [proc, ms] of cpuDelta(cpuBefore, cpuSnapshot(procs))) report.set(`${k}.fill.cpu_percent_of_one_core.${proc}`, ms / 10 / seconds, 0);
         stored += added.notifications;
         report.set(`${k}.notifications`, stored);
         report.set(`${k}.events_added`, added.events);
@@ -133,6 +138,8 @@ export async function runHistoryBench(o: HistoryBenchOptions): Promise<void> {
         report.set(`${k}.delivery.p50_ms`, lat.p50, 1);
         report.set(`${k}.delivery.p99_ms`, lat.p99, 1);
         report.set(`${k}.delivery.p50_over_empty`, lat.p50 / Math.max(0.001, empty.p50), 2);
+        await checkCopies(lab, k);
+        report.set(`${k}.loadavg_before_reads`, os.loadavg().map((l) => l.toFixed(2)).join(' '));
         await timeReads(lab, k, copier);
       }
       if (o.purge) await purgePhase(lab, copier, o.purgeCount ?? o.sizes[o.sizes.length - 1]);
@@ -368,19 +375,6 @@ async function startFailingReceiver(): Promise<{ url: string; close(): Promise<v
 /** The status fields a copy takes from a real notification of the status it is given. */
 const STATUS_FIELDS = ['status', 'attempts', 'attemptCount', 'lastStatusCode', 'lastErrorKind', 'nextAttemptAt', 'heldReason', 'sentAt', 'failedAt', 'cancelReason', 'cancelledAt', 'updatedAt'];
 
-/** One batch of copies, for the collections derived from the history. */
-export interface CopiedBatch {
-  events: Doc[];
-  notifications: Doc[];
-}
-
-/**
- * Collections derived from events and notifications (an entity index, rollups...): each fills its
- * own documents for a batch of copies, as Herald would have written them. Add one function per
- * derived collection.
- */
-const DERIVED: Array<(models: Models, batch: CopiedBatch) => Promise<void>> = [];
-
 class Copier {
   /** Random picks, reproducible run to run. */
   private rand = mulberry32(23);
@@ -389,6 +383,8 @@ class Copier {
   /** A notification and an event id from the copies (filters by id). */
   sampleEventId: string | null = null;
   sampleNotificationId: string | null = null;
+  /** Collections derived from the history, filled for the copies too. */
+  private readonly derived: DerivedFiller[];
 
   constructor(
     private readonly models: Models,
@@ -402,6 +398,7 @@ class Copier {
     }
     // Busy entities: about 400 notifications each at the largest size.
     this.entitiesPerAccount = Math.max(20, Math.min(2000, Math.round(largest / seed.accounts.length / 400)));
+    this.derived = derivedFillers(models);
   }
 
   /** Adds about `notifications` notifications (and their events) with times in [from, to). */
@@ -411,7 +408,12 @@ class Copier {
     const inFlight = new Set<Promise<void>>();
     while (madeN < notifications) {
       const batch: CopiedBatch = { events: [], notifications: [] };
-      while (batch.notifications.length < BATCH && madeN + batch.notifications.length < notifications) this.copyOne(batch, range);
+      // In time order, as Herald would have written them (each index then grows at its end, or in
+      // one narrow stretch per batch when a later size fills between earlier copies).
+      while (batch.notifications.length < BATCH && madeN + batch.notifications.length < notifications) {
+        const at = range.from + Math.min(1, (madeN + batch.notifications.length + this.rand()) / notifications) * (range.to - range.from);
+        this.copyOne(batch, at, range.statuses);
+      }
       madeN += batch.notifications.length;
       madeE += batch.events.length;
       const write = this.write(batch).finally(() => inFlight.delete(write));
@@ -419,6 +421,7 @@ class Copier {
       if (inFlight.size >= 2) await Promise.race(inFlight);
     }
     await Promise.all(inFlight);
+    for (const d of this.derived) await d.finish();
     return { notifications: madeN, events: madeE };
   }
 
@@ -426,18 +429,17 @@ class Copier {
     await Promise.all([
       batch.events.length ? this.models.Event.collection.insertMany(batch.events, { ordered: false }) : null,
       batch.notifications.length ? this.models.Notification.collection.insertMany(batch.notifications, { ordered: false }) : null,
-      ...DERIVED.map((fill) => fill(this.models, batch)),
+      ...this.derived.map((d) => d.add(batch)),
     ]);
   }
 
-  private copyOne(batch: CopiedBatch, range: { from: number; to: number; statuses: Array<[string, number]> }): void {
+  private copyOne(batch: CopiedBatch, at: number, statuses: Array<[string, number]>): void {
     const account = pick(this.seed.accounts.map((a) => [a, a.weight] as [SeedAccount, number]), this.rand());
     const { byType } = this.byAccount.get(account.id)!;
     const type = pick(EVENT_TYPES.map((t) => [t.type, t.weight] as [string, number]), this.rand());
     const candidates = byType.get(type);
     if (!candidates?.length) return;
     const template = candidates[Math.floor(this.rand() * candidates.length)];
-    const at = range.from + this.rand() * (range.to - range.from);
     const shift = at - (template.event.createdAt as Date).getTime();
     const eventId = newId('evt', Math.floor(at));
     // Most events name one busy customer, some also a region.
@@ -460,7 +462,7 @@ class Copier {
       const copy = retarget(n, new Map([...swaps, [n._id as string, id]]), shift);
       copy._id = id;
       copy.entityIds = entities;
-      const status = pick(range.statuses, this.rand());
+      const status = pick(statuses, this.rand());
       if (status !== n.status) {
         const donors = this.seed.donors.get(status);
         if (donors?.length) {
@@ -613,6 +615,16 @@ async function timeReads(lab: Lab, prefix: string, copier: Copier): Promise<void
   readLines(lab, `${prefix}.read.notifications.cursor_walk_20_pages`, walk, failure, {});
   lab.report.set(`${prefix}.read.notifications.cursor_walk_20_pages.pages_read`, pages);
   if (failure?.status === 'timeout') await settle(lab, 180_000);
+}
+
+/** The copies as Herald's own reads count them: the overview's totals over 31 days against the notifications stored. */
+async function checkCopies(lab: Lab, prefix: string): Promise<void> {
+  const acme = lab.seed.accounts[0];
+  const stored = await lab.models.Notification.collection.countDocuments({ accountId: acme.id });
+  lab.report.set(`${prefix}.check.timed_account_notifications_stored`, stored);
+  const a = await lab.client.call(acme.key, 'GET', `/v1/stats/webhooks?since=${new Date(Date.now() - 31 * DAY).toISOString()}`);
+  if (a.status !== 200) lab.report.set(`${prefix}.check.stats_31d.http_status`, String(a.status));
+  else lab.report.set(`${prefix}.check.timed_account_notifications_in_stats_31d`, (a.json.data as Array<{ notifications: { total: number } }>).reduce((sum, w) => sum + w.notifications.total, 0));
 }
 
 function readLines(lab: Lab, key: string, samples: number[], failure: Answer | null, extra: { count?: number }): void {
