@@ -405,6 +405,7 @@ class Copier {
   async grow(notifications: number, range: { from: number; to: number; statuses: Array<[string, number]> }): Promise<{ notifications: number; events: number }> {
     let madeN = 0;
     let madeE = 0;
+    const t0 = performance.now();
     const inFlight = new Set<Promise<void>>();
     while (madeN < notifications) {
       const batch: CopiedBatch = { events: [], notifications: [] };
@@ -416,6 +417,10 @@ class Copier {
       }
       madeN += batch.notifications.length;
       madeE += batch.events.length;
+      if (Math.floor(madeN / 50_000) > Math.floor((madeN - batch.notifications.length) / 50_000)) {
+        const s = (performance.now() - t0) / 1000;
+        process.stderr.write(`history fill: ${madeN} of ${notifications} notifications and ${madeE} events in ${s.toFixed(0)} s (${((madeN + madeE) / s).toFixed(0)} docs/s)\n`);
+      }
       const write = this.write(batch).finally(() => inFlight.delete(write));
       inFlight.add(write);
       if (inFlight.size >= 2) await Promise.race(inFlight);
