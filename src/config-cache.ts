@@ -73,7 +73,7 @@ function createAccountConfigCache(models: Pick<Models, 'Setting' | 'Webhook' | '
   async function load(): Promise<Omit<ConfigView, 'communications' | 'version'>> {
     const [webhooks, subscribed, account] = await Promise.all([
       models.Webhook.find({}).lean<CachedWebhook[]>(),
-      models.Subscription.distinct('webhookId') as Promise<string[]>,
+      webhooksWithSubscriptions(models),
       // A pin change bumps the version too (src/routes/accounts.ts).
       models.Account.findById(accountId, { apiVersion: 1 }).lean(),
     ]);
@@ -123,4 +123,19 @@ function createAccountConfigCache(models: Pick<Models, 'Setting' | 'Webhook' | '
       return current();
     },
   };
+}
+
+/**
+ * The account's webhooks that have entity switches: the next webhookId after the last one, one
+ * index probe per such webhook (query shape subscriptions.nextWebhook), not a read of every switch.
+ */
+async function webhooksWithSubscriptions(models: Pick<Models, 'Subscription'>): Promise<string[]> {
+  const found: string[] = [];
+  for (;;) {
+    const next = await models.Subscription.findOne(found.length ? { webhookId: { $gt: found[found.length - 1] } } : {}, { webhookId: 1 })
+      .sort({ webhookId: 1 })
+      .lean();
+    if (!next) return found;
+    found.push(next.webhookId);
+  }
 }

@@ -47,7 +47,7 @@ export function startDispatchSweeper(deps: FanOutDeps, opts: { intervalMs?: numb
         else break; // Temporal is still unreachable; try again next tick.
       }
       // Almost always empty: only what an attempt could not finish emitting.
-      const pending = await acrossAccounts(() => deps.models.PendingOperationalEvent.find({ createdAt: { $lte: cutoff } }).limit(100).lean());
+      const pending = await acrossAccounts(() => deps.models.PendingOperationalEvent.find({ createdAt: { $lte: cutoff } }).sort({ createdAt: 1 }).limit(100).lean());
       for (const p of pending) if ((await inAccount(accountOf(p), () => emitPendingNotificationFailed(deps, p))) === 'emitted') done++;
       return done;
     } catch (err) {

@@ -82,7 +82,8 @@ export async function ingestEvent(
     await markSkipped(models, log).catch((skipErr: unknown) => deps.logger.warn({ err: skipErr, eventId: id }, 'could not mark an unused stream offset; readers pass it after the gap timeout'));
     if (!isDuplicateKey(err)) throw err;
     // A duplicate (repeated id or Idempotency-Key): answer with the first event's result.
-    const first = await models.Event.findOne({ $or: [{ dedupeKey }, { _id: id }] }).lean();
+    // Two index reads (an $or would be read in memory): the key's first event, else the id's.
+    const first = (await models.Event.findOne({ dedupeKey }).lean()) ?? (await models.Event.findOne({ _id: id }).lean());
     if (!first) throw err;
     return { created: false, event: await completeDuplicate(deps, first) };
   }

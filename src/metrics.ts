@@ -121,7 +121,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       if (!models) return;
       this.reset();
       const m = models;
-      const unhealthy = await acrossAccounts(() => m.WebhookHealth.find({ state: { $ne: 'closed' } }, { state: 1 }).lean());
+      const unhealthy = await acrossAccounts(() => m.WebhookHealth.find({ state: { $in: ['open', 'half-open'] } }, { state: 1 }).lean());
       for (const h of unhealthy) this.set({ webhook: h._id, state: h.state }, 1);
     },
   });
@@ -142,9 +142,17 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       this.reset();
       // Housekeeping view over every account: the cursors carry their accountId. The log's end per
       // (account, partition) is followed from the lowest cursor there by _id (src/stream/log.ts).
-      const cursors = await acrossAccounts(() =>
-        m.StreamCursor.find({}, { accountId: 1, subscriptionId: 1, partition: 1, offset: 1 }).lean<Array<{ accountId: string; subscriptionId: string; partition: number; offset: number }>>(),
-      );
+      // A page of the `_id` index at a time (query shape streamCursors.page).
+      type Cursor = { _id: string; accountId: string; subscriptionId: string; partition: number; offset: number };
+      const cursors: Cursor[] = [];
+      for (;;) {
+        const after = cursors.length ? cursors[cursors.length - 1]._id : '';
+        const page = await acrossAccounts(() =>
+          m.StreamCursor.find({ _id: { $gt: after } }, { accountId: 1, subscriptionId: 1, partition: 1, offset: 1 }).sort({ _id: 1 }).limit(1000).lean<Cursor[]>(),
+        );
+        cursors.push(...page);
+        if (page.length < 1000) break;
+      }
       const lowest = new Map<string, { accountId: string; partition: number; offset: number }>();
       for (const c of cursors) {
         const key = `${c.accountId}:${c.partition}`;

@@ -16,15 +16,27 @@ export interface StopDeps {
   logger: Logger;
 }
 
+/** Open notifications read per page: one status at a time, newest first, from the (accountId, [webhookId,] status, _id) index. */
+const PAGE = 500;
+
 /** Signals `stop` to every open notification (of one webhook, or all); resolves with how many. */
 export async function stopOpenNotifications(deps: StopDeps, scope: { webhookId?: string }, reason: StopReason): Promise<number> {
-  const query = { status: { $in: ['pending', 'retrying'] }, ...(scope.webhookId ? { webhookId: scope.webhookId } : {}) };
-  const open = await deps.models.Notification.find(query, { _id: 1 }).lean();
   const concurrency = 16;
-  for (let i = 0; i < open.length; i += concurrency) {
-    await Promise.all(open.slice(i, i + concurrency).map((n) => signalStop(deps.temporal, n._id, { reason })));
+  let stopped = 0;
+  for (const status of ['pending', 'retrying']) {
+    let before: string | null = null;
+    for (;;) {
+      const query: Record<string, unknown> = { ...(scope.webhookId ? { webhookId: scope.webhookId } : {}), status, ...(before ? { _id: { $lt: before } } : {}) };
+      const page: Array<{ _id: string }> = await deps.models.Notification.find(query, { _id: 1 }).sort({ _id: -1 }).limit(PAGE).lean();
+      for (let i = 0; i < page.length; i += concurrency) {
+        await Promise.all(page.slice(i, i + concurrency).map((n) => signalStop(deps.temporal, n._id, { reason })));
+      }
+      stopped += page.length;
+      if (page.length < PAGE) break;
+      before = page[page.length - 1]._id;
+    }
   }
-  return open.length;
+  return stopped;
 }
 
 /** Fire and forget, logged: the request that changed the configuration does not wait for every signal. */

@@ -91,7 +91,9 @@ export function createEndpointHealth(deps: EndpointHealthDeps): EndpointHealth {
     remember(id, { state: 'closed', consecutiveFailures: 0 }, now);
     if (before && before.state !== 'closed') {
       await WebhookHealth.updateOne({ _id: id, state: 'closed' }, { $set: { since: now } });
-      await DeliveryPermit.deleteMany({ webhookId: id, $or: [{ kind: 'probe' }, { kind: 'report', until: { $lt: now } }] });
+      // Two index ranges (an $or would be read in memory).
+      await DeliveryPermit.deleteMany({ webhookId: id, kind: 'probe' });
+      await DeliveryPermit.deleteMany({ webhookId: id, kind: 'report', until: { $lt: now } });
       // `since` of an open or half-open circuit is when it (last) opened: the same for every closer.
       await report({ type: 'circuit_closed', webhookId: id, webhookName: webhook.name ?? null, at: now, openedAt: before.since ?? null }, before.since);
     }

@@ -84,6 +84,31 @@ async function existingWebhooks(models: Pick<Models, 'Webhook'>, ids: readonly s
   return found;
 }
 
+/** Every health document's id (one per webhook that ever failed), a page of the `_id` index at a time. */
+async function allHealthIds(WebhookHealth: Models['WebhookHealth']): Promise<string[]> {
+  const ids: string[] = [];
+  for (;;) {
+    const page = await WebhookHealth.find(ids.length ? { _id: { $gt: ids[ids.length - 1] } } : { _id: { $gt: '' } }, { _id: 1 })
+      .sort({ _id: 1 })
+      .limit(ID_BATCH)
+      .lean();
+    ids.push(...page.map((d) => d._id as string));
+    if (page.length < ID_BATCH) return ids;
+  }
+}
+
+/** The webhooks that hold permits: the next webhookId after the last one, one index probe each. */
+async function webhooksWithPermits(DeliveryPermit: Models['DeliveryPermit']): Promise<string[]> {
+  const ids: string[] = [];
+  for (;;) {
+    const next = await DeliveryPermit.findOne({ webhookId: { $gt: ids.length ? ids[ids.length - 1] : '' } }, { webhookId: 1 })
+      .sort({ webhookId: 1 })
+      .lean();
+    if (!next) return ids;
+    ids.push(next.webhookId);
+  }
+}
+
 /** Runs `remove` over `ids` a batch at a time; the number deleted. */
 async function inBatches(ids: readonly string[], remove: (batch: string[]) => PromiseLike<{ deletedCount: number }>): Promise<number> {
   let deleted = 0;
@@ -95,7 +120,7 @@ export async function purgeFlowControlState(models: Pick<Models, 'Webhook' | 'We
   const { WebhookHealth, DeliveryPermit } = models;
   // Read what to judge before the webhooks: a health document or permit only ever appears after its
   // webhook was created, so a webhook created meanwhile is never taken for a missing one.
-  const healthIds = (await WebhookHealth.find({}, { _id: 1 }).lean()).map((d) => d._id as string);
+  const healthIds = await allHealthIds(WebhookHealth);
   const liveHealth = await existingWebhooks(models, healthIds);
   const healthDocs = await inBatches(
     healthIds.filter((id) => !liveHealth.has(id)),
@@ -105,7 +130,7 @@ export async function purgeFlowControlState(models: Pick<Models, 'Webhook' | 'We
   const byKind: Record<PermitKind, number> = { rate: 0, lease: 0, probe: 0, report: 0, takeover: 0 };
   const stale = new Date(now.getTime() - STALE_MS);
 
-  const permitWebhooks = (await DeliveryPermit.distinct('webhookId')) as string[];
+  const permitWebhooks = await webhooksWithPermits(DeliveryPermit);
   const livePermits = await existingWebhooks(models, permitWebhooks);
   const gone = permitWebhooks.filter((id) => !livePermits.has(id));
   byKind.probe += await inBatches(gone, (ids) => DeliveryPermit.deleteMany({ webhookId: { $in: ids }, kind: 'probe' }));

@@ -35,6 +35,8 @@ export const deliveryPermitSchema = new Schema(
 // Not account-scoped: permits are keyed by webhook (ids unique across accounts) or `ingest:<account>`,
 // never listed to a tenant, and taking one must stay the single-`_id` insert FerretDB makes atomic.
 deliveryPermitSchema.index({ webhookId: 1, kind: 1, n: 1 });
+// The housekeeping's expired permits by kind, across webhooks (src/flow-control/housekeeping.ts).
+deliveryPermitSchema.index({ kind: 1, until: 1 });
 
 export type DeliveryPermitDoc = InferSchemaType<typeof deliveryPermitSchema> & { _id: string };
 export type DeliveryPermitModel = Model<DeliveryPermitDoc>;

@@ -30,6 +30,8 @@ eventTypeVersionSchema.plugin(accountScoped);
 // A declared or replaced version changes what fan-out sends: caches revalidate (config-version.ts).
 eventTypeVersionSchema.plugin(bumpsConfigVersion);
 eventTypeVersionSchema.index({ accountId: 1, type: 1, version: 1 }, { unique: true });
+// The versions declared on the platform, one probe each (newestDeclaredVersion).
+eventTypeVersionSchema.index({ version: 1 });
 
 export type EventTypeVersionDoc = InferSchemaType<typeof eventTypeVersionSchema> & { _id: string };
 export type EventTypeVersionModel = Model<EventTypeVersionDoc>;
@@ -109,6 +111,13 @@ export function toLink(d: { version: string; schemaJson?: string | null; changes
  * is null (the account follows the newest until pinned).
  */
 export async function newestDeclaredVersion(model: EventTypeVersionModel): Promise<string | null> {
-  const versions = (await acrossAccounts(() => model.distinct('version'))) as string[];
-  return newestOf(versions);
+  // The distinct versions, one index probe each (query shape eventTypeVersions.nextVersion).
+  const versions: string[] = [];
+  for (;;) {
+    const next = await acrossAccounts(() =>
+      model.findOne(versions.length ? { version: { $gt: versions[versions.length - 1] } } : { version: { $gt: '' } }, { version: 1 }).sort({ version: 1 }).lean(),
+    );
+    if (!next) return newestOf(versions);
+    versions.push(next.version);
+  }
 }

@@ -20,6 +20,8 @@ export const pendingOperationalEventSchema = new Schema(
 );
 
 pendingOperationalEventSchema.plugin(accountScoped);
+// The dispatch sweeper's due ones, across accounts, oldest first.
+pendingOperationalEventSchema.index({ createdAt: 1 });
 export type PendingOperationalEventDoc = InferSchemaType<typeof pendingOperationalEventSchema> & { _id: string };
 export type PendingOperationalEventModel = Model<PendingOperationalEventDoc>;
 

@@ -15,6 +15,10 @@
  */
 import type { Models } from './index';
 import { HISTORY_SHAPES } from './query-shapes/history';
+import { CONFIG_SHAPES } from './query-shapes/config';
+import { BACKGROUND_SHAPES } from './query-shapes/background';
+import { STREAM_SHAPES } from './query-shapes/stream';
+import { RETENTION_SHAPES } from './query-shapes/retention';
 
 export type IndexKeys = Record<string, 1 | -1>;
 
@@ -32,10 +36,16 @@ export interface QueryShape {
   acrossAccounts?: boolean;
   /** The index that serves it, as declared on the model's schema; `{ _id: 1 }` is the primary index. */
   index: IndexKeys;
+  /**
+   * A condition checked on the documents read rather than in the index (the embedded store's
+   * planner leaves it in memory, e.g. `deletedAt: null`), and why that stays bounded: the sort is
+   * still the index's order, so the read stops at the limit, but the limit is not pushed down.
+   */
+  inMemory?: string;
 }
 
 /** Every shape, by area: add a file under query-shapes/ and list it here. */
-export const QUERY_SHAPES: readonly QueryShape[] = [...HISTORY_SHAPES];
+export const QUERY_SHAPES: readonly QueryShape[] = [...HISTORY_SHAPES, ...CONFIG_SHAPES, ...BACKGROUND_SHAPES, ...STREAM_SHAPES, ...RETENTION_SHAPES];
 
 /** The shape of a name; throws for a name that is not registered (a typo in code is a test failure). */
 export function queryShape(name: string): QueryShape {

@@ -29,6 +29,8 @@ export const sourceSchema = new Schema(
 );
 
 sourceSchema.plugin(accountScoped);
+// GET /v1/sources: the account's, newest first.
+sourceSchema.index({ accountId: 1, _id: -1 });
 export type SourceDoc = InferSchemaType<typeof sourceSchema>;
 export type SourceModel = Model<SourceDoc>;
 

@@ -31,6 +31,8 @@ const claimSchema = new Schema(
 );
 claimSchema.plugin(accountScoped);
 claimSchema.index({ accountId: 1, partition: 1, offset: -1 });
+// The retention trims an account's claims by time (src/stream/trim.ts).
+claimSchema.index({ accountId: 1, at: 1 });
 
 const floorSchema = new Schema(
   {

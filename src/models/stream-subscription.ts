@@ -21,6 +21,8 @@ const streamSubscriptionSchema = new Schema(
 streamSubscriptionSchema.plugin(accountScoped);
 streamSubscriptionSchema.index({ accountId: 1, key: 1 }, { unique: true });
 streamSubscriptionSchema.index({ accountId: 1, createdAt: 1 });
+// GET /v1/stream-subscriptions: newest first by id.
+streamSubscriptionSchema.index({ accountId: 1, _id: -1 });
 
 export type StreamSubscriptionDoc = InferSchemaType<typeof streamSubscriptionSchema>;
 export function streamSubscriptionModel(conn: Connection): Model<StreamSubscriptionDoc> {

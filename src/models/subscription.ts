@@ -14,6 +14,8 @@ export const subscriptionSchema = new Schema(
 
 subscriptionSchema.plugin(accountScoped);
 subscriptionSchema.index({ accountId: 1, webhookId: 1, entityId: 1 }, { unique: true });
+// A webhook's switches by state (GET /v1/webhooks/:id/subscriptions?enabled=).
+subscriptionSchema.index({ accountId: 1, webhookId: 1, enabled: 1, entityId: 1 });
 
 subscriptionSchema.plugin(bumpsConfigVersion);
 

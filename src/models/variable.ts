@@ -22,6 +22,8 @@ export const variableSchema = new Schema(
 );
 
 variableSchema.plugin(accountScoped);
+// GET /v1/variables: the account's, by name.
+variableSchema.index({ accountId: 1, _id: 1 });
 
 /** The `_id` of an account's variable: names are per account, `_id`s are global. */
 export function variableId(name: string, accountId = currentAccountId()): string {

@@ -34,6 +34,8 @@ export const webhookHealthSchema = new Schema(
 );
 
 webhookHealthSchema.plugin(accountScoped);
+// The circuits not closed, across accounts (the metrics' herald_webhook_circuit_state).
+webhookHealthSchema.index({ state: 1 });
 
 export type WebhookHealthDoc = InferSchemaType<typeof webhookHealthSchema> & { _id: string };
 export type WebhookHealthModel = Model<WebhookHealthDoc>;

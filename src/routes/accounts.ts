@@ -88,7 +88,8 @@ export function accountsRouter(deps: AppDeps): Router {
   router.get('/', async (req, res) => {
     const q = parseQuery(pageQuery, req.query);
     // `default` sorts after every acc_ id (newest first): it is listed last.
-    const docs = await models.Account.find(afterCursor({ deletedAt: null }, q.cursor)).sort({ _id: -1 }).limit(q.limit + 1).lean<AccountView[]>();
+    // The first page from the top of the `_id` index too ('~' sorts after every id): a range, not a scan.
+    const docs = await models.Account.find(afterCursor({ deletedAt: null }, q.cursor ?? '~')).sort({ _id: -1 }).limit(q.limit + 1).lean<AccountView[]>();
     const { items, nextCursor } = page(docs, q.limit);
     res.json({ data: await Promise.all(items.map(view)), nextCursor });
   });

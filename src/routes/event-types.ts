@@ -52,7 +52,7 @@ export function eventTypesRouter(deps: AppDeps): Router {
 
   router.get('/', async (req, res) => {
     const q = parseQuery(eventTypesQuery, req.query);
-    const events = await deps.models.Event.find({}, { _id: 1, type: 1, dataJson: 1, createdAt: 1 }).sort({ _id: -1 }).limit(q.sample).lean();
+    const events = await deps.models.Event.find({}, { _id: 1, type: 1, dataJson: 1, createdAt: 1 }).sort({ createdAt: -1, _id: -1 }).limit(q.sample).lean();
     const byType = new Map<string, { type: string; count: number; lastSeenAt: Date | undefined; latestEventId: string; paths: Set<string> }>();
     for (const e of events) {
       let entry = byType.get(e.type);
