@@ -8,9 +8,17 @@
  * it). An event goes when it is older than the retention, was dispatched (the dispatch sweeper is
  * not still working on it) and has no notification left. Notifications go first, so an event
  * whose last notifications are purged goes in the same run.
+ *
+ * At size: the purge walks the accounts that hold data (one index probe each) and deletes each
+ * account's expired documents from an index range (accountId, status, updatedAt for
+ * notifications, accountId, createdAt, _id for events) a batch at a time, a hundred per delete
+ * statement, with the entity links of what it deletes; the activities pace the batches
+ * (activities/purge.ts). The dry run counts up to PREVIEW_LIMIT of each and says when it stopped.
  */
+import type { Model } from 'mongoose';
 import type { Models } from './models';
-import { afterPosition, positionOf, type EventPosition } from './models/event-filter';
+import { positionOf } from './models/event-filter';
+import { acrossAccounts, inAccount } from './accounts/scope';
 import { DELIVERY_STATUSES, isRoundOpen } from '../workflows/status';
 import { PURGE_WORKFLOW, purgeWorkflowId, type PurgeBatchInput, type PurgeBatchResult } from '../workflows/shared';
 import { historyRetentionSeconds, type TemporalHandle, type TemporalTarget } from './temporal';
@@ -43,63 +51,147 @@ export function purgeableNotifications(cutoff: Date): Record<string, unknown> {
   return { status: { $in: FINAL_STATUSES }, updatedAt: { $lt: cutoff } };
 }
 
-/** Notifications that keep their event: still in their round, or active since the cutoff. */
-function keptNotifications(cutoff: Date): Record<string, unknown> {
-  return { $or: [{ status: { $in: OPEN_STATUSES } }, { updatedAt: { $gte: cutoff } }] };
+/** Any date Herald wrote (after 2001): `dispatchedAt` set, as an index range rather than `$ne: null`. */
+const WRITTEN = new Date(1_000_000_000_000);
+
+/** Old events, dispatched (the sweeper is done with them), as ranges of the account's (createdAt, _id) index. */
+function oldEvents(cutoff: Date, after: { createdAt: string; id: string } | null | undefined): Array<{ filter: Record<string, unknown>; sort: Record<string, 1> }> {
+  const dispatched = { dispatchedAt: { $gte: WRITTEN } };
+  if (!after) return [{ filter: { createdAt: { $lt: cutoff }, ...dispatched }, sort: { createdAt: 1, _id: 1 } }];
+  const at = new Date(after.createdAt);
+  return [
+    // The rest of the position's millisecond, then the later ones: two ranges, not an $or (read in memory).
+    { filter: { createdAt: at, _id: { $gt: after.id }, ...dispatched }, sort: { _id: 1 } },
+    { filter: { createdAt: { $gt: at, $lt: cutoff }, ...dispatched }, sort: { createdAt: 1, _id: 1 } },
+  ];
 }
 
-function oldEvents(cutoff: Date, after: EventPosition | null | undefined): Record<string, unknown> {
-  const base = { createdAt: { $lt: cutoff }, dispatchedAt: { $ne: null } };
-  return after ? { $and: [base, afterPosition(after, 'oldest')] } : base;
-}
-
-/** An account whose own retention differs from HERALD_RETENTION, with its cutoff for this purge. */
+/** An account with data to judge, and its cutoff for this purge (its own retention, else HERALD_RETENTION's). */
 export type AccountCutoff = [accountId: string, cutoff: Date];
 
-/**
- * The accounts with their own retention, each with its cutoff: the purge's cutoff moved by the
- * difference between the two retentions, so one purge run applies every account's rule.
- */
-export async function accountCutoffs(models: Pick<Models, 'Account'>, cutoff: Date, retentionSeconds: number): Promise<AccountCutoff[]> {
-  const accounts = await models.Account.find({ retentionSeconds: { $ne: null } }, { retentionSeconds: 1 }).lean();
-  return accounts.map((a) => [a._id, new Date(cutoff.getTime() + (retentionSeconds - a.retentionSeconds!) * 1000)]);
-}
+/** A collection the purge walks account by account (its indexes lead with `accountId`). */
+type TenantModel = Model<{ _id: string; accountId: string }>;
 
-/** A purge condition built for each account's cutoff: HERALD_RETENTION's for the rest (across accounts). */
-export function perAccount(build: (cutoff: Date) => Record<string, unknown>, cutoff: Date, overrides: AccountCutoff[]): Record<string, unknown> {
-  if (overrides.length === 0) return build(cutoff);
-  return {
-    $or: [
-      { accountId: { $nin: overrides.map(([id]) => id) }, ...build(cutoff) },
-      ...overrides.map(([accountId, own]) => ({ accountId, ...build(own) })),
-    ],
-  };
-}
-
-/** One batch of notifications: up to `limit` purgeable ones deleted. */
-export async function purgeNotificationBatch(models: Pick<Models, 'Notification'>, input: PurgeBatchInput, overrides: AccountCutoff[] = []): Promise<PurgeBatchResult> {
-  const query = perAccount(purgeableNotifications, new Date(input.cutoff), overrides);
-  const ids = (await models.Notification.find(query, { _id: 1 }).limit(input.limit).lean()).map((n) => n._id);
-  if (ids.length === 0) return { scanned: 0, deleted: 0 };
-  // The same conditions again: a resend between the read and the delete keeps its notification.
-  const { deletedCount } = await models.Notification.deleteMany({ _id: { $in: ids }, ...query });
-  return { scanned: ids.length, deleted: deletedCount };
+/** The accounts that hold documents in `model`, in order: one index probe each (a skip over the `accountId` prefix). */
+async function accountsWithData(Model: TenantModel): Promise<string[]> {
+  const found: string[] = [];
+  for (;;) {
+    const next = await acrossAccounts(() =>
+      Model.findOne(found.length ? { accountId: { $gt: found[found.length - 1] } } : { accountId: { $gt: '' } }, { accountId: 1 })
+        .sort({ accountId: 1 })
+        .lean<{ accountId: string }>(),
+    );
+    if (!next) return found;
+    found.push(next.accountId);
+  }
 }
 
 /**
- * One batch of events, oldest first after `input.after`: of up to `limit` old events, those with no
- * notification left are deleted; `next` is where the following batch starts (events that keep a
- * notification are passed over, not read again).
+ * Every account with data in `model`, each with its cutoff: the purge's cutoff moved by the
+ * difference between the account's own retention and HERALD_RETENTION. Accounts are read by id.
  */
-export async function purgeEventBatch(models: Pick<Models, 'Event' | 'Notification'>, input: PurgeBatchInput, overrides: AccountCutoff[] = []): Promise<PurgeBatchResult> {
-  const cutoff = new Date(input.cutoff);
-  const events = await models.Event.find(perAccount((c) => oldEvents(c, input.after), cutoff, overrides), { _id: 1, createdAt: 1 }).sort({ createdAt: 1, _id: 1 }).limit(input.limit).lean();
-  if (events.length === 0) return { scanned: 0, deleted: 0, next: input.after ?? null };
+export async function accountCutoffs(models: Pick<Models, 'Account'>, model: TenantModel, cutoff: Date, retentionSeconds: number): Promise<AccountCutoff[]> {
+  const ids = await accountsWithData(model);
+  const own = new Map<string, number>();
+  for (let i = 0; i < ids.length; i += 500) {
+    const accounts = await models.Account.find({ _id: { $in: ids.slice(i, i + 500) } }, { retentionSeconds: 1 }).lean();
+    for (const a of accounts) if (typeof a.retentionSeconds === 'number') own.set(a._id, a.retentionSeconds);
+  }
+  return ids.map((id) => [id, own.has(id) ? new Date(cutoff.getTime() + (retentionSeconds - own.get(id)!) * 1000) : cutoff]);
+}
+
+/** Deletes at most this many documents per statement: the store's writer is not held long (deliveries write in between). */
+const DELETE_CHUNK = 100;
+
+/** Deletes the entity links of notifications or events that are gone (of `ids`, those no longer stored). */
+async function deleteLinksOfGone(models: Pick<Models, 'EntityLink'>, Model: TenantModel, ids: string[], deleted: number): Promise<void> {
+  if (deleted === 0) return;
+  let gone = ids;
+  if (deleted < ids.length) {
+    // A resend between the read and the delete kept some: their links stay.
+    const kept = new Set((await Model.find({ _id: { $in: ids } }, { _id: 1 }).lean<Array<{ _id: string }>>()).map((d) => d._id));
+    gone = ids.filter((id) => !kept.has(id));
+  }
+  if (gone.length) await models.EntityLink.deleteMany({ ref: { $in: gone } });
+}
+
+/** Up to `limit` purgeable notifications of the current account deleted, with their entity links. */
+async function purgeNotificationsOfAccount(models: Pick<Models, 'Notification' | 'EntityLink'>, cutoff: Date, limit: number): Promise<PurgeBatchResult> {
+  const query = purgeableNotifications(cutoff);
+  const ids = (await models.Notification.find(query, { _id: 1 }).limit(limit).lean()).map((n) => n._id);
+  let deleted = 0;
+  for (let i = 0; i < ids.length; i += DELETE_CHUNK) {
+    const chunk = ids.slice(i, i + DELETE_CHUNK);
+    // The same conditions again: a resend between the read and the delete keeps its notification.
+    const { deletedCount } = await models.Notification.deleteMany({ _id: { $in: chunk }, ...query });
+    await deleteLinksOfGone(models, models.Notification as never, chunk, deletedCount);
+    deleted += deletedCount;
+  }
+  return { scanned: ids.length, deleted };
+}
+
+/**
+ * One batch of notifications: up to `limit` purgeable ones deleted, account after account from
+ * `accounts` (each by its own cutoff); an account found with nothing more is taken off the front
+ * of `accounts`, so the next batch starts where this one stopped. `scanned` under `limit`: done.
+ */
+export async function purgeNotificationBatch(models: Pick<Models, 'Notification' | 'EntityLink'>, input: PurgeBatchInput, accounts: AccountCutoff[]): Promise<PurgeBatchResult> {
+  const total: PurgeBatchResult = { scanned: 0, deleted: 0 };
+  while (accounts.length && total.scanned < input.limit) {
+    const [accountId, cutoff] = accounts[0];
+    const asked = input.limit - total.scanned;
+    const r = await inAccount(accountId, () => purgeNotificationsOfAccount(models, cutoff, asked));
+    total.scanned += r.scanned;
+    total.deleted += r.deleted;
+    if (r.scanned < asked) accounts.shift();
+  }
+  return total;
+}
+
+type EventBatchModels = Pick<Models, 'Event' | 'Notification' | 'EntityLink'>;
+
+/** Up to `limit` old events of the current account after `after`, oldest first; those with no notification left deleted. */
+async function purgeEventsOfAccount(models: EventBatchModels, cutoff: Date, after: PurgeBatchInput['after'], limit: number): Promise<PurgeBatchResult> {
+  const events: Array<{ _id: string; createdAt?: Date | null }> = [];
+  for (const range of oldEvents(cutoff, after)) {
+    if (events.length >= limit) break;
+    events.push(...(await models.Event.find(range.filter, { _id: 1, createdAt: 1 }).sort(range.sort).limit(limit - events.length).lean()));
+  }
+  if (events.length === 0) return { scanned: 0, deleted: 0, next: null };
   const ids = events.map((e) => e._id);
   const kept = new Set(await models.Notification.distinct('eventId', { eventId: { $in: ids } }));
   const gone = ids.filter((id) => !kept.has(id));
-  const { deletedCount } = gone.length ? await models.Event.deleteMany({ _id: { $in: gone }, ...perAccount((c) => ({ createdAt: { $lt: c } }), cutoff, overrides) }) : { deletedCount: 0 };
-  return { scanned: events.length, deleted: deletedCount, next: positionOf(events[events.length - 1]) };
+  let deleted = 0;
+  for (let i = 0; i < gone.length; i += DELETE_CHUNK) {
+    const chunk = gone.slice(i, i + DELETE_CHUNK);
+    const { deletedCount } = await models.Event.deleteMany({ _id: { $in: chunk }, createdAt: { $lt: cutoff } });
+    await deleteLinksOfGone(models, models.Event as never, chunk, deletedCount);
+    deleted += deletedCount;
+  }
+  return { scanned: events.length, deleted, next: positionOf(events[events.length - 1]) };
+}
+
+/**
+ * One batch of events, account after account and oldest first within each, from `input.after`
+ * (which names its account): of up to `limit` old events, those with no notification left are
+ * deleted with their entity links; `next` is where the following batch starts (events that keep
+ * a notification are passed over, not read again).
+ */
+export async function purgeEventBatch(models: EventBatchModels, input: PurgeBatchInput, accounts: AccountCutoff[]): Promise<PurgeBatchResult> {
+  const total: PurgeBatchResult = { scanned: 0, deleted: 0, next: input.after ?? null };
+  const from = input.after?.accountId;
+  for (const [accountId, cutoff] of accounts) {
+    if (total.scanned >= input.limit) break;
+    // Positions without an account (a run started before accounts were walked) start over: deletes are idempotent.
+    if (from !== undefined && accountId < from) continue;
+    const after = from === accountId ? input.after : null;
+    const asked = input.limit - total.scanned;
+    const r = await inAccount(accountId, () => purgeEventsOfAccount(models, cutoff, after, asked));
+    total.scanned += r.scanned;
+    total.deleted += r.deleted;
+    if (r.next) total.next = { ...r.next, accountId };
+  }
+  return total;
 }
 
 export interface PurgeCounts {
@@ -107,22 +199,45 @@ export interface PurgeCounts {
   events: number;
 }
 
-/** What a purge with this cutoff would delete now (the dry run): the same rules, counted, nothing written. */
-export async function countPurgeable(models: Pick<Models, 'Event' | 'Notification'>, cutoff: Date, batchSize = PURGE_BATCH_SIZE): Promise<PurgeCounts> {
-  const notifications = await models.Notification.countDocuments(purgeableNotifications(cutoff));
+/** The dry run counts up to this many of each: past it, the counts are "at least" (`exact: false`). */
+export const PREVIEW_LIMIT = 10_000;
+
+/**
+ * What a purge with this cutoff would delete now in the current account (the dry run): the same
+ * rules, counted, nothing written. Bounded: each count reads at most `limit` documents from an
+ * index range, so at a million expired documents it answers "at least `limit`" in bounded time.
+ */
+export async function countPurgeable(
+  models: Pick<Models, 'Event' | 'Notification'>,
+  cutoff: Date,
+  limit = PREVIEW_LIMIT,
+  batchSize = PURGE_BATCH_SIZE,
+): Promise<PurgeCounts & { exact: boolean }> {
+  const notifications = (await models.Notification.find(purgeableNotifications(cutoff), { _id: 1 }).limit(limit).lean()).length;
   let events = 0;
-  let after: EventPosition | null = null;
-  for (;;) {
-    const batch = await models.Event.find(oldEvents(cutoff, after), { _id: 1, createdAt: 1 }).sort({ createdAt: 1, _id: 1 }).limit(batchSize).lean();
+  let scanned = 0;
+  let after: { createdAt: string; id: string } | null = null;
+  let more = false;
+  while (scanned < limit) {
+    const batch: Array<{ _id: string; createdAt?: Date | null }> = [];
+    const asked = Math.min(batchSize, limit - scanned);
+    for (const range of oldEvents(cutoff, after)) {
+      if (batch.length >= asked) break;
+      batch.push(...(await models.Event.find(range.filter, { _id: 1, createdAt: 1 }).sort(range.sort).limit(asked - batch.length).lean()));
+    }
     if (batch.length === 0) break;
+    scanned += batch.length;
     const ids = batch.map((e) => e._id);
-    // An event stays when a notification of it stays (the purge deletes notifications first).
-    const kept = await models.Notification.distinct('eventId', { eventId: { $in: ids }, ...keptNotifications(cutoff) });
-    events += ids.length - kept.length;
-    if (batch.length < batchSize) break;
+    // An event stays when a notification of it stays (the purge deletes notifications first): one
+    // still in its round, or active since the cutoff.
+    const notificationsOf = await models.Notification.find({ eventId: { $in: ids } }, { eventId: 1, status: 1, updatedAt: 1 }).lean();
+    const kept = new Set(notificationsOf.filter((n) => (OPEN_STATUSES as string[]).includes(n.status as string) || (n.updatedAt && n.updatedAt >= cutoff)).map((n) => n.eventId));
+    events += ids.filter((id) => !kept.has(id)).length;
+    more = batch.length === asked;
+    if (!more) break;
     after = positionOf(batch[batch.length - 1]);
   }
-  return { notifications, events };
+  return { notifications, events, exact: notifications < limit && !(more && scanned >= limit) };
 }
 
 export interface RetentionReport {
@@ -130,6 +245,12 @@ export interface RetentionReport {
   retention: string;
   cutoff: Date;
   wouldPurge: PurgeCounts;
+  /**
+   * Whether `wouldPurge` is exact: each count reads at most `wouldPurgeLimit` documents, so a
+   * large backlog shows as "at least" that many (false) instead of a count linear in the history.
+   */
+  wouldPurgeExact: boolean;
+  wouldPurgeLimit: number;
   schedule: PurgeScheduleView | null;
   temporal: { namespace: string; historyRetentionSeconds: number | null };
 }
@@ -146,7 +267,7 @@ export async function retentionReport(
     conn.withDeadline(Date.now() + 5_000, fn).catch((err: Error) => {
       throw unavailable(`Temporal is unreachable: ${err.message}`);
     });
-  const [wouldPurge, schedule, historyRetention] = await Promise.all([
+  const [{ exact, ...wouldPurge }, schedule, historyRetention] = await Promise.all([
     countPurgeable(deps.models, cutoff),
     fromTemporal(deps.temporal.client.connection, () => describePurgeSchedule(deps.temporal.client, deps.temporal.taskQueue)),
     fromTemporal(deps.temporal.connection, () => historyRetentionSeconds(deps.temporal.connection, deps.temporal.namespace)),
@@ -156,6 +277,8 @@ export async function retentionReport(
     retention: formatDuration(retentionSeconds),
     cutoff,
     wouldPurge,
+    wouldPurgeExact: exact,
+    wouldPurgeLimit: PREVIEW_LIMIT,
     schedule,
     temporal: { namespace: deps.temporal.namespace, historyRetentionSeconds: historyRetention },
   };

@@ -246,14 +246,15 @@ export interface PurgeProgress {
   phase: 'notifications' | 'events';
   notifications: number;
   events: number;
-  /** Events scanned so far (oldest first): the next batch starts after this one. */
-  after: { createdAt: string; id: string } | null;
+  /** Events scanned so far (account by account, oldest first): the next batch starts after this one. */
+  after: { createdAt: string; id: string; accountId?: string } | null;
 }
 
 export interface PurgeBatchInput {
   cutoff: string;
   limit: number;
-  after?: { createdAt: string; id: string } | null;
+  /** Events only: where the previous batch stopped (and in which account: the purge walks them in order). */
+  after?: { createdAt: string; id: string; accountId?: string } | null;
 }
 
 export interface PurgeBatchResult {
@@ -261,7 +262,7 @@ export interface PurgeBatchResult {
   scanned: number;
   deleted: number;
   /** Events only: where this batch stopped. */
-  next?: { createdAt: string; id: string } | null;
+  next?: { createdAt: string; id: string; accountId?: string } | null;
 }
 
 export interface PurgeResult extends PurgeCutoff {

@@ -29,7 +29,8 @@ export function registerPurgeCommand(program: Command): void {
         const history = report.temporal.historyRetentionSeconds;
         process.stdout.write(
           `retention ${report.retention} (HERALD_RETENTION): cutoff ${report.cutoff.toISOString()}\n` +
-            `would purge ${report.wouldPurge.notifications} notification(s) and ${report.wouldPurge.events} event(s) (dry run: nothing deleted)\n` +
+            `would purge ${report.wouldPurgeExact ? '' : 'at least '}${report.wouldPurge.notifications} notification(s) and ${report.wouldPurge.events} event(s) (dry run: nothing deleted` +
+            `${report.wouldPurgeExact ? '' : `; counting stops at ${report.wouldPurgeLimit} of each`})\n` +
             (s ? `schedule ${s.id}${s.paused ? ' (paused)' : ''}: next run ${when(s.nextRunAt)}, last run ${when(s.lastRunAt)}\n` : 'schedule: not created yet (a worker creates it when it starts)\n') +
             `Temporal namespace ${report.temporal.namespace} keeps closed histories ${history === null ? 'for an unknown time' : formatDuration(history)}\n`,
         );

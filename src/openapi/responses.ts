@@ -199,7 +199,9 @@ export const retentionResponse = z.object({
   retentionSeconds: z.number().int().meta({ description: 'HERALD_RETENTION' }),
   retention: z.string().meta({ description: 'the same, as written: `30d`' }),
   cutoff: dateTime.meta({ description: 'idle since before this is purged now' }),
-  wouldPurge: z.object({ notifications: z.number().int(), events: z.number().int() }).meta({ description: 'a dry run: what a purge would delete now' }),
+  wouldPurge: z.object({ notifications: z.number().int(), events: z.number().int() }).meta({ description: 'a dry run: what a purge would delete now in this account (at least this many when wouldPurgeExact is false)' }),
+  wouldPurgeExact: z.boolean().meta({ description: 'false: a count reached wouldPurgeLimit and stopped there, so wouldPurge is a lower bound (the dry run reads at most that many of each, whatever the size of the history)' }),
+  wouldPurgeLimit: z.number().int().meta({ description: 'the most documents of each kind the dry run counts' }),
   schedule: z
     .object({ id: z.string(), paused: z.boolean(), nextRunAt: nullableDateTime, lastRunAt: nullableDateTime })
     .nullable()

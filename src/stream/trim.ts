@@ -10,10 +10,10 @@
  * differ by anything near a retention.
  */
 import type { Models } from '../models';
-import { currentAccountId } from '../accounts/scope';
-import { perAccount, type AccountCutoff } from '../retention';
+import { currentAccountId, inAccount } from '../accounts/scope';
+import { accountCutoffs } from '../retention';
 
-type TrimModels = Pick<Models, 'StreamOffsetClaim' | 'StreamLogFloor'>;
+type TrimModels = Pick<Models, 'StreamOffsetClaim' | 'StreamLogFloor' | 'Account'>;
 
 /** Claims read and trimmed per round. */
 const TRIM_BATCH = 1000;
@@ -29,24 +29,35 @@ export async function logFloors(models: Pick<Models, 'StreamLogFloor'>, partitio
 }
 
 /**
- * Trims the claims taken before each account's cutoff; returns how many. Runs across accounts
- * (the purge's activities do): every write names its account.
+ * Trims the claims taken before each account's cutoff (its own retention, else HERALD_RETENTION's,
+ * whose cutoff is `cutoff`); returns how many. Runs across accounts (the purge's activities do):
+ * each account's old claims are a range of its (accountId, at) index, read a batch at a time.
  */
-export async function trimStreamLog(models: TrimModels, cutoff: Date, overrides: AccountCutoff[]): Promise<number> {
-  const old = perAccount((c) => ({ at: { $lt: c } }), cutoff, overrides);
+export async function trimStreamLog(models: TrimModels, cutoff: Date, retentionSeconds: number): Promise<number> {
+  let trimmed = 0;
+  for (const [accountId, own] of await accountCutoffs(models, models.StreamOffsetClaim as never, cutoff, retentionSeconds)) {
+    trimmed += await inAccount(accountId, () => trimAccount(models, accountId, own));
+  }
+  return trimmed;
+}
+
+async function trimAccount(models: TrimModels, accountId: string, cutoff: Date): Promise<number> {
   let trimmed = 0;
   for (;;) {
-    const batch = await models.StreamOffsetClaim.find(old, { accountId: 1, partition: 1, offset: 1 }).limit(TRIM_BATCH).lean<Array<{ _id: string; accountId: string; partition: number; offset: number }>>();
+    const batch = await models.StreamOffsetClaim.find({ at: { $lt: cutoff } }, { partition: 1, offset: 1 })
+      .sort({ at: 1 })
+      .limit(TRIM_BATCH)
+      .lean<Array<{ _id: string; partition: number; offset: number }>>();
     if (batch.length === 0) return trimmed;
-    const highest = new Map<string, { accountId: string; partition: number; offset: number }>();
+    const highest = new Map<string, { partition: number; offset: number }>();
     for (const c of batch) {
-      const key = floorId(c.accountId, c.partition);
+      const key = floorId(accountId, c.partition);
       if ((highest.get(key)?.offset ?? -1) < c.offset) highest.set(key, c);
     }
     const floors = new Map((await models.StreamLogFloor.find({ _id: { $in: [...highest.keys()] } }, { offset: 1 }).lean()).map((f) => [f._id, f.offset]));
     for (const [key, c] of highest) {
       if ((floors.get(key) ?? 0) > c.offset) continue;
-      await models.StreamLogFloor.updateOne({ _id: key, accountId: c.accountId }, { $set: { partition: c.partition, offset: c.offset + 1 } }, { upsert: true });
+      await models.StreamLogFloor.updateOne({ _id: key }, { $set: { partition: c.partition, offset: c.offset + 1 } }, { upsert: true });
     }
     trimmed += (await models.StreamOffsetClaim.deleteMany({ _id: { $in: batch.map((c) => c._id) } })).deletedCount;
     if (batch.length < TRIM_BATCH) return trimmed;
