@@ -63,6 +63,15 @@ export interface AppDeps {
 /** The console's static files (plain HTML, CSS and JS modules: nothing to build). */
 export const CONSOLE_DIR = path.join(PROJECT_ROOT, 'src', 'console');
 
+/**
+ * Files of npm packages the console loads, served by Herald under /console/vendor/ (nothing comes
+ * from another host): uPlot draws the delivery charts (src/console/js/charts.js).
+ */
+export const CONSOLE_VENDOR: Readonly<Record<string, string>> = Object.freeze({
+  'uPlot.esm.js': require.resolve('uplot/dist/uPlot.esm.js'),
+  'uPlot.min.css': require.resolve('uplot/dist/uPlot.min.css'),
+});
+
 // Same-origin only, and no upgrade-insecure-requests (helmet's default): a console served over
 // plain http on an internal network must still load its own scripts.
 const consoleCsp = helmet.contentSecurityPolicy({
@@ -90,6 +99,12 @@ export function createApp(deps: AppDeps): Express {
   app.use(openApiRouter());
   // The console: static files only; it calls /v1 with the API key the user signs in with.
   app.use('/console', consoleCsp, express.static(CONSOLE_DIR, { index: 'index.html' }));
+  // Static files too (a middleware, not an API route): the named package files only.
+  app.use('/console/vendor', consoleCsp, (req, res, next) => {
+    const name = req.path.slice(1);
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || !Object.hasOwn(CONSOLE_VENDOR, name)) return next();
+    res.sendFile(CONSOLE_VENDOR[name], { maxAge: '1h' });
+  });
   // Inbound direct URLs: no API key (the signed URL, optionally basic auth), their own body parser.
   app.use('/in', inboundRouter(deps));
 

@@ -1,6 +1,7 @@
 // Overview: the Webhook Communications switch, readiness, and per-webhook health at a glance.
 import { api, query } from './api.js';
 import { h, field, render, flash, errorBox, percent, select } from './dom.js';
+import { deliveriesPanel } from './charts.js';
 
 const WINDOWS = [['1h', 'last hour', 3600e3], ['24h', 'last 24 hours', 86400e3], ['7d', 'last 7 days', 7 * 86400e3]];
 
@@ -66,5 +67,6 @@ export async function overviewView(_params, q) {
           h('thead', {}, h('tr', {}, ['Webhook', 'Total', 'Sent', 'Failed', 'In flight', 'Success rate', 'Avg latency', 'Max latency', 'Circuit'].map((t) => h('th', { scope: 'col' }, t)))),
           h('tbody', {}, rows))
         : h('p', { class: 'muted' }, 'No notifications in this window.')),
+    deliveriesPanel({ title: 'Deliveries of the account' }),
   );
 }

@@ -2,6 +2,7 @@
 // the preview and the per-entity subscriptions.
 import { api, query } from './api.js';
 import { h, field, select, render, flash, errorBox, headersTable, prettyBody, formatDate } from './dom.js';
+import { deliveriesPanel } from './charts.js';
 
 // The same list as the API's (src/routes/webhook-schema.ts): shown as you type, and the API's own
 // `warnings` after saving are the authority.
@@ -240,6 +241,7 @@ export async function webhookFormView(id) {
     w ? h('p', { class: 'muted' }, `${w.id} · created ${formatDate(w.createdAt)} · updated ${formatDate(w.updatedAt)}`, w.health ? ` · circuit ${w.health.state}` : '',
       ' · ', h('a', { href: `#/notifications${query({ webhookId: w.id })}` }, 'its history')) : null,
     w ? healthLine(w) : null,
+    w ? deliveriesPanel({ webhookId: w.id, title: 'Deliveries' }) : null,
     form,
     w ? previewPanel(w, eventTypes) : h('p', { class: 'muted' }, 'Preview and subscriptions are available once the webhook is created.'),
     w ? await subscriptionsPanel(w) : null,
