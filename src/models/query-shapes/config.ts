@@ -36,15 +36,7 @@ export const CONFIG_SHAPES: readonly QueryShape[] = [
     index: { _id: 1 },
     inMemory: 'deletedAt: null (a null match is an OR in SQL, which loses the order): deleted accounts are few, read in _id order until the page is full',
   },
-  {
-    name: 'accounts.page',
-    model: 'Account',
-    usedBy: 'src/retention.ts (every account with its retention, a page at a time)',
-    filter: { _id: { $gt: ACC } },
-    sort: { _id: 1 },
-    limit: 500,
-    index: { _id: 1 },
-  },
+  byId('accounts.byIds', 'Account', 'src/retention.ts (the retention of the accounts holding data, 500 at a time)', { $in: [ACC, 'default'] }),
 
   // API keys: by hash across accounts (authentication), an account's live keys.
   { name: 'apiKeys.byHash', model: 'ApiKey', usedBy: 'src/http/auth.ts', filter: { hash: 'a'.repeat(64) }, acrossAccounts: true, index: { hash: 1 } },
