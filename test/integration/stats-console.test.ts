@@ -106,7 +106,7 @@ const total = (d: Drawn) => d.data.slice(1).reduce((sum, s) => sum + s.reduce<nu
 
 test('the overview draws the account: per minute over the last hour, then per hour over the day', async () => {
   const section = 'section.deliveries[data-webhook-id=""]';
-  await see.visible(page.getByRole('heading', { name: 'Deliveries of the account' }));
+  await see.visible(page.getByRole('heading', { name: 'Deliveries (all webhooks)' }));
   let deliveries = await drawn(section, 'deliveries', 60);
   let latency = await drawn(section, 'latency', 60);
   expect(deliveries.labels.slice(1)).toEqual(OUTCOMES.map((o) => o.replace('_', ' ')));
@@ -118,7 +118,7 @@ test('the overview draws the account: per minute over the last hour, then per ho
   await see.contains(page.locator(`${section} .chart-summary`), '13 deliveries: 8 succeeded, 2 http status, 3 timeout.');
   await shot('charts-account-hour', section);
 
-  await page.locator(section).getByLabel('Window').selectOption('day');
+  await page.locator(section).getByLabel('Chart window').selectOption('day');
   deliveries = await drawn(section, 'deliveries', 24);
   latency = await drawn(section, 'latency', 24);
   expect(pointAt(deliveries, latency, hoursAgo)).toEqual(expected(seeded.aHour));

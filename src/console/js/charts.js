@@ -32,7 +32,7 @@ export function deliveriesPanel({ webhookId = null, title = 'Deliveries' } = {})
   load();
   return h('section', { class: 'card deliveries', 'aria-labelledby': id, 'data-webhook-id': webhookId ?? '' },
     h('h2', { id }, title),
-    field('Window', windowSelect),
+    field('Chart window', windowSelect),
     body);
 }
 

@@ -67,6 +67,6 @@ export async function overviewView(_params, q) {
           h('thead', {}, h('tr', {}, ['Webhook', 'Total', 'Sent', 'Failed', 'In flight', 'Success rate', 'Avg latency', 'Max latency', 'Circuit'].map((t) => h('th', { scope: 'col' }, t)))),
           h('tbody', {}, rows))
         : h('p', { class: 'muted' }, 'No notifications in this window.')),
-    deliveriesPanel({ title: 'Deliveries of the account' }),
+    deliveriesPanel({ title: 'Deliveries (all webhooks)' }),
   );
 }
