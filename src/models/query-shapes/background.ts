@@ -85,6 +85,17 @@ export const BACKGROUND_SHAPES: readonly QueryShape[] = [
     index: { accountId: 1, webhookId: 1, status: 1, _id: -1 },
   },
   {
+    // --event-type: the type's range in _id order, the status checked by SQL on the rows it reads (no
+    // (eventType, status) index): reads the type's notifications between two failed ones.
+    name: 'notifications.failed.ofEventType',
+    model: 'Notification',
+    usedBy: 'src/delivery/resend.ts (--event-type)',
+    filter: { eventType: 'loan.disbursed', status: 'failed', _id: { $lt: X.ntf, $gte: 'ntf_0m9z' } },
+    sort: { _id: -1 },
+    limit: 200,
+    index: { accountId: 1, status: 1, _id: -1 },
+  },
+  {
     // GET /v1/webhooks/:id: the last 15 minutes' attempts, from at most 2,000 notifications updated in them.
     name: 'notifications.recentOfWebhook',
     model: 'Notification',
