@@ -111,7 +111,9 @@ interface EventBatch {
 async function eventBatch(models: Pick<Models, 'Event' | 'EntityLink'>, f: Omit<EventFilter, 'matched'>, after: EventPosition | null, order: EventOrder, n: number): Promise<EventBatch> {
   const dir: 1 | -1 = order === 'newest' ? -1 : 1;
   const op = order === 'newest' ? '$lt' : '$gt';
-  const range: Record<string, Date> = { ...(f.since ? { $gte: f.since } : {}), ...(f.until ? { $lte: f.until } : {}) };
+  // Always bounded above (a day past now when the filter is not): the bound tells the embedded store's
+  // planner the key is a date, whose index order it may use (it does not sort numbers by index).
+  const range: Record<string, Date> = { ...(f.since ? { $gte: f.since } : {}), $lte: f.until ?? new Date(Date.now() + 86_400_000) };
   const run = async (time: unknown, id: unknown, limit: number): Promise<EventBatch> => {
     if (f.entityId === undefined) {
       const q: Record<string, unknown> = { ...(f.type ? { type: f.type } : {}), ...(f.eventId ? { _id: f.eventId } : {}) };
@@ -122,9 +124,9 @@ async function eventBatch(models: Pick<Models, 'Event' | 'EntityLink'>, f: Omit<
       const events = (await models.Event.find(q).sort(sort).limit(limit).lean()) as StoredEvent[];
       return { events, read: events.length, last: events.length ? positionOf(events[events.length - 1]) : null };
     }
-    const q: Record<string, unknown> = { entityId: f.entityId, kind: 'evt' };
+    // `ref > ''` (every ref) tells the embedded store's planner that ref is a string it may read in index order.
+    const q: Record<string, unknown> = { entityId: f.entityId, kind: 'evt', ref: id ?? { $gt: '' } };
     if (time !== undefined) q.at = time;
-    if (id !== undefined) q.ref = id;
     const links = await models.EntityLink.find(q, { ref: 1, at: 1 }).sort(time instanceof Date ? { ref: dir } : { at: dir, ref: dir }).limit(limit).lean();
     const ids = links.map((l) => l.ref);
     const found = ids.length ? ((await models.Event.find({ _id: { $in: ids } }).lean()) as StoredEvent[]) : [];
@@ -137,8 +139,7 @@ async function eventBatch(models: Pick<Models, 'Event' | 'EntityLink'>, f: Omit<
       last: last ? { createdAt: last.at.toISOString(), id: last.ref } : null,
     };
   };
-  const whole = Object.keys(range).length ? range : undefined;
-  if (!after) return run(whole, undefined, n);
+  if (!after) return run(range, undefined, n);
   const at = new Date(after.createdAt);
   const same = await run(at, { [op]: after.id }, n);
   if (same.read >= n) return same;

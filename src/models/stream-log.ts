@@ -30,7 +30,8 @@ const claimSchema = new Schema(
   { versionKey: false },
 );
 claimSchema.plugin(accountScoped);
-claimSchema.index({ accountId: 1, partition: 1, offset: -1 });
+// A partition's end: its newest claim (src/stream/log.ts lastClaimed).
+claimSchema.index({ accountId: 1, partition: 1, at: -1 });
 // The retention trims an account's claims by time (src/stream/trim.ts).
 claimSchema.index({ accountId: 1, at: 1 });
 

@@ -110,13 +110,17 @@ export async function logEndFrom(models: Pick<Models, 'StreamOffsetClaim'>, part
 }
 
 /**
- * The highest offset claimed in a partition (0 if none). FerretDB 1.x sorts in memory, so this
- * reads every claim of the collection: only where a partition's end is needed once (a process's
- * first claim, a `readFrom: end` subscription) — readers follow the log by `_id` instead.
+ * The highest offset claimed in a partition (0 if none): the newest claim by time (an index read:
+ * the embedded store orders its indexes by a value's JSON text, right for dates, wrong for numbers,
+ * so "the largest offset" is not an index read there), then the claims above it by `_id` (a claim
+ * taken at the same moment by another process may have the next offset).
  */
 async function lastClaimed(models: Pick<Models, 'StreamOffsetClaim'>, partition: number): Promise<number> {
-  const last = await models.StreamOffsetClaim.findOne({ partition }, { offset: 1 }).sort({ offset: -1 }).lean();
-  return last?.offset ?? 0;
+  const newest = await models.StreamOffsetClaim.findOne({ partition, at: { $lte: new Date(Date.now() + 86_400_000) } }, { offset: 1 })
+    .sort({ at: -1 })
+    .lean();
+  if (!newest) return 0;
+  return (await lastClaimedFrom(models, currentAccountId(), partition, newest.offset + 1, Infinity)) ?? newest.offset;
 }
 
 /** An offset that will never hold an event (the insert failed): readers pass it without waiting. Best effort. */

@@ -54,6 +54,9 @@ const (
 	heraldEq    = 1 // equal to one value (or null), or to one of a few ($in)
 	heraldRange = 2 // a range
 	heraldIn    = 4 // one of several values ($in)
+	// heraldText: compared with a string, ObjectID or date, whose JSON text sorts as the value does
+	// (a number's does not: "10" < "9"), so the field may be sorted by its index.
+	heraldText = 8
 )
 
 // heraldColumn is the SQL expression of a field, written exactly as indexes are created
@@ -124,7 +127,7 @@ func heraldCondition(col string, v any) (conds []string, args []any, kind int, e
 		return []string{fmt.Sprintf(`(%s IS NULL OR %s = 'null')`, col, col)}, nil, heraldEq, true
 	}
 	if arg, ok := heraldEqArg(v); ok {
-		return []string{col + ` = ?`}, []any{arg}, heraldEq, true
+		return []string{col + ` = ?`}, []any{arg}, heraldEq | heraldTextKind(v), true
 	}
 	ops, ok := v.(*types.Document)
 	if !ok || ops.Len() == 0 {
@@ -163,7 +166,7 @@ func heraldCondition(col string, v any) (conds []string, args []any, kind int, e
 			}
 		case "$gt", "$gte", "$lt", "$lte":
 			if arg, ok := heraldRangeArg(operand); ok {
-				conds, args, kind = append(conds, fmt.Sprintf(`%s %s ?`, col, heraldRangeOps[op])), append(args, arg), kind|heraldRange
+				conds, args, kind = append(conds, fmt.Sprintf(`%s %s ?`, col, heraldRangeOps[op])), append(args, arg), kind|heraldRange|heraldTextKind(operand)
 				continue
 			}
 		}
@@ -206,14 +209,31 @@ func heraldFilter(filter *types.Document, indexed map[string]bool, kinds map[str
 	return conds, args, exact
 }
 
-// heraldOrderBy translates a sort on indexed fields; "" if any part cannot be pushed down.
-func heraldOrderBy(sort *types.Document, indexed map[string]bool) string {
+// heraldTextKind is heraldText for values whose JSON text sorts as they do.
+func heraldTextKind(v any) int {
+	switch v := v.(type) {
+	case types.ObjectID, time.Time:
+		return heraldText
+	case string:
+		if _, ok := heraldRangeArg(v); ok {
+			return heraldText
+		}
+	}
+	return 0
+}
+
+// heraldOrderBy translates a sort on indexed fields; "" if any part cannot be pushed down. SQLite
+// orders an index by the JSON text of the values, which is their order only for strings (of
+// Herald's id characters), ObjectIDs and dates: a sort key is pushed down only when it is `_id`
+// or the filter compares it with such a value (a query sorting by a date with no bound on it can
+// say so with a bound far away, e.g. `$lte` a minute from now). Numbers are sorted in memory.
+func heraldOrderBy(sort *types.Document, indexed map[string]bool, kinds map[string]int) string {
 	if sort.Len() == 0 {
 		return ""
 	}
 	parts := make([]string, 0, sort.Len())
 	for _, key := range sort.Keys() {
-		if !indexed[key] {
+		if !indexed[key] || (key != "_id" && kinds[key]&heraldText == 0) {
 			return ""
 		}
 		v, _ := sort.Get(key)
@@ -240,7 +260,7 @@ func heraldPlanFor(meta *metadata.Collection, filter, sort *types.Document, limi
 		p.args = args
 	}
 	p.exact = exact
-	p.orderBy = heraldOrderBy(sort, indexed)
+	p.orderBy = heraldOrderBy(sort, indexed, kinds)
 	if p.where != "" || p.orderBy != "" {
 		p.indexedBy = heraldChooseIndex(meta, kinds, sort)
 	}

@@ -191,7 +191,7 @@ export const CONFIG_SHAPES: readonly QueryShape[] = [
     name: 'events.newest',
     model: 'Event',
     usedBy: 'src/routes/event-types.ts (the sample the types are inferred from)',
-    filter: {},
+    filter: { createdAt: { $lte: X.later } },
     sort: { createdAt: -1, _id: -1 },
     limit: 200,
     index: { accountId: 1, createdAt: -1, _id: -1 },

@@ -88,7 +88,7 @@ export const HISTORY_SHAPES: readonly QueryShape[] = [
     name: 'entityLinks.events',
     model: 'EntityLink',
     usedBy: 'src/models/event-filter.ts',
-    filter: { entityId: 'loan-7', kind: 'evt', at: { $gte: X.at, $lt: X.later } },
+    filter: { entityId: 'loan-7', kind: 'evt', at: { $gte: X.at, $lt: X.later }, ref: { $gt: '' } },
     sort: { at: -1, ref: -1 },
     limit: 51,
     index: { accountId: 1, entityId: 1, kind: 1, at: -1, ref: -1 },

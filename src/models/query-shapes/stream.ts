@@ -2,7 +2,9 @@
  * The Streaming API's query shapes: the stream log (offset claims and floors), subscriptions,
  * cursors and sessions. Readers follow the log by `_id` (claims are `<account>:<partition>:<offset>`)
  * and read events by id; the end of a partition is the top of its (accountId, partition, offset)
- * index; the retention trims claims from an (accountId, at) range. See src/models/query-shapes.ts.
+ * index; the retention trims claims from an (accountId, at) range. A stream's admission slot is a
+ * lease permit (delivery_permits, across accounts) found by its subscription or its `_id`. See
+ * src/models/query-shapes.ts.
  */
 import type { QueryShape } from '../query-shapes';
 import { X } from './examples';
@@ -24,10 +26,10 @@ export const STREAM_SHAPES: readonly QueryShape[] = [
     name: 'streamOffsetClaims.last',
     model: 'StreamOffsetClaim',
     usedBy: 'src/stream/log.ts (a partition\'s end)',
-    filter: { partition: 3 },
-    sort: { offset: -1 },
+    filter: { partition: 3, at: { $lte: X.later } },
+    sort: { at: -1 },
     limit: 1,
-    index: { accountId: 1, partition: 1, offset: -1 },
+    index: { accountId: 1, partition: 1, at: -1 },
   },
   {
     name: 'streamOffsetClaims.old',
@@ -49,7 +51,7 @@ export const STREAM_SHAPES: readonly QueryShape[] = [
   },
 
   { name: 'streamSubscriptions.byKey', model: 'StreamSubscription', usedBy: 'src/stream/subscriptions.ts', filter: { key: 'k' }, index: { accountId: 1, key: 1 } },
-  byId('streamSubscriptions.byId', 'StreamSubscription', 'src/stream/subscriptions.ts, src/routes/stream-subscriptions.ts', SUB),
+  byId('streamSubscriptions.byId', 'StreamSubscription', 'src/stream/subscriptions.ts, src/routes/stream-subscriptions.ts (and a stream\'s authority check: does it still exist)', SUB),
   {
     name: 'streamSubscriptions.list',
     model: 'StreamSubscription',
@@ -94,4 +96,16 @@ export const STREAM_SHAPES: readonly QueryShape[] = [
     index: { accountId: 1, subscriptionId: 1, heartbeatAt: 1 },
   },
   byId('streamSessions.byId', 'StreamSession', 'src/stream/sessions.ts, src/stream/commit.ts', 'str_1', { subscriptionId: SUB }),
+
+  {
+    // A join's one read: which of the subscription's slots are held, and until when.
+    name: 'deliveryPermits.streamSlots',
+    model: 'DeliveryPermit',
+    usedBy: 'src/stream/sessions.ts (joinStream)',
+    filter: { webhookId: SUB, kind: 'lease', n: { $lt: 4 } },
+    acrossAccounts: true,
+    index: { webhookId: 1, kind: 1, n: 1 },
+  },
+  byId('deliveryPermits.streamSlotRenew', 'DeliveryPermit', 'src/stream/sessions.ts (heartbeat: the holder renews its unexpired slot)', `${SUB}:c:0`, { holder: 'stm_1', until: { $gt: X.at } }, true),
+  byId('deliveryPermits.streamSlotRelease', 'DeliveryPermit', 'src/stream/sessions.ts (leaveStream), src/flow-control/limits.ts', `${SUB}:c:0`, { holder: 'stm_1' }, true),
 ];
