@@ -25,6 +25,7 @@ import { allocateOffset, LATE_INSERT_MS, markSkipped, reappend } from './stream/
 import { rememberAppended } from './stream/recent';
 import type { LogEvent } from './stream/log-reader';
 import { currentAccountId } from './accounts/scope';
+import { publicEventId, storedEventId } from './accounts/event-ids';
 
 export interface IncomingEvent {
   id?: string;
@@ -50,10 +51,11 @@ export async function ingestEvent(
   opts: { idempotencyKey?: string; source?: string; dedupeKey?: string } = {},
 ): Promise<IngestResult> {
   const { models } = deps;
-  const id = input.id ?? newId('evt');
+  // A client's id is its account's (src/accounts/event-ids.ts); dedupeKey keeps the id as the client gave it.
+  const id = input.id === undefined ? newId('evt') : storedEventId(currentAccountId(), input.id);
   // `dedupeKey` given whole: Herald's own events (src/operational-events.ts) use a namespace no
   // client Idempotency-Key or event id can reach.
-  const dedupeKey = opts.dedupeKey ?? (opts.idempotencyKey ? `key:${opts.idempotencyKey}` : `id:${id}`);
+  const dedupeKey = opts.dedupeKey ?? (opts.idempotencyKey ? `key:${opts.idempotencyKey}` : `id:${input.id ?? id}`);
   // Versioned types: the posted version is checked (and data against its schema) before anything is stored.
   // The account's configuration view (one read, revalidated) serves the version check and the fan-out.
   const config = await deps.configCache.current();
@@ -100,7 +102,7 @@ export async function ingestEvent(
   });
   return {
     created: true,
-    event: { id, type: input.type, notifications: notifications.map((n) => ({ id: n._id, webhookId: n.webhookId, status: n.status })) },
+    event: { id: publicEventId(id), type: input.type, notifications: notifications.map((n) => ({ id: n._id, webhookId: n.webhookId, status: n.status })) },
   };
 }
 
@@ -116,7 +118,7 @@ async function completeDuplicate(deps: IngestDeps, first: EventDoc & { _id: stri
 export async function describeEvent(models: Models, event: Pick<EventDoc, 'type'> & { _id: string }) {
   const notifications = await models.Notification.find({ eventId: event._id }, { webhookId: 1, status: 1 }).sort({ _id: 1 }).lean();
   return {
-    id: event._id,
+    id: publicEventId(event._id),
     type: event.type,
     notifications: notifications.map((n) => ({ id: n._id, webhookId: n.webhookId, status: n.status as string })),
   };

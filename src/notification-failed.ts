@@ -7,6 +7,7 @@
  * process dies after the attempt was recorded, the note stays and the dispatch sweeper emits the
  * event from the stored notification. The key makes every path emit into the same one event.
  */
+import { publicEventId } from './accounts/event-ids';
 import type { Models } from './models';
 import type { PendingOperationalEventDoc } from './models/pending-operational-event';
 import { emitOperationalEvent, type NotificationFailedData, type OperationalEventDeps } from './operational-events';
@@ -45,7 +46,7 @@ export function notificationFailedData(
     notificationId: n.notificationId,
     webhookId: n.webhookId,
     webhookName: n.webhookName ?? null,
-    eventId: n.eventId,
+    eventId: publicEventId(n.eventId),
     eventType: n.eventType,
     attempts: n.attempts,
     lastAttempt: { statusCode: last.statusCode ?? null, errorKind: last.error?.kind ?? null, finishedAt: last.finishedAt.toISOString() },

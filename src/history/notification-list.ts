@@ -14,6 +14,8 @@ import type { Models } from '../models';
 import type { NotificationFilter } from '../models/notification-filter';
 import { validationError } from '../errors';
 import { queryShape } from '../models/query-shapes';
+import { currentAccountId } from '../accounts/scope';
+import { eventIdCandidates, publicEventId } from '../accounts/event-ids';
 
 /** The filters of the list and the field each reads (the API's names are not the stored ones). */
 const FIELDS = {
@@ -123,6 +125,7 @@ export interface ListedNotification {
 function matchesRest(n: ListedNotification, q: NotificationListQuery, rest: Param[]): boolean {
   return rest.every((p) => {
     if (p === 'entityId') return Array.isArray(n.entityIds) && (n.entityIds as string[]).includes(q.entityId!);
+    if (p === 'eventId') return publicEventId(n.eventId as string) === q.eventId;
     return n[FIELDS[p]] === q[p];
   });
 }
@@ -186,6 +189,8 @@ async function readBatch(
   }
   const filter: Record<string, unknown> = {};
   for (const param of plan.lead) filter[FIELDS[param as keyof typeof FIELDS]] = q[param as keyof NotificationFilter];
+  // The event id as the API shows it: stored under the account's name if a client chose it (src/accounts/event-ids.ts).
+  if (q.eventId !== undefined && plan.lead.includes('eventId')) filter.eventId = { $in: eventIdCandidates(currentAccountId(), q.eventId).concat('~') };
   if (idRangeFilter) filter._id = idRangeFilter;
   const docs = (await models.Notification.find(filter, projection).sort(sort).limit(n).lean()) as ListedNotification[];
   return { docs, read: docs.length, last: docs[docs.length - 1]?._id };

@@ -3,6 +3,7 @@
  * stored headers never hold a credential: basic auth is stored as `Basic [redacted]`, a static
  * Authorization header as `Bearer [redacted]` (its scheme, if any), and both are filled in at send time; signature and idempotency headers belong to each attempt, not to the snapshot.
  */
+import { publicEventId } from '../accounts/event-ids';
 import type { TemplateContext } from './context';
 import { renderUrl } from './url-template';
 import { renderBody, type ContentType } from './body-template';
@@ -46,7 +47,7 @@ export interface RequestSnapshot {
 export function templateContext(event: SnapshotEvent, webhook: Pick<SnapshotWebhook, '_id' | 'name'>, notificationId: string): TemplateContext {
   return {
     event: {
-      id: event._id,
+      id: publicEventId(event._id),
       type: event.type,
       occurredAt: new Date(event.occurredAt).toISOString(),
       entityIds: [...(event.entityIds ?? [])],

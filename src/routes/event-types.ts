@@ -7,6 +7,7 @@
  *
  * Under it, each type's declared versions (src/routes/event-type-versions.ts).
  */
+import { publicEventId } from '../accounts/event-ids';
 import { Router } from 'express';
 import { z } from 'zod';
 import type { AppDeps } from '../app';
@@ -52,11 +53,15 @@ export function eventTypesRouter(deps: AppDeps): Router {
 
   router.get('/', async (req, res) => {
     const q = parseQuery(eventTypesQuery, req.query);
-    const events = await deps.models.Event.find({}, { _id: 1, type: 1, dataJson: 1, createdAt: 1 }).sort({ createdAt: -1, _id: -1 }).limit(q.sample).lean();
+    // Bounded above so the embedded store knows createdAt is a date it may read in index order.
+    const events = await deps.models.Event.find({ createdAt: { $lte: new Date(Date.now() + 86_400_000) } }, { _id: 1, type: 1, dataJson: 1, createdAt: 1 })
+      .sort({ createdAt: -1, _id: -1 })
+      .limit(q.sample)
+      .lean();
     const byType = new Map<string, { type: string; count: number; lastSeenAt: Date | undefined; latestEventId: string; paths: Set<string> }>();
     for (const e of events) {
       let entry = byType.get(e.type);
-      if (!entry) byType.set(e.type, (entry = { type: e.type, count: 0, lastSeenAt: e.createdAt, latestEventId: e._id, paths: new Set() }));
+      if (!entry) byType.set(e.type, (entry = { type: e.type, count: 0, lastSeenAt: e.createdAt, latestEventId: publicEventId(e._id), paths: new Set() }));
       entry.count++;
       let data: unknown = {};
       try {

@@ -7,6 +7,7 @@ import { Router } from 'express';
 import { jobView } from '../http/job-view';
 import { createIngestLimiter } from '../accounts/ingest-limit';
 import { currentAccountId } from '../accounts/scope';
+import { eventIdCandidates, publicEventId } from '../accounts/event-ids';
 import { z } from 'zod';
 import type { AppDeps } from '../app';
 import { ErrorCodes, HeraldError, notFound, unavailable } from '../errors';
@@ -98,13 +99,13 @@ export function eventsRouter(deps: AppDeps): Router {
 
   router.post('/:id/replay', async (req, res) => {
     parseBody(z.object({}).strict(), req.body);
-    const event = await deps.models.Event.findById(req.params.id, { _id: 1 }).lean();
+    const event = await deps.models.Event.findOne(byPublicId(req.params.id), { _id: 1 }).lean();
     if (!event) throw notFound('Event');
     res.status(202).json(await replay(deps, { eventId: event._id }));
   });
 
   router.get('/:id', async (req, res) => {
-    const event = await deps.models.Event.findById(req.params.id).lean();
+    const event = await deps.models.Event.findOne(byPublicId(req.params.id)).lean();
     if (!event) throw notFound('Event');
     const described = await describeEvent(deps.models, event);
     res.json({
@@ -119,6 +120,13 @@ export function eventsRouter(deps: AppDeps): Router {
   });
 
   return router;
+}
+
+/** The filter finding an event by the id the API was given, in the current account (src/accounts/event-ids.ts). */
+function byPublicId(id: string): Record<string, unknown> {
+  const ids = eventIdCandidates(currentAccountId(), id);
+  // No candidate (a stored form, never taken from outside): an id that cannot exist.
+  return { _id: ids.length ? { $in: ids } : '~' };
 }
 
 /** Starts a replay job: 202 `{jobId, events}` (`events`: how many the filter covers, `matched` aside). */
@@ -143,7 +151,7 @@ async function replay(deps: AppDeps, filter: EventFilter): Promise<{ jobId: stri
 /** An event as lists show it; `notificationCount` 0 means it matched no webhook. */
 export function eventView(e: StoredEvent, notificationCount: number) {
   return {
-    id: e._id,
+    id: publicEventId(e._id),
     type: e.type,
     entityIds: e.entityIds,
     data: eventData(e),

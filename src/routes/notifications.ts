@@ -11,6 +11,7 @@ import { HeraldError, ErrorCodes, notFound, unavailable } from '../errors';
 import { parseBody, parseQuery } from '../http/validate';
 import { pageQuery } from '../http/pagination';
 import { listNotifications } from '../history/notification-list';
+import { publicEventId } from '../accounts/event-ids';
 import { newId } from '../ids';
 import { ATTEMPT_ERROR_KINDS, NOTIFICATION_STATUSES, type NotificationDoc } from '../models/notification';
 import { notificationQuery } from '../models/notification-filter';
@@ -132,7 +133,7 @@ export function notificationsRouter(deps: AppDeps): Router {
 export function notificationView(n: NotificationDoc & { _id: string; createdAt?: Date; updatedAt?: Date }, opts: { summary?: boolean } = {}) {
   return {
     id: n._id,
-    eventId: n.eventId,
+    eventId: publicEventId(n.eventId),
     eventType: n.eventType,
     webhookId: n.webhookId,
     webhookName: n.webhookName,
