@@ -7,6 +7,8 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { AppDeps } from '../app';
 import { notFound } from '../errors';
+import { CheckedReads, recheckOf } from '../http/auth';
+import { currentAccountId, inAccount } from '../accounts/scope';
 import { parseBody, parseQuery } from '../http/validate';
 import { afterCursor, page, pageQuery } from '../http/pagination';
 import { createStreamSubscription, deleteStreamSubscription, ensureCursors } from '../stream/subscriptions';
@@ -64,6 +66,11 @@ export function streamSubscriptionsRouter(deps: AppDeps): Router {
   // Its own key, derived from the process's signing key: cursor tokens prove nothing else.
   const cursorKey = createHmac('sha256', deps.urlSigningKey).update('herald-stream-cursors').digest();
   const { leaseMs, commitTimeoutMs } = deps.config.stream;
+  // Whether a subscription still exists (`<account> <id>`), shared by this process's streams of it.
+  const subscriptions = new CheckedReads<boolean>(async (key) => {
+    const [accountId, id] = key.split(' ');
+    return inAccount(accountId, async () => (await models.StreamSubscription.exists({ _id: id })) !== null);
+  });
 
   const load = async (id: string) => {
     const sub = await models.StreamSubscription.findOne({ _id: id }).lean();
@@ -99,16 +106,24 @@ export function streamSubscriptionsRouter(deps: AppDeps): Router {
   router.get('/:id/events', async (req, res) => {
     const q = parseQuery(streamQuery, req.query);
     const sub = await load(req.params.id);
-    await ensureCursors(models, sub._id);
-    const streamId = await joinStream(models, sub._id, leaseMs);
+    const stream = await joinStream(models, sub._id, leaseMs);
+    const streamId = stream.id;
     deps.metrics.streamOpened();
     res.status(200).set({ 'content-type': 'application/x-ndjson', 'x-herald-streamid': streamId, 'cache-control': 'no-store' });
     res.flushHeaders();
+    // The stream lives while its key acts on the account (not revoked, the account not deleted) and its subscription exists.
+    const recheck = recheckOf(res);
+    const subscriptionKey = `${currentAccountId()} ${sub._id}`;
+    const authority = async (notBefore: number) => {
+      const [caller, exists] = await Promise.all([recheck(notBefore), subscriptions.get(subscriptionKey, notBefore)]);
+      return { ok: caller.ok && exists.value, at: Math.min(caller.at, exists.at) };
+    };
     try {
+      await ensureCursors(models, sub._id);
       const end = await runStream(
-        { models, cursorKey, leaseMs, commitTimeoutMs, logger: deps.logger },
+        { models, cursorKey, leaseMs, commitTimeoutMs, logger: deps.logger, authority },
         { _id: sub._id, eventTypes: sub.eventTypes },
-        streamId,
+        stream,
         { batchLimit: q.batch_limit, batchFlushTimeoutMs: q.batch_flush_timeout * 1000, streamLimit: q.stream_limit, streamTimeoutMs: q.stream_timeout * 1000 },
         res,
       );
@@ -117,7 +132,7 @@ export function streamSubscriptionsRouter(deps: AppDeps): Router {
       deps.logger.error({ err, subscriptionId: sub._id, streamId }, 'stream failed; the consumer resumes from its committed cursors');
     } finally {
       deps.metrics.streamClosed();
-      await leaveStream(models, streamId).catch((err: unknown) => deps.logger.warn({ err, streamId }, 'could not remove the stream session; its lease expires'));
+      await leaveStream(models, stream).catch((err: unknown) => deps.logger.warn({ err, streamId }, 'could not remove the stream session; its lease expires'));
       res.end();
     }
   });

@@ -9,6 +9,11 @@
  *   the committed cursor (at least once).
  * - Every heartbeat renews the stream's lease, recomputes its partitions (others may have joined
  *   or left) and enforces the commit timeout.
+ * - The stream's authority is checked again every RECHECK_MS (its key not revoked, its account
+ *   not deleted, its subscription not deleted; `StreamDeps.authority`): when it is gone the stream
+ *   ends as a closed one does, within RECHECK_MS and a read, on whichever process serves it. And
+ *   nothing read from the log is written before a check that started after that event was
+ *   accepted (its `createdAt`) said yes: an event posted after a revoke never reaches the stream.
  */
 import type { Response } from 'express';
 import type { Models } from '../models';
@@ -19,8 +24,11 @@ import { cursorToken } from './cursor-token';
 import { MAX_WINDOW, readLog, type LogEvent, type ReadWindow, type SkippedRange } from './log-reader';
 import { logFloors } from './trim';
 import { nextAppend } from './recent';
-import { closeStream, heartbeat, myPartitions } from './sessions';
+import { closeStream, heartbeat, myPartitions, type JoinedStream } from './sessions';
 import { committedOffsets } from './subscriptions';
+
+/** How stale the stream's last authority check may be; the clock that looks is twice as fast. */
+export const RECHECK_MS = 250;
 
 export interface StreamParams {
   batchLimit: number;
@@ -37,6 +45,8 @@ export interface StreamDeps {
   leaseMs: number;
   commitTimeoutMs: number;
   logger: Logger;
+  /** Whether the stream may still be read, as read from MongoDB at `at` (at `notBefore` or later). */
+  authority: (notBefore: number) => Promise<{ ok: boolean; at: number }>;
 }
 
 /**
@@ -66,18 +76,49 @@ interface PartitionState {
   lastDbRead: number;
 }
 
-export type StreamEnd = 'client_closed' | 'stream_limit' | 'stream_timeout' | 'commit_timeout' | 'closed';
+export type StreamEnd = 'client_closed' | 'stream_limit' | 'stream_timeout' | 'commit_timeout' | 'closed' | 'revoked';
 
 export async function runStream(
   deps: StreamDeps,
   sub: { _id: string; eventTypes: string[] },
-  streamId: string,
+  stream: JoinedStream,
   params: StreamParams,
   res: Response,
 ): Promise<StreamEnd> {
   const { models } = deps;
+  const streamId = stream.id;
   let clientGone = false;
-  const gone = new Promise<void>((resolve) => res.once('close', () => { clientGone = true; resolve(); }));
+  let revoked = false;
+  let stopped = () => {};
+  // Either ends the stream: the client went away, or the stream lost its authority.
+  const gone = new Promise<void>((resolve) => {
+    stopped = resolve;
+    res.once('close', () => { clientGone = true; resolve(); });
+  });
+  /** The newest `createdAt` read from the log, and the start of the last check that said yes. */
+  let newestRead = 0;
+  let confirmedAt = 0;
+  const confirm = async (notBefore: number): Promise<boolean> => {
+    if (revoked) return false;
+    const r = await deps.authority(notBefore);
+    if (!r.ok) {
+      // Ended at once, whatever the loop is waiting for; the route then frees the session and the slot.
+      revoked = true;
+      stopped();
+      res.end();
+    } else confirmedAt = Math.max(confirmedAt, r.at);
+    return !revoked;
+  };
+  let checking = false;
+  const recheck = setInterval(() => {
+    if (checking || revoked || Date.now() - confirmedAt < RECHECK_MS) return;
+    checking = true;
+    confirm(Date.now() - RECHECK_MS)
+      .catch((err: unknown) => deps.logger.warn({ err, streamId }, 'could not check the stream\'s authority; trying again'))
+      .finally(() => { checking = false; });
+  }, RECHECK_MS / 2);
+  // The route ends the response whatever ended the stream.
+  res.once('close', () => clearInterval(recheck));
   const parts = new Map<number, PartitionState>();
   const readAhead = Math.max(READ_AHEAD_MIN, params.batchLimit);
   const heartbeatEvery = Math.max(100, Math.min(1000, deps.leaseMs / 3));
@@ -88,6 +129,9 @@ export async function runStream(
   let uncommittedSince: number | null = null;
 
   const write = async (line: unknown) => {
+    // Nothing read since the last yes goes out before a check that started after it says yes again.
+    if (newestRead > confirmedAt && !(await confirm(newestRead))) return;
+    if (revoked || clientGone || res.writableEnded) return;
     lastWrite = Date.now();
     if (!res.write(`${JSON.stringify(line)}\n`)) await Promise.race([new Promise((r) => res.once('drain', r)), gone]);
   };
@@ -114,17 +158,18 @@ export async function runStream(
   };
 
   for (;;) {
+    if (revoked) return 'revoked';
     if (clientGone) return 'client_closed';
     const now = Date.now();
     if (params.streamTimeoutMs && now - started >= params.streamTimeoutMs) {
-      for (const [p, s] of parts) while (s.buffer.length && !clientGone) await flush(p, s, Math.min(params.batchLimit, s.buffer.length));
-      return 'stream_timeout';
+      for (const [p, s] of parts) while (s.buffer.length && !clientGone && !revoked) await flush(p, s, Math.min(params.batchLimit, s.buffer.length));
+      return revoked ? 'revoked' : 'stream_timeout';
     }
 
     const beat = now >= nextHeartbeat;
     if (beat) {
       nextHeartbeat = now + heartbeatEvery;
-      const hb = await heartbeat(models, streamId);
+      const hb = await heartbeat(models, stream, deps.leaseMs);
       if (!hb) return 'closed';
       const [mine, committed] = await Promise.all([myPartitions(models, sub._id, streamId, deps.leaseMs), committedOffsets(models, sub._id)]);
       for (const p of [...parts.keys()]) if (!mine.includes(p)) parts.delete(p); // moved to another stream
@@ -167,7 +212,10 @@ export async function runStream(
       } else if (r.sawClaims) s.idle = false;
       if (r.next === s.next) continue;
       progressed = true;
-      for (const e of r.events) if (matchesEventType(sub.eventTypes, e.type)) s.buffer.push(e);
+      for (const e of r.events) {
+        newestRead = Math.max(newestRead, e.createdAt ? new Date(e.createdAt).getTime() : Date.now());
+        if (matchesEventType(sub.eventTypes, e.type)) s.buffer.push(e);
+      }
       if (r.skipped) skip(s, r.skipped);
       s.next = r.next;
       if (s.buffer.length && s.firstBufferedAt === null) s.firstBufferedAt = Date.now();
@@ -177,6 +225,7 @@ export async function runStream(
       while (s.buffer.length >= params.batchLimit || (s.buffer.length && Date.now() - s.firstBufferedAt! >= params.batchFlushTimeoutMs)) {
         const room = params.streamLimit ? params.streamLimit - sent : Infinity;
         await flush(p, s, Math.min(params.batchLimit, s.buffer.length, room));
+        if (revoked) return 'revoked';
         if (clientGone) return 'client_closed';
         if (params.streamLimit && sent >= params.streamLimit) return 'stream_limit';
       }
