@@ -6,16 +6,7 @@
  * count as the find of their filter. See src/models/query-shapes.ts.
  */
 import type { QueryShape } from '../query-shapes';
-import { X } from './examples';
-
-const byId = (name: string, model: QueryShape['model'], usedBy: string, id: unknown, extra: Record<string, unknown> = {}, acrossAccounts = false): QueryShape => ({
-  name,
-  model,
-  usedBy,
-  filter: { _id: id, ...extra },
-  index: { _id: 1 },
-  ...(acrossAccounts ? { acrossAccounts } : {}),
-});
+import { byId, X } from './examples';
 
 const PERMIT = `${X.wh}:c:0`;
 

@@ -6,21 +6,12 @@
  * Updates and deletes count as the find of their filter. See src/models/query-shapes.ts.
  */
 import type { QueryShape } from '../query-shapes';
-import { X } from './examples';
+import { byId, X } from './examples';
 
 const ACC = 'acc_0m9z5k2a10000000000000000';
 const KEY = 'key_0m9z5k2a10000000000000000';
 const SRC = 'src_0m9z5k2a10000000000000000';
 const SUB = 'loan-7';
-
-const byId = (name: string, model: QueryShape['model'], usedBy: string, id: unknown, extra: Record<string, unknown> = {}, acrossAccounts = false): QueryShape => ({
-  name,
-  model,
-  usedBy,
-  filter: { _id: id, ...extra },
-  index: { _id: 1 },
-  ...(acrossAccounts ? { acrossAccounts } : {}),
-});
 
 export const CONFIG_SHAPES: readonly QueryShape[] = [
   // Accounts: not account-scoped (the platform's list); everything else by _id.

@@ -1,4 +1,6 @@
-/** Example values for query shapes: any value of the right type gives the same plan. */
+/** Example values for query shapes (any value of the right type gives the same plan), and the shape of a read by `_id`. */
+import type { QueryShape } from '../query-shapes';
+
 const HOUR = 3_600_000;
 export const X = {
   ntf: 'ntf_0m9z5k2a10000000000000000',
@@ -8,3 +10,13 @@ export const X = {
   later: new Date(Date.UTC(2026, 0, 1) + HOUR),
 };
 
+
+/** A read (or write) by `_id`, with more conditions in `extra`: the primary index serves it. */
+export const byId = (name: string, model: QueryShape['model'], usedBy: string, id: unknown, extra: Record<string, unknown> = {}, acrossAccounts = false): QueryShape => ({
+  name,
+  model,
+  usedBy,
+  filter: { _id: id, ...extra },
+  index: { _id: 1 },
+  ...(acrossAccounts ? { acrossAccounts } : {}),
+});

@@ -7,18 +7,9 @@
  * src/models/query-shapes.ts.
  */
 import type { QueryShape } from '../query-shapes';
-import { X } from './examples';
+import { byId, X } from './examples';
 
 const SUB = 'ssub_0m9z5k2a10000000000000000';
-
-const byId = (name: string, model: QueryShape['model'], usedBy: string, id: unknown, extra: Record<string, unknown> = {}, acrossAccounts = false): QueryShape => ({
-  name,
-  model,
-  usedBy,
-  filter: { _id: id, ...extra },
-  index: { _id: 1 },
-  ...(acrossAccounts ? { acrossAccounts } : {}),
-});
 
 export const STREAM_SHAPES: readonly QueryShape[] = [
   byId('streamOffsetClaims.byIds', 'StreamOffsetClaim', 'src/stream/log.ts, src/stream/log-reader.ts, src/stream/trim.ts', { $in: ['default:0:1', 'default:0:2'] }),
