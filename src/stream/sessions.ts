@@ -17,7 +17,7 @@
 import type { Models } from '../models';
 import { ErrorCodes, HeraldError } from '../errors';
 import { newId } from '../ids';
-import { insertPermitOrTakeOver } from '../flow-control/permits';
+import { insertPermit, insertPermitOrTakeOver } from '../flow-control/permits';
 import { partitionsOf, type LiveStream } from './assignment';
 import { STREAM_PARTITIONS } from './partition';
 
@@ -60,7 +60,8 @@ export async function joinStream(models: JoinModels, subscriptionId: string, lea
     const current = taken.get(k);
     if (current && !(current.until && current.until <= now)) continue;
     const slot = { _id: slotId(subscriptionId, k), webhookId: subscriptionId, kind: 'lease' as const, n: k, holder: id, until: new Date(now.getTime() + leaseMs) };
-    if (!(await insertPermitOrTakeOver(DeliveryPermit, slot, now))) continue;
+    // A slot seen free is one insert (lost: another join took it just now); one seen expired is taken over.
+    if (!(await (current ? insertPermitOrTakeOver(DeliveryPermit, slot, now) : insertPermit(DeliveryPermit, slot)))) continue;
     try {
       // Sessions of dead processes, long expired: housekeeping, so the collection does not grow.
       await models.StreamSession.deleteMany({ subscriptionId, heartbeatAt: { $lt: new Date(now.getTime() - 10 * leaseMs) } });
