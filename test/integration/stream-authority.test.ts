@@ -6,6 +6,9 @@
  * one of them; the rest get 409. On the real stack, with the default lease (10 s), so nothing ends
  * here by a lease expiring.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { freePort } from '../../src/embedded/child-process';
 import { eventually, TEST_API_KEY, useHeraldAndReceiver } from '../helpers/herald';
 import { openStream, type TestStream } from '../helpers/stream-client';
 import { acrossAccounts } from '../../src/accounts/scope';
@@ -185,4 +188,70 @@ test('with two streams open, 200 more at once: two are admitted', async () => {
   opened.push(...all);
   expect(all.filter((s) => s.status === 200).length).toBe(STREAM_PARTITIONS - first.length);
   expect(all.filter((s) => s.status === 409).length).toBe(200 - (STREAM_PARTITIONS - first.length));
+});
+
+describe('two API processes on one database', () => {
+  let other: ChildProcess;
+  let otherUrl: string;
+  beforeAll(async () => {
+    const port = await freePort();
+    otherUrl = `http://127.0.0.1:${port}`;
+    other = spawn(process.execPath, ['--import', 'tsx', 'src/api.ts'], {
+      cwd: path.resolve(__dirname, '..', '..'),
+      env: {
+        ...process.env,
+        TEMPORAL_ADDRESS: process.env.HERALD_TEST_TEMPORAL_ADDRESS,
+        MONGODB_URI: h.config.mongodbUri,
+        HERALD_TASK_QUEUE: h.config.temporal.taskQueue,
+        HERALD_API_KEYS: TEST_API_KEY,
+        HERALD_ENCRYPTION_KEY: h.config.encryptionKey,
+        HERALD_ALLOW_PRIVATE_DESTINATIONS: 'true',
+        HERALD_DATA_DIR: process.env.HERALD_TEST_DATA_DIR,
+        HERALD_LOG_LEVEL: 'warn',
+        PORT: String(port),
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    await eventually(async () => (await fetch(`${otherUrl}/readyz`)).status === 200, 90_000, 'the second API process to be ready');
+  }, 120_000);
+  afterAll(async () => {
+    if (other && other.exitCode === null) await new Promise<void>((r) => (other.once('exit', () => r()), other.kill('SIGTERM')));
+  });
+
+  test('a key revoked through one process ends its stream served by the other within a second; nothing posted after reaches it', async () => {
+    const acc = await newAccount();
+    const api = asAccount(acc.id);
+    const sub = await subscribe(acc.id, 'remote.type');
+    const post = async (seq: number) => {
+      const r = await api('POST', '/v1/events', { type: 'remote.type', entityIds: [`e-${seq % 8}`], data: { seq } });
+      expect(r.status).toBe(202);
+      return r.body.id as string;
+    };
+    const s = await openStream(otherUrl, acc.key, sub, 'batch_flush_timeout=0.05');
+    opened.push(s);
+    expect(s.status).toBe(200);
+    const before = await post(-1);
+    await s.untilEvents(1);
+    const { after, endedIn } = await cutThenPost(s, () => h.api('DELETE', `/v1/accounts/${acc.id}/keys/${acc.keyId}`), post);
+    expect(after.length).toBeGreaterThan(0);
+    expect(s.events().map((e) => e.id)).toEqual([before]);
+    expect(endedIn).toBeLessThan(1000);
+    console.log(`two processes: revoke → stream end: ${endedIn} ms, ${after.length} event(s) posted meanwhile, none streamed`);
+  });
+
+  test('200 streams opened at once across both processes, three times: one per partition in all', async () => {
+    const acc = await newAccount();
+    const sub = await subscribe(acc.id, 'both.type');
+    for (let round = 0; round < 3; round++) {
+      const all = await Promise.all(Array.from({ length: 200 }, (_, i) => openStream(i % 2 ? otherUrl : h.url, acc.key, sub, 'batch_flush_timeout=1')));
+      opened.push(...all);
+      const admitted = all.filter((s) => s.status === 200);
+      expect(admitted.length).toBe(STREAM_PARTITIONS);
+      expect(all.filter((s) => s.status === 409).length).toBe(200 - STREAM_PARTITIONS);
+      const readers = ((await asAccount(acc.id)('GET', `/v1/subscriptions/${sub}`)).body.partitions as Array<{ streamId: string | null }>).map((p) => p.streamId);
+      expect(new Set(readers)).toEqual(new Set(admitted.map((s) => s.streamId)));
+      for (const s of admitted) s.close();
+      await eventually(async () => (await h.models.DeliveryPermit.countDocuments({ webhookId: sub, kind: 'lease' })) === 0, 10_000, 'the slots to be released');
+    }
+  }, 180_000);
 });
