@@ -7,8 +7,11 @@
  * `_id` sorts by account, then time, so an account's time range is one `_id` range:
  * - `<accountId>|<yyyymmddHHMM>|<writerId>|<seq>`: a writer process's flush (level 0) for one minute;
  * - `<accountId>|<yyyymmddHHMM>|~<n>`: a compaction of one minute (level 1);
+ * - `<accountId>|<yyyymmddHHM>|~<n>`: a compaction of a 10-minute block, its minutes kept apart in `w` (level 3);
  * - `<accountId>|<yyyymmddHH>|~<n>`: a compaction of one hour (level 2);
- * - `<accountId>|~lock|<yyyymmddHHMM>`: the compaction of an account in that minute, taken by inserting it.
+ * - `<accountId>|~lock|<yyyymmddHHMM><a|b>`: the compaction of an account in that half minute, taken by inserting it.
+ * A compaction sorts after everything of its period, so an `_id` range from a minute on holds the
+ * compactions of that minute's block and hour too.
  * One document holds every webhook of its account and period, packed in `w` (src/stats/tally.ts
  * says why one string). A compaction's `covers` names the documents it replaces: a reader skips
  * those while they still exist, so a compaction cut short counts nothing twice (src/stats/compaction.ts).
@@ -16,7 +19,7 @@
 import { Schema, type Connection, type InferSchemaType, type Model } from 'mongoose';
 import { accountScoped } from './account-scoped';
 
-export const ROLLUP_LEVELS = { flush: 0, minute: 1, hour: 2, lock: 9 } as const;
+export const ROLLUP_LEVELS = { flush: 0, minute: 1, hour: 2, block: 3, lock: 9 } as const;
 
 export const deliveryRollupSchema = new Schema(
   {

@@ -2,12 +2,12 @@
  * Reading delivery rollups: one `_id` range per account and window (the `_id` index serves it),
  * documents replaced by a compaction still present skipped (their compaction's `covers` names
  * them), and the tallies summed per webhook and per time bucket. Cost: the documents of the window,
- * never the history (a day of an account: about 24 hour documents, 120 minute documents and the
- * last minute's flushes, src/stats/compaction.ts).
+ * never the history (a day of an account: about 24 hour documents, a dozen 10-minute blocks, a few
+ * minutes and the last minute's flushes, src/stats/compaction.ts).
  */
 import type { DeliveryRollupModel } from '../models/delivery-rollup';
 import { ROLLUP_LEVELS } from '../models/delivery-rollup';
-import { emptyTally, hourKey, HOUR_MS, keyTime, mergeTally, MINUTE_MS, unpackTallies, type Tally } from './tally';
+import { emptyTally, hourKey, HOUR_MS, keyTime, mergeTally, MINUTE_MS, minuteKey, unpackMinutes, unpackTallies, type Tally } from './tally';
 import type { RollupRecorder } from './rollups';
 
 export interface RollupEntry {
@@ -25,9 +25,20 @@ export interface StoredRollup {
   covers?: string[] | null;
 }
 
-/** The account's rollup documents from the hour of `fromMs` on (locks excluded), as stored. */
-export async function readRollupDocs(Model: DeliveryRollupModel, accountId: string, fromMs: number): Promise<StoredRollup[]> {
-  return Model.find({ _id: { $gte: `${accountId}|${hourKey(fromMs)}`, $lt: `${accountId}|~` } }, { level: 1, at: 1, w: 1, covers: 1 }).lean<StoredRollup[]>();
+/**
+ * The account's rollup documents from the minute (or hour) of `fromMs` on (locks excluded), as
+ * stored. A compaction sorts after the minutes it holds, so the compactions of that minute's block
+ * and hour are in the range too (the caller leaves out the minutes before `fromMs`).
+ */
+export async function readRollupDocs(Model: DeliveryRollupModel, accountId: string, fromMs: number, from: 'minute' | 'hour' = 'minute'): Promise<StoredRollup[]> {
+  const key = from === 'minute' ? minuteKey(fromMs) : hourKey(fromMs);
+  return Model.find({ _id: { $gte: `${accountId}|${key}`, $lt: `${accountId}|~` } }, { level: 1, at: 1, w: 1, covers: 1 }).lean<StoredRollup[]>();
+}
+
+/** A document's tallies by minute (an hour's are all at its start). */
+export function tallyMinutes(d: StoredRollup): Array<{ at: number; spanMs: number; tallies: Map<string, Tally> }> {
+  if (d.level === ROLLUP_LEVELS.block) return [...unpackMinutes(d.w)].map(([at, tallies]) => ({ at, spanMs: MINUTE_MS, tallies }));
+  return [{ at: d.at.getTime(), spanMs: d.level === ROLLUP_LEVELS.hour ? HOUR_MS : MINUTE_MS, tallies: unpackTallies(d.w) }];
 }
 
 /** The documents that count: those no present compaction covers. */
@@ -44,11 +55,7 @@ export function liveRollups<T extends StoredRollup>(docs: T[]): T[] {
 export async function readRollups(Model: DeliveryRollupModel, recorder: RollupRecorder | undefined, accountId: string, fromMs: number): Promise<RollupEntry[]> {
   await recorder?.settled();
   const docs = await readRollupDocs(Model, accountId, fromMs);
-  const entries: RollupEntry[] = liveRollups(docs).map((d) => ({
-    at: d.at.getTime(),
-    spanMs: d.level === ROLLUP_LEVELS.hour ? HOUR_MS : MINUTE_MS,
-    tallies: unpackTallies(d.w),
-  }));
+  const entries: RollupEntry[] = liveRollups(docs).flatMap(tallyMinutes);
   for (const [minute, tallies] of recorder?.unflushed(accountId) ?? []) {
     const at = keyTime(minute);
     if (at >= fromMs - HOUR_MS) entries.push({ at, spanMs: MINUTE_MS, tallies: cloneTallies(tallies) });

@@ -26,7 +26,7 @@ import { compactAccount } from './compaction';
 /** How often counts are written. */
 export const FLUSH_MS = 5_000;
 /** How often this process compacts the accounts it wrote rollups for (src/stats/compaction.ts). */
-export const COMPACT_MS = 60_000;
+export const COMPACT_MS = 30_000;
 /** An account is compacted by this process while it wrote for it within this long. */
 const COMPACT_ACCOUNTS_FOR_MS = 26 * 3_600_000;
 

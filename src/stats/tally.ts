@@ -115,7 +115,13 @@ export type PackedTallies = string;
 
 /** Zero entries are left out, so a packed tally holds only what happened. */
 export function packTallies(byWebhook: Map<string, Tally>): PackedTallies {
-  const out: Record<string, unknown> = {};
+  return JSON.stringify(tallyObject(byWebhook));
+}
+
+type TallyObject = Record<string, { a?: Tally['attempts']; s?: Tally['statuses']; l?: Tally['latency']; n?: number; t?: number; x?: number }>;
+
+function tallyObject(byWebhook: Map<string, Tally>): TallyObject {
+  const out: TallyObject = {};
   for (const [webhookId, t] of byWebhook) {
     const p: Record<string, unknown> = {};
     const a = nonZero(t.attempts);
@@ -125,17 +131,29 @@ export function packTallies(byWebhook: Map<string, Tally>): PackedTallies {
     if (t.latencyCount > 0) Object.assign(p, { l: nonZero(t.latency), n: t.latencyCount, t: t.latencySumMs, x: t.latencyMaxMs });
     if (Object.keys(p).length) out[webhookId] = p;
   }
-  return JSON.stringify(out);
+  return out;
 }
 
 export function unpackTallies(packed: PackedTallies | null | undefined): Map<string, Tally> {
+  return packed ? fromTallyObject(JSON.parse(packed) as TallyObject) : new Map();
+}
+
+function fromTallyObject(parsed: TallyObject): Map<string, Tally> {
   const out = new Map<string, Tally>();
-  if (!packed) return out;
-  const parsed = JSON.parse(packed) as Record<string, { a?: Tally['attempts']; s?: Tally['statuses']; l?: Tally['latency']; n?: number; t?: number; x?: number }>;
   for (const [webhookId, p] of Object.entries(parsed)) {
     out.set(webhookId, { attempts: p.a ?? {}, statuses: p.s ?? {}, latency: p.l ?? {}, latencyCount: p.n ?? 0, latencySumMs: p.t ?? 0, latencyMaxMs: p.x ?? 0 });
   }
   return out;
+}
+
+/** Several minutes' tallies in one string (a 10-minute block keeps its minutes apart): minuteKey → webhook → tally. */
+export function packMinutes(byMinute: Map<number, Map<string, Tally>>): PackedTallies {
+  return JSON.stringify(Object.fromEntries([...byMinute].map(([at, tallies]) => [minuteKey(at), tallyObject(tallies)])));
+}
+
+export function unpackMinutes(packed: PackedTallies | null | undefined): Map<number, Map<string, Tally>> {
+  const parsed = packed ? (JSON.parse(packed) as Record<string, TallyObject>) : {};
+  return new Map(Object.entries(parsed).map(([key, o]) => [keyTime(key), fromTallyObject(o)]));
 }
 
 function nonZero<T extends Record<string, number | undefined>>(o: T): T | undefined {
@@ -145,6 +163,8 @@ function nonZero<T extends Record<string, number | undefined>>(o: T): T | undefi
 
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;
+/** A block of 10 minutes: closed blocks of the last two hours are one document each, their minutes kept apart. */
+export const BLOCK_MS = 600_000;
 
 export function floorTo(ms: number, unit: number): number {
   return Math.floor(ms / unit) * unit;
@@ -159,9 +179,14 @@ export function hourKey(ms: number): string {
   return minuteKey(ms).slice(0, 10);
 }
 
-/** The time a minute or hour key names (UTC). */
+/** `yyyymmddHHM` (UTC): the 10-minute block. */
+export function blockKey(ms: number): string {
+  return minuteKey(ms).slice(0, 11);
+}
+
+/** The time a minute, block or hour key names (UTC). */
 export function keyTime(key: string): number {
-  const [y, mo, d, h, mi] = [key.slice(0, 4), key.slice(4, 6), key.slice(6, 8), key.slice(8, 10), key.slice(10, 12) || '00'];
+  const [y, mo, d, h, mi] = [key.slice(0, 4), key.slice(4, 6), key.slice(6, 8), key.slice(8, 10), key.slice(10, 12).padEnd(2, '0')];
   return Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi));
 }
 

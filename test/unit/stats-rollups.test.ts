@@ -4,7 +4,7 @@
  */
 import {
   addAttempt, addStatus, emptyTally, hourKey, idTime, keyTime, latencyBucket, latencyPercentile, mergeTally, minuteKey,
-  packTallies, unpackTallies, attemptTotal, LATENCY_BUCKETS_MS, type Tally,
+  packTallies, unpackTallies, attemptTotal, LATENCY_BUCKETS_MS, packMinutes, unpackMinutes, blockKey, type Tally,
 } from '../../src/stats/tally';
 import { inWindow, liveRollups, seriesOf, totalsByWebhook, type RollupEntry } from '../../src/stats/rollup-read';
 import { deliveryWindow } from '../../src/routes/stats';
@@ -104,6 +104,20 @@ test('time keys sort as strings by time and name their minute and hour (UTC)', (
   expect(`acc|${hourKey(at)}|~1` > `acc|${minuteKey(at)}|ffff|0`).toBe(true);
   expect(`acc|${hourKey(at)}|~1` < `acc|${minuteKey(at + 3_600_000)}`).toBe(true);
   expect(idTime(newId('ntf', at))).toBe(at);
+});
+
+test('a 10-minute block keeps its minutes apart in one string, and sorts after them and before the next block', () => {
+  const at = Date.UTC(2026, 11, 8, 1, 30);
+  const minutes = new Map([[at + 60_000, new Map([['wh_1', tallyOf([5])]])], [at + 9 * 60_000, new Map([['wh_2', tallyOf([7, 9])]])]]);
+  const back = unpackMinutes(packMinutes(minutes));
+  expect([...back.keys()]).toEqual([at + 60_000, at + 9 * 60_000]);
+  expect(back.get(at + 9 * 60_000)!.get('wh_2')).toEqual(tallyOf([7, 9]));
+  expect(blockKey(at + 5 * 60_000)).toBe('20261208013');
+  expect(keyTime('20261208013')).toBe(at);
+  expect(`acc|${blockKey(at)}|~1` > `acc|${minuteKey(at + 9 * 60_000)}|ffff|9`).toBe(true);
+  expect(`acc|${blockKey(at)}|~1` < `acc|${minuteKey(at + 10 * 60_000)}`).toBe(true);
+  // A window starting inside the block still reads it: the block sorts after its minutes.
+  expect(`acc|${blockKey(at)}|~1` >= `acc|${minuteKey(at + 5 * 60_000)}`).toBe(true);
 });
 
 test('documents a compaction covers are not counted while they remain', () => {
