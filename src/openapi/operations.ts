@@ -317,7 +317,7 @@ export const OPERATIONS: Operation[] = [
         description: 'ok',
         body: {
           name: 'Retention', schema: r.retentionResponse,
-          example: { retentionSeconds: 2592000, retention: '30d', cutoff: T, wouldPurge: { notifications: 1200, events: 400 }, wouldPurgeExact: true, wouldPurgeLimit: 10000, schedule: { id: 'herald-purge', paused: false, nextRunAt: T, lastRunAt: T }, temporal: { namespace: 'default', historyRetentionSeconds: 2592000 } },
+          example: { retentionSeconds: 2592000, retention: '30d', cutoff: T, wouldPurge: { notifications: 1200, events: 400 }, wouldPurgeExact: true, wouldPurgeLimit: 1000, schedule: { id: 'herald-purge', paused: false, nextRunAt: T, lastRunAt: T }, temporal: { namespace: 'default', historyRetentionSeconds: 2592000 } },
         },
       },
       503: err('Temporal unreachable'),

@@ -68,6 +68,18 @@ export const RETENTION_SHAPES: readonly QueryShape[] = [
     filter: { _id: { $in: [X.evt, 'evt_1'] }, createdAt: { $lt: X.at } },
     index: { _id: 1 },
   },
+  ...([
+    ['open', { status: { $in: ['pending', 'retrying'] } }, { accountId: 1, status: 1, _id: -1 }],
+    ['active', { updatedAt: { $gte: X.at } }, { accountId: 1, eventId: 1, _id: -1 }],
+  ] as const).map(
+    ([name, condition, index]): QueryShape => ({
+      name: `notifications.keptOfEvents.${name}`,
+      model: 'Notification',
+      usedBy: 'src/retention.ts (the dry run: which old events keep a notification)',
+      filter: { eventId: { $in: [X.evt, 'evt_1'] }, ...condition },
+      index,
+    }),
+  ),
   {
     name: 'entityLinks.ofRefs',
     model: 'EntityLink',
