@@ -95,9 +95,10 @@ export async function runStream(
     stopped = resolve;
     res.once('close', () => { clientGone = true; resolve(); });
   });
-  /** The newest `createdAt` read from the log, and the start of the last check that said yes. */
+  /** The newest `createdAt` read from the log; the start of the last check that said yes; the newest `createdAt` a check vouched for. */
   let newestRead = 0;
   let confirmedAt = 0;
+  let vouched = 0;
   const confirm = async (notBefore: number): Promise<boolean> => {
     if (revoked) return false;
     const r = await deps.authority(notBefore);
@@ -129,8 +130,13 @@ export async function runStream(
   let uncommittedSince: number | null = null;
 
   const write = async (line: unknown) => {
-    // Nothing read since the last yes goes out before a check that started after it says yes again.
-    if (newestRead > confirmedAt && !(await confirm(newestRead))) return;
+    // Nothing read since the last yes goes out before a check that started after it says yes again
+    // (or now, for an event stamped ahead of this process's clock: good to the processes' clock skew).
+    if (newestRead > Math.max(confirmedAt, vouched)) {
+      const upTo = newestRead;
+      if (!(await confirm(Math.min(upTo, Date.now())))) return;
+      vouched = Math.max(vouched, upTo);
+    }
     if (revoked || clientGone || res.writableEnded) return;
     lastWrite = Date.now();
     if (!res.write(`${JSON.stringify(line)}\n`)) await Promise.race([new Promise((r) => res.once('drain', r)), gone]);
