@@ -83,7 +83,26 @@ function deliveryRollups(models: Models): DerivedFiller {
       );
       round++;
       periods = new Map();
-      for (let i = 0; i < docs.length; i += 1000) await models.DeliveryRollup.collection.insertMany(docs.slice(i, i + 1000), { ordered: false });
+      // Herald's own compaction may have merged an earlier size's documents of the last 26 hours
+      // into `~<n+1>` meanwhile: a taken `~n` is tried again one higher, as compaction itself does.
+      let pending = docs;
+      for (let tries = 0; pending.length; tries++) {
+        if (tries === 50) throw new Error(`delivery rollups: ${pending.length} documents found their ~n taken 50 times`);
+        const taken: Doc[] = [];
+        for (let i = 0; i < pending.length; i += 1000) {
+          const chunk = pending.slice(i, i + 1000);
+          try {
+            await models.DeliveryRollup.collection.insertMany(chunk, { ordered: false });
+          } catch (err) {
+            type WriteError = { code?: number; index?: number };
+            const found = (err as { writeErrors?: WriteError | WriteError[] }).writeErrors;
+            const writeErrors = Array.isArray(found) ? found : found ? [found] : [];
+            if (!writeErrors.length || !writeErrors.every((e) => e.code === 11000)) throw err;
+            for (const e of writeErrors) taken.push(chunk[e.index!]);
+          }
+        }
+        pending = taken.map((d) => ({ ...d, _id: (d._id as string).replace(/~(\d+)$/, (_m, n: string) => `~${Number(n) + 1}`) }));
+      }
     },
   };
 }

@@ -710,6 +710,12 @@ async function purgePhase(lab: Lab, copier: Copier, count: number): Promise<void
   report.set('history.purge.expired_notifications', added.notifications);
   report.set('history.purge.expired_events', added.events);
   report.set('history.purge.fill.seconds', seconds, 1);
+  const stored = async (when: string) => {
+    for (const [name, model] of [['notifications', lab.models.Notification], ['events', lab.models.Event], ['entitylinks', lab.models.EntityLink]] as const) {
+      report.set(`history.purge.${when}.${name}_stored`, await model.collection.estimatedDocumentCount());
+    }
+  };
+  await stored('before');
   await settle(lab, 60_000);
   const rate = 5;
   const { post, arrived } = await freshWebhook(lab, 'latency-purge');
@@ -758,6 +764,7 @@ async function purgePhase(lab: Lab, copier: Copier, count: number): Promise<void
   report.set('history.purge.during.delivery.p50_ms', d.p50, 1);
   report.set('history.purge.during.delivery.p99_ms', d.p99, 1);
   report.set('history.purge.during_p99_over_before', d.p99 / Math.max(0.001, b.p99), 2);
+  await stored('after');
 }
 
 // ---------------------------------------------------------------------------------------------
