@@ -6,6 +6,7 @@
  */
 import type { Models } from '../models';
 import { notificationQuery, type NotificationFilter } from '../models/notification-filter';
+import { idAtTime } from '../history/notification-list';
 import { signalResend, type TemporalTarget } from '../temporal';
 import type { ResendArgs } from '../../workflows/shared';
 import { canResend } from '../../workflows/status';
@@ -28,10 +29,19 @@ export interface ResendManyOptions {
   onProgress?: (p: ResendProgress) => void | Promise<void>;
 }
 
-/** The filter's MongoDB query, bounded by `notAfter`. */
+/**
+ * The filter's MongoDB query, bounded by `notAfter`. Times are `_id` ranges (ids sort by creation
+ * time, src/ids.ts), so the status or webhook index serves the whole query with its `_id` order
+ * (query shapes notifications.failed*), not a `createdAt` range read beside it.
+ */
 export function resendQuery(filter: NotificationFilter, notAfter?: Date): Record<string, unknown> {
   const until = notAfter && (!filter.until || filter.until > notAfter) ? notAfter : filter.until;
-  return notificationQuery({ ...filter, until });
+  const query = notificationQuery({ ...filter, since: undefined, until: undefined });
+  const ids: Record<string, string> = {};
+  if (filter.since) ids.$gte = idAtTime('ntf', filter.since);
+  // Created at or before `until`: below the first id of the next millisecond.
+  if (until) ids.$lt = idAtTime('ntf', new Date(until.getTime() + 1));
+  return Object.keys(ids).length ? { ...query, _id: ids } : query;
 }
 
 export async function resendMany(
@@ -45,7 +55,8 @@ export async function resendMany(
   const progress: ResendProgress = { ...(opts.from ?? { cursor: null, resent: 0, skipped: 0 }) };
   const base = resendQuery(filter, opts.notAfter);
   for (;;) {
-    const query = progress.cursor ? { ...base, _id: { $lt: progress.cursor } } : base;
+    // After the cursor, within the filter's time range (its `$gte` kept; the cursor is below its `$lt`).
+    const query = progress.cursor ? { ...base, _id: { ...(base._id as object | undefined), $lt: progress.cursor } } : base;
     const page = await models.Notification.find(query, { webhookId: 1, eventType: 1, status: 1, 'request.method': 1, 'request.url': 1 })
       .sort({ _id: -1 })
       .limit(pageSize)
