@@ -1,12 +1,13 @@
 /**
  * `herald notifications list [--status failed] [--webhook ...]` and `herald notifications show <id>`:
  * the communication history, read from MongoDB directly (no API key needed on the ops box; the
- * same filters and view as `GET /v1/notifications`). `--json` prints what the API would return.
+ * same filters, list and view as `GET /v1/notifications`: src/history/notification-list.ts). `--json` prints what the API would return.
  */
 import type { Command } from 'commander';
 import { notFound } from '../errors';
 import { ATTEMPT_ERROR_KINDS, NOTIFICATION_STATUSES, type AttemptErrorKind, type NotificationStatus } from '../models/notification';
-import { notificationQuery, parseSince } from '../models/notification-filter';
+import { parseSince, type NotificationFilter } from '../models/notification-filter';
+import { listNotifications, type ListedNotification } from '../history/notification-list';
 import { notificationView } from '../routes/notifications';
 import { cliConfig, withDatabase } from './context';
 import { cappedBody, errorSummary } from './response-body';
@@ -56,7 +57,7 @@ export function registerNotificationsCommand(program: Command): void {
       const limit = Number(opts.limit);
       if (!Number.isInteger(limit) || limit < 1) throw new Error('--limit must be a positive whole number');
       const now = new Date();
-      const query = notificationQuery({
+      const filter: NotificationFilter = {
         status: opts.status as NotificationStatus | undefined,
         webhookId: opts.webhook,
         eventId: opts.event,
@@ -67,10 +68,18 @@ export function registerNotificationsCommand(program: Command): void {
         errorKind: opts.errorKind as AttemptErrorKind | undefined,
         since: opts.since ? parseSince(opts.since, now) : undefined,
         until: opts.until ? parseSince(opts.until, now) : undefined,
-      });
+      };
       await withDatabase(cliConfig(), async (db) => {
-        const docs = await db.models.Notification.find(query, { attempts: 0, 'request.body': 0, 'request.headers': 0 }).sort({ _id: -1 }).limit(limit).lean();
-        const views = docs.map((d) => notificationView(d, { summary: true }));
+        // The API's list (src/history/notification-list.ts): each filter from its index, entities from
+        // their links, a combination no index serves read a bounded batch at a time; pages until `limit`.
+        const docs: ListedNotification[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await listNotifications(db.models, { ...filter, limit: Math.min(200, limit - docs.length), cursor }, { attempts: 0, 'request.body': 0, 'request.headers': 0 });
+          docs.push(...page.items);
+          cursor = page.nextCursor ?? undefined;
+        } while (cursor && docs.length < limit);
+        const views = docs.map((d) => notificationView(d as unknown as Parameters<typeof notificationView>[0], { summary: true }));
         if (opts.json) {
           process.stdout.write(`${JSON.stringify(views, null, 2)}\n`);
           return;
