@@ -132,7 +132,7 @@ function createAccountConfigCache(models: Pick<Models, 'Setting' | 'Webhook' | '
 async function webhooksWithSubscriptions(models: Pick<Models, 'Subscription'>): Promise<string[]> {
   const found: string[] = [];
   for (;;) {
-    const next = await models.Subscription.findOne(found.length ? { webhookId: { $gt: found[found.length - 1] } } : {}, { webhookId: 1 })
+    const next = await models.Subscription.findOne({ webhookId: { $gt: found.length ? found[found.length - 1] : '' } }, { webhookId: 1 })
       .sort({ webhookId: 1 })
       .lean();
     if (!next) return found;
