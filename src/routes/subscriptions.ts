@@ -72,7 +72,8 @@ export function subscriptionsRouter(deps: AppDeps): Router {
     const q = parseQuery(subscriptionListQuery, req.query);
     const webhook = await loadWebhook(deps, req.params.id);
     const filter: Record<string, unknown> = { webhookId: webhook._id };
-    if (q.cursor !== undefined) filter.entityId = { $gt: q.cursor };
+    // Always a string range, the first page too ('' sorts first): the embedded planner then takes the entityId order from the index.
+    filter.entityId = { $gt: q.cursor ?? '' };
     if (q.enabled !== undefined) filter.enabled = q.enabled;
     const docs = await models.Subscription.find(filter).sort({ entityId: 1 }).limit(q.limit + 1).lean();
     const items = docs.slice(0, q.limit);
