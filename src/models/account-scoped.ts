@@ -6,7 +6,7 @@
  * (src/accounts/scope.ts), never every account's. Compound indexes of tenant schemas start with `accountId`.
  */
 import type { Schema, Query, Aggregate } from 'mongoose';
-import { AccountScopeError, currentScope } from '../accounts/scope';
+import { AccountScopeError, currentScope, DEFAULT_ACCOUNT } from '../accounts/scope';
 
 const QUERY_OPS = [
   'find', 'findOne', 'countDocuments', 'distinct',
@@ -36,10 +36,10 @@ export function accountScoped(schema: Schema): void {
       const accountId = scopedAccount();
       if (accountId === null) return;
       // `{_id, accountId}` keeps the _id index on the embedded FerretDB too (src/embedded/ferretdb-patches.ts).
-      const filter = this.getFilter() as { accountId?: unknown };
+      const filter = this.getFilter() as { accountId?: unknown; _id?: unknown };
       const asked = filter.accountId;
       if (asked !== undefined && asked !== accountId && typeof asked !== 'object') throw new AccountScopeError(`${this.model.modelName}.${op} names another account`);
-      this.where({ accountId: accountFilter(accountId) });
+      this.where({ accountId: accountFilter(accountId, typeof filter._id === 'string') });
     });
   }
   // A count without a filter cannot be scoped: refused, so nobody counts every account by mistake.
@@ -77,13 +77,15 @@ export function accountScoped(schema: Schema): void {
 }
 
 /**
- * The filter on `accountId`: the account itself, an equality, so every tenant index (led by
- * `accountId`) serves it on the embedded store too. Documents written without an account (by a
- * Herald from before accounts, or by hand) belong to `default`: src/accounts/adopt.ts stamps them
- * before a process serves anything.
+ * The filter on `accountId`. Documents written without an account (by a Herald from before
+ * accounts, or by hand) belong to `default`: src/accounts/adopt.ts stamps them before a process
+ * serves anything, and until then (an older process still writing) a read or write by `_id` finds
+ * them, as it always did (one row from the `_id` index either way). Every other query filters by
+ * equality, so the tenant indexes (led by `accountId`) serve it on the embedded store too, whose
+ * planner cannot use an index for "this account or none".
  */
-function accountFilter(accountId: string): unknown {
-  return accountId;
+function accountFilter(accountId: string, byId = false): unknown {
+  return byId && accountId === DEFAULT_ACCOUNT ? { $in: [DEFAULT_ACCOUNT, null] } : accountId;
 }
 
 function stamp(doc: Record<string, unknown>, accountId: string | null): void {
