@@ -19,6 +19,7 @@ import { CONFIG_SHAPES } from './query-shapes/config';
 import { BACKGROUND_SHAPES } from './query-shapes/background';
 import { STREAM_SHAPES } from './query-shapes/stream';
 import { RETENTION_SHAPES } from './query-shapes/retention';
+import { STATS_SHAPES } from './query-shapes/stats';
 
 export type IndexKeys = Record<string, 1 | -1>;
 
@@ -45,7 +46,7 @@ export interface QueryShape {
 }
 
 /** Every shape, by area: add a file under query-shapes/ and list it here. */
-export const QUERY_SHAPES: readonly QueryShape[] = [...HISTORY_SHAPES, ...CONFIG_SHAPES, ...BACKGROUND_SHAPES, ...STREAM_SHAPES, ...RETENTION_SHAPES];
+export const QUERY_SHAPES: readonly QueryShape[] = [...HISTORY_SHAPES, ...CONFIG_SHAPES, ...BACKGROUND_SHAPES, ...STREAM_SHAPES, ...RETENTION_SHAPES, ...STATS_SHAPES];
 
 /** The shape of a name; throws for a name that is not registered (a typo in code is a test failure). */
 export function queryShape(name: string): QueryShape {
