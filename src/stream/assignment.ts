@@ -7,6 +7,8 @@
 export interface LiveStream {
   id: string;
   joinedAt: Date;
+  /** The partitions it said at its last heartbeat it reads. */
+  reading?: number[];
 }
 
 export function orderStreams<T extends LiveStream>(streams: readonly T[]): T[] {

@@ -12,7 +12,10 @@
  * ordered early by `joinedAt` could insert after a later one had counted.
  *
  * A heartbeat renews the slot first, then the session, with the same time: a session is live
- * exactly as long as its slot, so there are never more live sessions than slots.
+ * exactly as long as its slot, so there are never more live sessions than slots. The session also
+ * says which partitions the stream reads (`reading`, written by the same update): a stream takes a
+ * partition assigned to it only once no other live session lists it, so a partition that moves
+ * is read by its old owner until that one's next heartbeat, then by the new one from its next.
  */
 import type { Models } from '../models';
 import { ErrorCodes, HeraldError } from '../errors';
@@ -40,8 +43,8 @@ export function liveSessionFilter(subscriptionId: string | { $in: string[] }, le
 }
 
 export async function liveStreams(models: SessionModels, subscriptionId: string, leaseMs: number, now = Date.now()): Promise<LiveStream[]> {
-  const docs = await models.StreamSession.find(liveSessionFilter(subscriptionId, leaseMs, now), { joinedAt: 1 }).lean();
-  return docs.map((d) => ({ id: d._id, joinedAt: d.joinedAt }));
+  const docs = await models.StreamSession.find(liveSessionFilter(subscriptionId, leaseMs, now), { joinedAt: 1, reading: 1 }).lean();
+  return docs.map((d) => ({ id: d._id, joinedAt: d.joinedAt, reading: d.reading ?? [] }));
 }
 
 export function slotId(subscriptionId: string, k: number): string {
@@ -76,14 +79,18 @@ export async function joinStream(models: JoinModels, subscriptionId: string, lea
 }
 
 /**
- * Renews the slot, then the session, to the same time; null when either is gone: the slot expired
- * and went to another stream, or the session was closed (the stream must end).
+ * A heartbeat, in two steps: `renewSlot` first, then `renewSession` to the same time (with the
+ * partitions the stream reads from now on); null when either is gone: the slot expired and went
+ * to another stream, or the session was closed (the stream must end).
  */
-export async function heartbeat(models: JoinModels, stream: JoinedStream, leaseMs: number): Promise<{ lastCommitAt: Date | null } | null> {
+export async function renewSlot(models: Pick<Models, 'DeliveryPermit'>, stream: JoinedStream, leaseMs: number): Promise<Date | null> {
   const now = new Date();
   const slot = await models.DeliveryPermit.updateOne({ _id: stream.slot, holder: stream.id, until: { $gt: now } }, { $set: { until: new Date(now.getTime() + leaseMs) } });
-  if (slot.matchedCount === 0) return null;
-  const doc = await models.StreamSession.findOneAndUpdate({ _id: stream.id, closedAt: null }, { $set: { heartbeatAt: now } }, { new: true }).lean();
+  return slot.matchedCount === 0 ? null : now;
+}
+
+export async function renewSession(models: SessionModels, id: string, at: Date, reading: number[]): Promise<{ lastCommitAt: Date | null } | null> {
+  const doc = await models.StreamSession.findOneAndUpdate({ _id: id, closedAt: null }, { $set: { heartbeatAt: at, reading } }, { new: true }).lean();
   return doc ? { lastCommitAt: doc.lastCommitAt ?? null } : null;
 }
 

@@ -24,7 +24,9 @@ import { cursorToken } from './cursor-token';
 import { MAX_WINDOW, readLog, type LogEvent, type ReadWindow, type SkippedRange } from './log-reader';
 import { logFloors } from './trim';
 import { nextAppend } from './recent';
-import { closeStream, heartbeat, myPartitions, type JoinedStream } from './sessions';
+import { closeStream, liveStreams, renewSession, renewSlot, type JoinedStream } from './sessions';
+import { partitionsOf } from './assignment';
+import { STREAM_PARTITIONS } from './partition';
 import { committedOffsets } from './subscriptions';
 
 /** How stale the stream's last authority check may be; the clock that looks is twice as fast. */
@@ -175,15 +177,21 @@ export async function runStream(
     const beat = now >= nextHeartbeat;
     if (beat) {
       nextHeartbeat = now + heartbeatEvery;
-      const hb = await heartbeat(models, stream, deps.leaseMs);
-      if (!hb) return 'closed';
-      const [mine, committed] = await Promise.all([myPartitions(models, sub._id, streamId, deps.leaseMs), committedOffsets(models, sub._id)]);
+      const renewed = await renewSlot(models, stream, deps.leaseMs);
+      if (!renewed) return 'closed';
+      const [live, committed] = await Promise.all([liveStreams(models, sub._id, deps.leaseMs), committedOffsets(models, sub._id)]);
+      const mine = partitionsOf(streamId, live, STREAM_PARTITIONS);
       for (const p of [...parts.keys()]) if (!mine.includes(p)) parts.delete(p); // moved to another stream
+      // One reader per partition: one still listed by another live stream (it has not yet seen the
+      // move, or not yet said so) is taken at a later heartbeat, once that stream let go of it.
+      const held = new Set(live.flatMap((l) => (l.id === streamId ? [] : (l.reading ?? []))));
       for (const p of mine) {
-        if (parts.has(p)) continue;
+        if (parts.has(p) || held.has(p)) continue;
         const c = committed.get(p) ?? 0;
         parts.set(p, { next: c + 1, buffer: [], firstBufferedAt: null, lastSentWithEvents: c, skipped: null, idle: false, lastDbRead: 0 });
       }
+      const hb = await renewSession(models, streamId, renewed, [...parts.keys()]);
+      if (!hb) return 'closed';
       // Retention trimmed the log below a partition's position: resume at the oldest kept, saying so.
       const floors = await logFloors(models, [...parts.keys()]);
       for (const [p, s] of parts) {

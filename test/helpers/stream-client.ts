@@ -6,6 +6,8 @@ export interface StreamBatch {
   cursor: { partition: number; offset: number; eventType: string | null; cursorToken: string };
   events?: Array<{ id: string; type: string; entityIds: string[]; data: Record<string, unknown> }>;
   skipped?: { fromOffset: number; toOffset: number };
+  /** When the test received the line (Date.now()). */
+  receivedAt?: number;
 }
 
 export interface TestStream {
@@ -66,6 +68,7 @@ export async function openStream(baseUrl: string, apiKey: string, subscriptionId
           pending = pending.slice(nl + 1);
           if (!line.trim()) continue;
           const batch = JSON.parse(line) as StreamBatch;
+          batch.receivedAt = Date.now();
           stream.batches.push(batch);
           if (opts.autoCommit && batch.events) {
             commits = commits.then(() => commit(baseUrl, apiKey, subscriptionId, stream.streamId, [batch.cursor])).then(() => {}, () => {});

@@ -190,6 +190,45 @@ test('with two streams open, 200 more at once: two are admitted', async () => {
   expect(all.filter((s) => s.status === 409).length).toBe(200 - (STREAM_PARTITIONS - first.length));
 });
 
+test('a partition moving to a joining stream is read by one stream at a time: the old owner lets go before the new one starts (three joins under traffic)', async () => {
+  const acc = await newAccount();
+  const api = asAccount(acc.id);
+  const sub = await subscribe(acc.id, 'move.type');
+  const a = await openStream(h.url, acc.key, sub, 'batch_flush_timeout=0.05', { autoCommit: true });
+  opened.push(a);
+  let posting = true;
+  let seq = 0;
+  const posters = Promise.all(
+    Array.from({ length: 12 }, async () => {
+      while (posting) expect((await api('POST', '/v1/events', { type: 'move.type', entityIds: [`m-${seq % 40}`], data: { seq: seq++ } })).status).toBe(202);
+    }),
+  );
+  const readsOf = (s: TestStream, p: number, from = 0) => s.batches.filter((x) => x.events && x.cursor.partition === p && x.receivedAt! >= from);
+  try {
+    for (let round = 0; round < 3; round++) {
+      // Events flowing on every partition read by a alone, so that the move happens under traffic.
+      const since = Date.now();
+      await eventually(async () => [...Array(STREAM_PARTITIONS).keys()].every((p) => readsOf(a, p, since).length >= 3), 20_000, 'a to read every partition');
+      const b = await openStream(h.url, acc.key, sub, 'batch_flush_timeout=0.05', { autoCommit: true });
+      opened.push(b);
+      expect(b.status).toBe(200);
+      await eventually(async () => [...Array(STREAM_PARTITIONS).keys()].filter((p) => readsOf(b, p).length >= 2).length === STREAM_PARTITIONS / 2, 20_000, 'b to read its half');
+      b.close();
+      const closedAt = Date.now();
+      const moved = [...Array(STREAM_PARTITIONS).keys()].filter((p) => readsOf(b, p).length);
+      expect(moved.length).toBe(STREAM_PARTITIONS / 2);
+      for (const p of moved) {
+        const firstOfB = Math.min(...readsOf(b, p).map((x) => x.receivedAt!));
+        // Nothing of p from a between b's first batch of it and b's end.
+        expect(readsOf(a, p, firstOfB).filter((x) => x.receivedAt! < closedAt).map((x) => x.cursor.offset)).toEqual([]);
+      }
+    }
+  } finally {
+    posting = false;
+    await posters;
+  }
+}, 120_000);
+
 describe('two API processes on one database', () => {
   let other: ChildProcess;
   let otherUrl: string;
