@@ -15,6 +15,7 @@
  *   nothing read from the log is written before a check that started after that event was
  *   accepted (its `createdAt`) said yes: an event posted after a revoke never reaches the stream.
  */
+import { publicEventId } from '../accounts/event-ids';
 import type { Response } from 'express';
 import type { Models } from '../models';
 import type { Logger } from '../logger';
@@ -261,5 +262,5 @@ export async function runStream(
 }
 
 function view(e: LogEvent) {
-  return { id: e._id, type: e.type, occurredAt: e.occurredAt, entityIds: e.entityIds, data: eventData(e) };
+  return { id: publicEventId(e._id), type: e.type, occurredAt: e.occurredAt, entityIds: e.entityIds, data: eventData(e) };
 }
