@@ -12,7 +12,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 
 /** Part of the tools cache tag: a build with an older set of patches is not reused. */
-export const FERRETDB_PATCH_LEVEL = 3;
+export const FERRETDB_PATCH_LEVEL = 4;
 
 export async function patchFerretDb(src: string): Promise<void> {
   await patchIdColumn(src);

@@ -50,7 +50,7 @@ test.each(QUERY_SHAPES.map((s) => [s.name, s] as const))('%s is an index search'
   expect(lines.join('\n')).toMatch(/SEARCH .* USING (COVERING )?INDEX/);
   const used = lines.join('\n');
   const index = indexName(shape.index);
-  if (index === '_id_1') expect(used).toMatch(/USING (COVERING )?INDEX \S+__id_/);
+  if (index === '_id_1') expect(used).toMatch(/USING (COVERING )?INDEX \S+__id_ \(/);
   else expect(used).toContain(`_${index} (`);
   if (shape.sort && shape.limit) {
     expect(lines).not.toContain('USE TEMP B-TREE FOR ORDER BY');
