@@ -1,5 +1,5 @@
 /**
- * Finds or builds the two binaries of the embedded stack (see TOOLS.md), in this order:
+ * Finds or builds the two binaries of the embedded stack, in this order:
  * an explicit path from the configuration, the cache outside the repository, `go install`
  * from the Go module proxy, and the official download when the machine has internet.
  * Otherwise it fails with one message that says what to install.

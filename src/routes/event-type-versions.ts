@@ -1,6 +1,6 @@
 /**
  * The versions of an event type (versioned event types; the router is src/routes/event-types.ts,
- * one router for event types as DESIGN.md asks):
+ * one router for event types, growing rather than forking):
  *
  * - `PUT /v1/event-types/{type}/versions/{version}` `{"schema"?, "changes"?}`: 201 new, 200
  *   replaced, 409 once used, 400 with every reason it could not apply.
