@@ -33,6 +33,13 @@ async function newAccount() {
 /** Requests of the account: with the admin key naming it, so posting goes on after its own key is revoked. */
 const asAccount = (accountId: string) => (method: string, path: string, body?: unknown) => h.api(method, path, body, { 'herald-account': accountId });
 
+/** Posts event `seq` of `type` (entities spread over 8 partitions' worth), expecting a 202; returns its id. */
+const poster = (api: ReturnType<typeof asAccount>, type: string) => async (seq: number) => {
+  const r = await api('POST', '/v1/events', { type, entityIds: [`e-${seq % 8}`], data: { seq } });
+  expect(r.status).toBe(202);
+  return r.body.id as string;
+};
+
 async function subscribe(accountId: string, type: string) {
   const r = await asAccount(accountId)('POST', '/v1/subscriptions', { owningApplication: `app-${type}`, eventTypes: [type], readFrom: 'begin' });
   expect(r.status).toBe(201);
@@ -75,11 +82,7 @@ test('revoking the key a stream was opened with ends it within a second; no even
   const acc = await newAccount();
   const api = asAccount(acc.id);
   const sub = await subscribe(acc.id, 'revoke.type');
-  const post = async (seq: number) => {
-    const r = await api('POST', '/v1/events', { type: 'revoke.type', entityIds: [`e-${seq % 8}`], data: { seq } });
-    expect(r.status).toBe(202);
-    return r.body.id as string;
-  };
+  const post = poster(api, 'revoke.type');
   const s = await open(acc.key, sub);
   const before = await post(-1);
   await s.untilEvents(1);
@@ -132,11 +135,7 @@ test('deleting the subscription ends its streams within a second; no event poste
   const acc = await newAccount();
   const api = asAccount(acc.id);
   const sub = await subscribe(acc.id, 'unsub.type');
-  const post = async (seq: number) => {
-    const r = await api('POST', '/v1/events', { type: 'unsub.type', entityIds: [`e-${seq % 8}`], data: { seq } });
-    expect(r.status).toBe(202);
-    return r.body.id as string;
-  };
+  const post = poster(api, 'unsub.type');
   const s = await open(acc.key, sub);
   const before = await post(-1);
   await s.untilEvents(1);
@@ -261,11 +260,7 @@ describe('two API processes on one database', () => {
     const acc = await newAccount();
     const api = asAccount(acc.id);
     const sub = await subscribe(acc.id, 'remote.type');
-    const post = async (seq: number) => {
-      const r = await api('POST', '/v1/events', { type: 'remote.type', entityIds: [`e-${seq % 8}`], data: { seq } });
-      expect(r.status).toBe(202);
-      return r.body.id as string;
-    };
+    const post = poster(api, 'remote.type');
     const s = await openStream(otherUrl, acc.key, sub, 'batch_flush_timeout=0.05');
     opened.push(s);
     expect(s.status).toBe(200);
