@@ -82,9 +82,15 @@ async function showAccount() {
   slot.replaceChildren(select);
 }
 
+/** The path of the screen on show: another path clears it at once, before the new one has its data. */
+let shownPath = null;
+
 async function route() {
   newScreen();
   const [path, search] = (location.hash.slice(1) || '/').split('?');
+  // Nothing of the screen left behind stays on show (or can be clicked) while the next one loads.
+  if (path !== shownPath) render(h('p', { class: 'muted', 'aria-busy': 'true' }, 'Loading…'));
+  shownPath = path;
   const signedIn = Boolean(apiKey());
   document.getElementById('nav').hidden = !signedIn;
   document.getElementById('sign-out').hidden = !signedIn;
