@@ -40,8 +40,7 @@ eventSchema.index({ dispatchedAt: 1, createdAt: 1 });
 // Entities: src/models/entity-link.ts (the embedded store has no multikey indexes).
 eventSchema.index({ accountId: 1, createdAt: -1, _id: -1 });
 eventSchema.index({ accountId: 1, type: 1, createdAt: -1, _id: -1 });
-// Streams read the log by partition, in offset order.
-eventSchema.index({ accountId: 1, streamPartition: 1, streamOffset: 1 });
+// No index by stream position: streams follow the log's claims by _id and read events by id (src/stream/log-reader.ts).
 
 export type EventDoc = InferSchemaType<typeof eventSchema>;
 

@@ -90,7 +90,6 @@ notificationSchema.index({ accountId: 1, eventType: 1, _id: -1 });
 notificationSchema.index({ accountId: 1, destinationHost: 1, _id: -1 });
 notificationSchema.index({ accountId: 1, lastStatusCode: 1, _id: -1 });
 notificationSchema.index({ accountId: 1, lastErrorKind: 1, _id: -1 });
-notificationSchema.index({ accountId: 1, createdAt: -1 });
 // Retention: an account's notifications whose round is over, idle since the cutoff (src/retention.ts).
 notificationSchema.index({ accountId: 1, status: 1, updatedAt: 1 });
 // A webhook's recent attempts (GET /v1/webhooks/:id, src/flow-control/health-view.ts).
